@@ -1,0 +1,1 @@
+"""recon's stages: ingest → chunk → extract → ground → merge → check → store → report."""

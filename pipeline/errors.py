@@ -1,0 +1,44 @@
+"""Typed errors, split by who must act. The CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class ReconError(Exception):
+    """Root of every error recon raises on purpose."""
+
+
+class ConfigError(ReconError):
+    """A setting is missing or wrong: the user fixes the configuration."""
+
+
+class IngestError(ReconError):
+    """This file cannot be read, and why (names the file)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class ExtractionError(ReconError):
+    """The model failed on a chunk; carries the chunk id, attempts and the cause (`from e`)."""
+
+    def __init__(self, chunk_id: str, reason: str, attempts: int = 0) -> None:
+        super().__init__(f"chunk {chunk_id}: {reason} (after {attempts} attempt(s))")
+        self.chunk_id = chunk_id
+        self.reason = reason
+        self.attempts = attempts
+
+
+class GoldFormatError(ReconError):
+    """A gold file does not follow recon-gold/1; names the file and the JSON path."""
+
+    def __init__(self, path: str, json_path: str, reason: str) -> None:
+        super().__init__(f"{path}: at {json_path}: {reason}")
+        self.path = path
+        self.json_path = json_path
+        self.reason = reason
+
+
+class StoreError(ReconError):
+    """The SQLite store cannot be used (locked by another run, wrong schema, unwritable)."""

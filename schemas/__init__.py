@@ -1,0 +1,49 @@
+"""The contract between recon's stages and the LLM: pydantic models only.
+
+`schemas` imports nothing from `pipeline`; every stage reads and writes these
+objects, never bare dicts.
+"""
+
+from schemas.chunk import Chunk
+from schemas.document import Document, DocumentFormat, OffsetMap
+from schemas.extraction import (
+    Breakdown,
+    BreakdownItem,
+    DocumentExtraction,
+    FactKey,
+    Indicator,
+    Project,
+    Statement,
+    YearMention,
+)
+from schemas.flags import CheckReport, Flag, MatchMode, Rule, Severity, SkippedCheck
+from schemas.numbers import MONEY_UNITS, Span, StatedNumber
+from schemas.result import Accounting, DocumentResult, DocumentStatus, RunSummary
+
+__all__ = [
+    "MONEY_UNITS",
+    "Accounting",
+    "Breakdown",
+    "BreakdownItem",
+    "CheckReport",
+    "Chunk",
+    "Document",
+    "DocumentExtraction",
+    "DocumentFormat",
+    "DocumentResult",
+    "DocumentStatus",
+    "FactKey",
+    "Flag",
+    "Indicator",
+    "MatchMode",
+    "OffsetMap",
+    "Project",
+    "Rule",
+    "RunSummary",
+    "Severity",
+    "SkippedCheck",
+    "Span",
+    "StatedNumber",
+    "Statement",
+    "YearMention",
+]

@@ -1,0 +1,143 @@
+"""What extraction found in one document: projects, indicators, breakdowns.
+
+Faithful to the text: a flow the text does not state is absent (never 0); a
+number whose unit looks wrong keeps the unit as written. Judgement belongs to
+the checker. Fact keys and their meaning are those of `shared/GOLD_FORMAT.md`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.numbers import Span, StatedNumber
+
+
+class FactKey(str, Enum):
+    """Closed list of a project's money facts (GOLD_FORMAT.md)."""
+
+    BUDGET_INITIAL = "budget_initial"
+    CARRYOVER_IN = "carryover_in"
+    TRANSFER_IN = "transfer_in"
+    SUPPLEMENT = "supplement"
+    TRANSFER_OUT = "transfer_out"
+    REDUCTION = "reduction"
+    BUDGET_TOTAL = "budget_total"
+    SPENT = "spent"
+    CARRYOVER_OUT = "carryover_out"
+    EXECUTION_RATE = "execution_rate"
+
+
+#: Flows that add to a project's sources in the flow identity.
+SOURCE_KEYS: tuple[FactKey, ...] = (
+    FactKey.BUDGET_INITIAL,
+    FactKey.CARRYOVER_IN,
+    FactKey.TRANSFER_IN,
+    FactKey.SUPPLEMENT,
+)
+#: Flows subtracted from the sources.
+DEDUCTION_KEYS: tuple[FactKey, ...] = (FactKey.TRANSFER_OUT, FactKey.REDUCTION)
+#: The uses side.
+USE_KEYS: tuple[FactKey, ...] = (FactKey.SPENT, FactKey.CARRYOVER_OUT)
+
+
+class Project(BaseModel):
+    """A budget project or numbered sub-project with the money flows stated for it.
+
+    `facts[key]` is a list because a text may state several amounts of one kind
+    (年中追加13.95万元 and 年中调整区级预算0.68万元 are both `supplement`); they add.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    parent: str | None = None
+    unit: str | None = None
+    facts: dict[FactKey, list[StatedNumber]] = Field(default_factory=dict)
+    name_span: Span | None = None
+    chunk_id: str | None = None
+    source: str = "rules"
+
+
+class Indicator(BaseModel):
+    """A quantitative performance indicator (绩效指标)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    target: StatedNumber | None = None
+    actual: StatedNumber | None = None
+    rate: StatedNumber | None = None
+    unit: str | None = None
+    category: str | None = None
+    name_span: Span | None = None
+    chunk_id: str | None = None
+    source: str = "rules"
+
+
+class BreakdownItem(BaseModel):
+    """A labelled amount: the total or one part of a breakdown."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    amount: StatedNumber
+
+
+class Breakdown(BaseModel):
+    """A stated total with the stated parts that make it up (其中/包括/分别).
+
+    `exhaustive` is True when the wording claims the parts make up the whole
+    (其中 … and nothing else); a partial list ("包括…等") is False, and the
+    checker then only flags parts exceeding the total.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    unit: str | None = None
+    total: BreakdownItem
+    parts: list[BreakdownItem]
+    exhaustive: bool = True
+    chunk_id: str | None = None
+    source: str = "rules"
+
+
+class Statement(BaseModel):
+    """A labelled quantity stated in running text, for cross-statement checks.
+
+    Two statements with the same `label` and `scope` (e.g. 总支出, 2023) are the
+    same quantity; the checker flags them as `conflict` when they disagree.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    scope: str | None = None
+    amount: StatedNumber
+
+
+class YearMention(BaseModel):
+    """A year written in a project name or statement (`2033年`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    year: int
+    subject: str
+    span: Span
+
+
+class DocumentExtraction(BaseModel):
+    """Everything extracted from one document, before checking."""
+
+    model_config = ConfigDict(frozen=True)
+
+    document: str
+    organization: str | None = None
+    fiscal_year: int | None = None
+    projects: list[Project] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
+    breakdowns: list[Breakdown] = Field(default_factory=list)
+    statements: list[Statement] = Field(default_factory=list)
+    years: list[YearMention] = Field(default_factory=list)
+    ungrounded: int = Field(default=0, description="numbers a model returned that are not in the text")

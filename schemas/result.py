@@ -1,0 +1,76 @@
+"""The result of processing one document, and of a whole run."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.extraction import DocumentExtraction
+from schemas.flags import CheckReport
+
+#: Version of the result JSON (bumped when `DocumentResult` changes shape).
+RESULT_SCHEMA_VERSION = "recon-result/1"
+
+
+class DocumentStatus(str, Enum):
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # unchanged since the last successful run
+
+
+class Accounting(BaseModel):
+    """Model usage for a document or a run (all zero for the rules backend)."""
+
+    calls: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cache_hits: int = 0
+    ungrounded: int = 0
+    failed_chunks: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: Accounting) -> None:
+        self.calls += other.calls
+        self.retries += other.retries
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cache_hits += other.cache_hits
+        self.ungrounded += other.ungrounded
+        self.failed_chunks += other.failed_chunks
+        self.seconds += other.seconds
+
+
+class DocumentResult(BaseModel):
+    """One document's checked, traceable result (what `--out` writes as JSON)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: str = RESULT_SCHEMA_VERSION
+    document: str
+    path: str
+    sha256: str | None = None
+    status: DocumentStatus
+    error: str | None = None
+    backend: str | None = None
+    extraction: DocumentExtraction | None = None
+    check: CheckReport | None = None
+    accounting: Accounting = Field(default_factory=Accounting)
+
+
+class RunSummary(BaseModel):
+    """What a run did, per document."""
+
+    run_id: int | None = None
+    backend: str
+    model: str | None = None
+    prompt_version: str | None = None
+    started: str
+    finished: str | None = None
+    documents: list[DocumentResult] = Field(default_factory=list)
+    accounting: Accounting = Field(default_factory=Accounting)
+
+    @property
+    def failed(self) -> list[DocumentResult]:
+        return [d for d in self.documents if d.status is DocumentStatus.FAILED]
