@@ -1,0 +1,166 @@
+"""The gold reader: recon-gold/1 validation, error locations, and gold <-> extraction conversion."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.errors import GoldFormatError
+from pipeline.gold import (
+    dump_gold,
+    extraction_to_gold,
+    gold_to_extraction,
+    load_gold,
+    load_gold_dir,
+    parse_gold,
+)
+from schemas import FactKey
+from schemas.gold import GoldAmount, GoldDocument
+
+REPO = Path(__file__).resolve().parent.parent
+GOLD_DIR = REPO / "eval" / "gold"
+SHARED_GOLD = Path("/work/shared/gold")
+
+
+def _minimal(**extra: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "format": "recon-gold/1",
+        "document": "t.txt",
+        "organization": None,
+        "fiscal_year": 2023,
+        "projects": [
+            {
+                "name": "甲项目",
+                "parent": None,
+                "unit": "万元",
+                "facts": {
+                    "budget_initial": "225",
+                    "supplement": ["13.95", "0.68"],
+                    "spent": {"value": "67.49", "unit": "元"},
+                    "execution_rate": "9.4",
+                },
+            },
+            {"name": "乙", "parent": "甲项目", "unit": "万元", "facts": {"spent": "4.10"}},
+        ],
+        "indicators": [{"name": "筛查", "target": "2450", "actual": "2564", "unit": "人", "rate": None}],
+        "breakdowns": [
+            {
+                "unit": "万元",
+                "total": {"label": "总支出", "value": "10"},
+                "parts": [{"label": "a", "value": "9"}, {"label": "b", "value": "10000", "unit": "元"}],
+            }
+        ],
+        "inconsistencies": [{"rule": "unit", "subject": "甲项目", "values": ["67.49"], "note": "n"}],
+    }
+    document.update(extra)
+    return document
+
+
+def _write(tmp_path: Path, data: Any, name: str = "t.gold.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_every_gold_file_loads_and_round_trips() -> None:
+    documents = load_gold_dir(GOLD_DIR)
+    assert len(documents) == len(list(GOLD_DIR.glob("*.gold.json"))) > 0
+    for gold in documents:
+        assert not gold.draft
+        again = extraction_to_gold(gold_to_extraction(gold), draft=False)
+        assert again.projects == gold.projects
+        assert again.indicators == gold.indicators
+        assert again.breakdowns == gold.breakdowns
+
+
+@pytest.mark.skipif(not SHARED_GOLD.is_dir(), reason="shared gold folder not mounted")
+def test_gold_copies_are_byte_identical() -> None:
+    for source in SHARED_GOLD.glob("*.gold.json"):
+        assert (GOLD_DIR / source.name).read_bytes() == source.read_bytes()
+
+
+def test_fact_value_shapes(tmp_path: Path) -> None:
+    gold = load_gold(_write(tmp_path, _minimal()))
+    facts = gold.projects[0].facts
+    assert facts[FactKey.SUPPLEMENT] == ["13.95", "0.68"]
+    assert facts[FactKey.SPENT] == GoldAmount(value="67.49", unit="元")
+    extraction = gold_to_extraction(gold)
+    project = extraction.projects[0]
+    assert [n.value for n in project.facts[FactKey.SUPPLEMENT]] == [Decimal("13.95"), Decimal("0.68")]
+    assert project.facts[FactKey.SPENT][0].unit == "元"
+    assert project.facts[FactKey.BUDGET_INITIAL][0].unit == "万元"
+    assert project.facts[FactKey.EXECUTION_RATE][0].unit == "%"
+    assert extraction.projects[1].parent == "甲项目"
+    assert extraction.projects[1].facts[FactKey.SPENT][0].normalized == "4.10"
+    breakdown = extraction.breakdowns[0]
+    assert breakdown.exhaustive
+    assert breakdown.parts[1].amount.unit == "元"
+    assert breakdown.parts[0].amount.unit == "万元"
+    assert extraction.indicators[0].target is not None and extraction.indicators[0].target.unit == "人"
+    for number in project.facts[FactKey.SUPPLEMENT]:
+        assert number.text == number.normalized and number.span.start == number.span.end == 0
+
+
+def test_dump_gold_is_valid_and_stable(tmp_path: Path) -> None:
+    gold = load_gold(_write(tmp_path, _minimal()))
+    text = dump_gold(gold)
+    assert "draft" not in json.loads(text)
+    assert parse_gold(tmp_path / "t.gold.json", text) == gold
+    draft = extraction_to_gold(gold_to_extraction(gold))
+    assert json.loads(dump_gold(draft))["draft"] is True
+
+
+@pytest.mark.parametrize(
+    ("mutate", "json_path"),
+    [
+        pytest.param(
+            lambda d: d["projects"][1]["facts"].update(spent=4.1), "projects[1].facts.spent", id="float"
+        ),
+        pytest.param(
+            lambda d: d["projects"][0]["facts"].update(spnt="1"), "projects[0].facts.spnt", id="key"
+        ),
+        pytest.param(
+            lambda d: d["projects"][0]["facts"]["supplement"].append({"unit": "元"}),
+            "projects[0].facts.supplement[2].value",
+            id="list-item-missing-value",
+        ),
+        pytest.param(lambda d: d["indicators"][0].update(rate="5%"), "indicators[0].rate", id="percent"),
+        pytest.param(
+            lambda d: d["breakdowns"][0]["parts"][0].pop("value"), "breakdowns[0].parts[0].value", id="miss"
+        ),
+        pytest.param(lambda d: d.update(format="recon-gold/2"), "format", id="format"),
+        pytest.param(
+            lambda d: d["inconsistencies"][0].update(rule="sum"), "inconsistencies[0].rule", id="rule"
+        ),
+        pytest.param(lambda d: d["projects"][1].update(parent="无此项目"), "projects[1].parent", id="parent"),
+        pytest.param(lambda d: d["projects"][1].update(name="甲项目"), "projects[1].name", id="duplicate"),
+        pytest.param(lambda d: d.update(document="other.txt"), "document", id="stem"),
+        pytest.param(lambda d: d["projects"][0].update(note="x"), "projects[0].note", id="extra"),
+    ],
+)
+def test_malformed_gold_names_file_and_json_path(tmp_path: Path, mutate: Any, json_path: str) -> None:
+    data = _minimal()
+    mutate(data)
+    path = _write(tmp_path, data)
+    with pytest.raises(GoldFormatError) as caught:
+        load_gold(path)
+    assert caught.value.json_path == json_path
+    assert caught.value.path == str(path)
+    assert str(path) in str(caught.value) and json_path in str(caught.value)
+
+
+def test_invalid_json_is_a_gold_format_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.gold.json"
+    path.write_text('{"format": ', encoding="utf-8")
+    with pytest.raises(GoldFormatError, match="invalid JSON"):
+        load_gold(path)
+
+
+def test_draft_flag_defaults_false_and_reads_true(tmp_path: Path) -> None:
+    assert not load_gold(_write(tmp_path, _minimal())).draft
+    assert load_gold(_write(tmp_path, _minimal(draft=True))).draft
+    assert GoldDocument(format="recon-gold/1", document="x.txt").draft is False
