@@ -1,0 +1,50 @@
+"""Versioned prompt files for the LLM backend, loaded as package data.
+
+A prompt's `version` is its file stem (`extract_v1`); the version and the
+sha256 of the text are part of the response cache key, so editing a prompt
+file (or adding `extract_v2.md`) never serves answers given to the old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A prompt's text and the identity that goes into cache keys."""
+
+    version: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def cache_identity(self) -> str:
+        """Version plus a short content hash: `extract_v1+3f2a9c1b`."""
+        return f"{self.version}+{self.sha256[:8]}"
+
+
+@cache
+def load_prompt(version: str) -> Prompt:
+    """The prompt `prompts/<version>.md` (raises FileNotFoundError if there is none)."""
+    text = resources.files(__package__).joinpath(f"{version}.md").read_text(encoding="utf-8")
+    return Prompt(version=version, text=text)
+
+
+#: The prompt versions the LLM backend currently uses.
+EXTRACT_PROMPT_VERSION = "extract_v1"
+REREAD_PROMPT_VERSION = "reread_v1"
+
+
+def extract_prompt() -> Prompt:
+    return load_prompt(EXTRACT_PROMPT_VERSION)
+
+
+def reread_prompt() -> Prompt:
+    return load_prompt(REREAD_PROMPT_VERSION)
