@@ -1,0 +1,260 @@
+"""The reviewer's commands: `flags`, `show`, `review`, `export`, `report`.
+
+`pipeline.cli` calls `register(app)`. Each command is thin: it resolves the
+settings, opens the store, calls one function of `pipeline.review`,
+`pipeline.export` or `pipeline.report`, and prints. Only here are `ReconError`s
+turned into a message on stderr and exit code 1.
+
+Document text is printed as rich `Text` objects, never as markup, so brackets in
+a report cannot restyle (or hide) anything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from pipeline.errors import ReconError
+from pipeline.export import ExportFormat, ExportWhat, default_export_path, export
+from pipeline.report import default_report_path, latest_run_id, write_report
+from pipeline.review import (
+    CONTEXT_CHARS,
+    FlagFilter,
+    FlagView,
+    Passage,
+    flag_as_dict,
+    list_flags,
+    record_decision,
+    relevant_skipped,
+    show_flag,
+)
+from pipeline.settings import load_settings
+from pipeline.store import Store
+from schemas.flags import Rule, Severity
+from schemas.stored import FlagStatus, StoredFlag
+
+#: Style of a number inside a source passage.
+NUMBER_STYLE = "bold black on yellow"
+_SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_STATUS_STYLE = {FlagStatus.OPEN: "bold", FlagStatus.CONFIRMED: "red", FlagStatus.DISMISSED: "green"}
+
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="SQLite database (default: $RECON_DB or $RECON_HOME/recon.db)")
+]
+StatusOption = Annotated[FlagStatus | None, typer.Option("--status", help="only flags with this status")]
+RuleOption = Annotated[Rule | None, typer.Option("--rule", help="only flags of this rule")]
+SeverityOption = Annotated[Severity | None, typer.Option("--severity", help="only flags of this severity")]
+DocumentOption = Annotated[str | None, typer.Option("--document", help="only this document (file name)")]
+RunOption = Annotated[int | None, typer.Option("--run", help="only what this run raised / extracted")]
+
+
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True).print(Text(f"error: {message}", style="bold red"))
+    return typer.Exit(1)
+
+
+@contextmanager
+def _open_store(db: Path | None) -> Iterator[Store]:
+    """The store of `--db` (or the settings' default); a missing database is an error, not created."""
+    db_path = load_settings(db_path=db).db_path
+    if not db_path.exists():
+        raise _fail(f"no database at {db_path}: run `recon run PATH` first, or pass --db")
+    try:
+        with Store(db_path) as store:
+            yield store
+    except ReconError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _flags_table(flags: list[StoredFlag]) -> Table:
+    table = Table(title=f"{len(flags)} flag(s), newest first", title_justify="left")
+    table.add_column("id", justify="right")
+    table.add_column("severity")
+    table.add_column("status")
+    table.add_column("rule")
+    table.add_column("document", overflow="fold")
+    table.add_column("subject", overflow="fold")
+    table.add_column("arithmetic", overflow="fold")
+    for flag in flags:
+        table.add_row(
+            str(flag.id),
+            Text(flag.severity.value, style=_SEVERITY_STYLE[flag.severity]),
+            Text(flag.status.value, style=_STATUS_STYLE[flag.status]),
+            flag.rule.value,
+            Text(flag.document),
+            Text(flag.subject),
+            Text(flag.equation),
+        )
+    return table
+
+
+def passage_text(passage: Passage) -> Text:
+    """A source passage with its numbers styled `NUMBER_STYLE` (and `…` where the text goes on)."""
+    text = Text("…")
+    offset = len(text)
+    text.append(passage.text)
+    for start, end in passage.highlights:
+        text.stylize(NUMBER_STYLE, offset + start, offset + end)
+    text.append("…")
+    return text
+
+
+def render_view(view: FlagView) -> list[Text]:
+    """The lines `recon show` prints for one flag."""
+    flag = view.flag
+    lines: list[Text] = []
+    head = Text(f"flag #{flag.id}  ", style="bold")
+    head.append(flag.severity.value.upper(), style=_SEVERITY_STYLE[flag.severity])
+    head.append(f"  {flag.rule.value}  ")
+    head.append(flag.status.value, style=_STATUS_STYLE[flag.status])
+    lines.append(head)
+    lines.append(Text(f"document: {flag.document}  ({flag.path})"))
+    lines.append(Text(f"subject:  {flag.subject}"))
+    lines.append(Text(flag.message))
+    lines.append(Text("  " + flag.equation, style="bold"))
+    detail = view.detail
+    if detail is not None:
+        facts = []
+        if detail.difference is not None:
+            facts.append(f"difference {detail.difference}")
+        if detail.tolerance is not None:
+            facts.append(f"tolerance {detail.tolerance}")
+        if detail.unit:
+            facts.append(f"unit {detail.unit}")
+        if detail.match_mode is not None:
+            facts.append(f"match {detail.match_mode.value}")
+        if facts:
+            lines.append(Text("  " + ", ".join(facts), style="dim"))
+        if detail.details:
+            lines.append(Text("  " + detail.details, style="dim"))
+    lines.append(Text(""))
+    if view.source_problem is not None:
+        lines.append(Text(f"source: {view.source_problem}", style="bold red"))
+    elif not view.passages:
+        lines.append(Text("source: the flag points at no place in the text", style="dim"))
+    for passage in view.passages:
+        lines.append(Text(f"source, characters {passage.start}–{passage.end}:", style="dim"))
+        lines.append(passage_text(passage))
+    skipped = relevant_skipped(view)
+    if skipped:
+        lines.append(Text(""))
+        lines.append(Text("skipped checks of this document that bear on it:", style="dim"))
+        lines.extend(Text(f"  {s.rule.value} · {s.subject}: {s.reason}") for s in skipped)
+    if flag.decision is not None:
+        lines.append(Text(""))
+        decision = flag.decision
+        line = f"decision: {decision.status.value} by {decision.by or '?'} at {decision.at}"
+        lines.append(Text(line + (f": {decision.note}" if decision.note else "")))
+    return lines
+
+
+def flags_command(
+    status: StatusOption = None,
+    rule: RuleOption = None,
+    severity: SeverityOption = None,
+    document: DocumentOption = None,
+    run: RunOption = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list instead of a table")] = False,
+) -> None:
+    """List flags, newest first."""
+    flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=document, run_id=run)
+    with _open_store(db) as store:
+        flags = list_flags(store.connection, flag_filter)
+    if as_json:
+        typer.echo(json.dumps([flag_as_dict(f) for f in flags], ensure_ascii=False, indent=2))
+        return
+    Console().print(_flags_table(flags))
+
+
+def show_command(
+    flag_id: Annotated[int, typer.Argument(help="flag id (from `recon flags`)")],
+    context: Annotated[int, typer.Option("--context", help="characters shown around each number")] = (
+        CONTEXT_CHARS
+    ),
+    db: DbOption = None,
+) -> None:
+    """Show a flag: its arithmetic and the source text around every number involved."""
+    with _open_store(db) as store:
+        view = show_flag(store.connection, flag_id, radius=context)
+    console = Console()
+    for line in render_view(view):
+        console.print(line)
+
+
+def review_command(
+    flag_id: Annotated[int, typer.Argument(help="flag id (from `recon flags`)")],
+    confirm: Annotated[bool, typer.Option("--confirm", help="the flag is a real inconsistency")] = False,
+    dismiss: Annotated[bool, typer.Option("--dismiss", help="the flag is a false alarm")] = False,
+    reopen: Annotated[bool, typer.Option("--reopen", help="undo a decision")] = False,
+    note: Annotated[str | None, typer.Option("--note", help="why")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="reviewer (default: $RECON_REVIEWER, else the login name)")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Record a decision on a flag; it holds for later runs while the numbers stay the same."""
+    chosen = [s for s, on in ((FlagStatus.CONFIRMED, confirm), (FlagStatus.DISMISSED, dismiss),
+                              (FlagStatus.OPEN, reopen)) if on]
+    if len(chosen) != 1:
+        raise _fail("give exactly one of --confirm, --dismiss, --reopen")
+    with _open_store(db) as store:
+        flag = record_decision(store, flag_id, chosen[0], by=by, note=note)
+    decision = flag.decision
+    who = decision.by if decision is not None else "?"
+    when = decision.at if decision is not None else "?"
+    Console().print(Text(f"flag #{flag.id} {flag.status.value} by {who} at {when}"))
+
+
+def export_command(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="file format")] = ExportFormat.CSV,
+    what: Annotated[ExportWhat, typer.Option("--what", help="facts, flags or both")] = ExportWhat.BOTH,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output file (default: $RECON_OUT/recon-<what>.<format>)")
+    ] = None,
+    status: StatusOption = None,
+    rule: RuleOption = None,
+    severity: SeverityOption = None,
+    document: DocumentOption = None,
+    run: RunOption = None,
+    db: DbOption = None,
+) -> None:
+    """Export facts and/or flags as CSV (UTF-8 with BOM), XLSX (a sheet per kind) or JSON."""
+    flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=document, run_id=run)
+    target = out or default_export_path(load_settings().out_dir, fmt, what)
+    with _open_store(db) as store:
+        written = export(store, fmt, what, target, flag_filter)
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+def report_command(
+    run: Annotated[int | None, typer.Option("--run", help="run id (default: the latest run)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="HTML file (default: $RECON_OUT/report-run-<id>.html)")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Write one self-contained HTML report of a run (summary, flags in context, tables, source)."""
+    with _open_store(db) as store:
+        run_id = run if run is not None else latest_run_id(store.connection)
+        target = out or default_report_path(load_settings().out_dir, run_id)
+        written = write_report(store.connection, target, run_id)
+    typer.echo(f"wrote {written}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the review commands to recon's typer app."""
+    app.command("flags")(flags_command)
+    app.command("show")(show_command)
+    app.command("review")(review_command)
+    app.command("export")(export_command)
+    app.command("report")(report_command)

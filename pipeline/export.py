@@ -1,0 +1,185 @@
+"""Export facts and flags from the store as CSV, XLSX or JSON, filtered like `recon flags`.
+
+- CSV is UTF-8 with a byte-order mark, so Excel opens Chinese text correctly.
+  One CSV holds one table: `--what both` writes `<stem>.facts.csv` and
+  `<stem>.flags.csv`.
+- XLSX has one sheet per kind (`facts`, `flags`), a frozen header and filters.
+- JSON is one object `{"facts": [...], "flags": [...]}` with the kinds asked for.
+
+Amounts stay exact: `value` is the Decimal as text, never a float. A document is
+hostile input, so cells are never formulas: XLSX cells are written as strings,
+and CSV cells that a spreadsheet would evaluate (`=`, `+`, `-`, `@` …) get a
+leading apostrophe unless they are plain numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ReconError, StoreError
+from pipeline.review import FlagFilter, flag_as_dict, list_flags
+from pipeline.store import Store
+
+
+class ExportFormat(str, Enum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    JSON = "json"
+
+
+class ExportWhat(str, Enum):
+    FACTS = "facts"
+    FLAGS = "flags"
+    BOTH = "both"
+
+
+FACT_COLUMNS: tuple[str, ...] = (
+    "document", "path", "kind", "subject", "key", "value", "unit", "text",
+    "span_start", "span_end", "source", "run_id",
+)
+FLAG_COLUMNS: tuple[str, ...] = (
+    "id", "document", "rule", "severity", "status", "subject", "message", "equation", "values",
+    "spans", "key", "first_run", "run_id", "created", "decided_by", "decided_at", "note", "path",
+)
+
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def fact_rows(conn: sqlite3.Connection, flag_filter: FlagFilter | None = None) -> list[dict[str, Any]]:
+    """Facts of the current documents, optionally of one document name / extracted by one run.
+
+    Facts are keyed by document content; each is listed once per document file
+    holding that content, in document order then text order.
+    """
+    flag_filter = flag_filter or FlagFilter()
+    sql = (
+        "SELECT d.name, d.path, f.kind, f.subject, f.key, f.value, f.unit, f.text, f.span_start, "
+        "f.span_end, f.source, f.run_id FROM facts f JOIN documents d ON d.sha256 = f.document_sha"
+    )
+    where: list[str] = []
+    params: list[Any] = []
+    if flag_filter.document is not None:
+        where.append("d.name = ?")
+        params.append(flag_filter.document)
+    if flag_filter.run_id is not None:
+        where.append("f.run_id = ?")
+        params.append(flag_filter.run_id)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY d.name, d.path, f.span_start, f.span_end, f.kind, f.subject, f.key"
+    try:
+        rows = conn.execute(sql, params).fetchall()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read facts: {exc}") from exc
+    return [dict(zip(FACT_COLUMNS, tuple(row), strict=True)) for row in rows]
+
+
+def flag_rows(conn: sqlite3.Connection, flag_filter: FlagFilter | None = None) -> list[dict[str, Any]]:
+    """Flags as `recon flags --json` gives them (newest first)."""
+    return [flag_as_dict(flag) for flag in list_flags(conn, flag_filter)]
+
+
+def _cell_text(value: Any) -> str:
+    """A flat cell: lists joined with `; `, spans as `start-end`, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(
+            f"{item['start']}-{item['end']}" if isinstance(item, dict) else str(item) for item in value
+        )
+    return str(value)
+
+
+def _csv_safe(text: str) -> str:
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """CSV text (without the BOM) of `rows` in `columns` order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_safe(_cell_text(row.get(column))) for column in columns])
+    return buffer.getvalue()
+
+
+def _write_xlsx(path: Path, sheets: list[tuple[str, tuple[str, ...], list[dict[str, Any]]]]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append([None] * len(columns))
+            for index, column in enumerate(columns, start=1):
+                value = row.get(column)
+                cell = sheet.cell(row=sheet.max_row, column=index)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    cell.value = value
+                elif value is not None:
+                    # XLSX cannot hold control characters; they carry nothing a reviewer reads.
+                    cell.value = ILLEGAL_CHARACTERS_RE.sub("", _cell_text(value))
+                    cell.data_type = "s"  # never a formula, whatever the document says
+        sheet.freeze_panes = "A2"
+        if rows:
+            sheet.auto_filter.ref = sheet.dimensions
+        for index, column in enumerate(columns, start=1):
+            longest = max([len(column), *(len(_cell_text(row.get(column))) for row in rows[:200])])
+            sheet.column_dimensions[get_column_letter(index)].width = min(60, max(8, longest * 1.6))
+    workbook.save(path)
+
+
+def export(
+    store: Store,
+    fmt: ExportFormat,
+    what: ExportWhat,
+    out: Path,
+    flag_filter: FlagFilter | None = None,
+) -> list[Path]:
+    """Write the export and return the files written (two for CSV with `both`)."""
+    conn = store.connection
+    tables: list[tuple[str, tuple[str, ...], list[dict[str, Any]]]] = []
+    if what in (ExportWhat.FACTS, ExportWhat.BOTH):
+        tables.append(("facts", FACT_COLUMNS, fact_rows(conn, flag_filter)))
+    if what in (ExportWhat.FLAGS, ExportWhat.BOTH):
+        tables.append(("flags", FLAG_COLUMNS, flag_rows(conn, flag_filter)))
+    written: list[Path] = []
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt is ExportFormat.JSON:
+            payload = {name: rows for name, _, rows in tables}
+            out.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            written.append(out)
+        elif fmt is ExportFormat.XLSX:
+            _write_xlsx(out, tables)
+            written.append(out)
+        else:
+            for name, columns, rows in tables:
+                suffix = out.suffix or ".csv"
+                target = out if len(tables) == 1 else out.with_name(f"{out.stem}.{name}{suffix}")
+                # utf-8-sig writes the BOM that makes Excel read the file as UTF-8.
+                target.write_text(to_csv(rows, columns), encoding="utf-8-sig", newline="")
+                written.append(target)
+    except OSError as exc:
+        raise ReconError(f"cannot write the export to {out}: {exc.strerror or exc}") from exc
+    return written
+
+
+def default_export_path(out_dir: Path, fmt: ExportFormat, what: ExportWhat) -> Path:
+    """`<out_dir>/recon-<what>.<format>`."""
+    return out_dir / f"recon-{what.value}.{fmt.value}"

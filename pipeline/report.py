@@ -1,0 +1,498 @@
+"""One self-contained HTML report per run: summary, flags in context, extracted tables, source text.
+
+The file carries its own CSS and a few lines of JS and loads nothing (a
+Content-Security-Policy forbids it). Every piece of document text — names,
+labels, the source itself — goes through `html.escape`: a report renders hostile
+input. Each number in the tables is a link to a `<mark id="n-D-K">` at its span
+in the document's text; clicking it (or opening `report.html#n-D-K`) scrolls to
+that mark and gives it the class `hl`.
+
+`render_report` is pure (data in, HTML string out); `build_report` gathers the
+data from the store and re-reads the sources with `pipeline.review.load_source`.
+"""
+
+from __future__ import annotations
+
+import html
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import ReconError, StoreError
+from pipeline.review import load_source, passages
+from schemas import DocumentResult, Flag, Span, StatedNumber
+from schemas.extraction import FactKey
+
+_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "img-src data:; base-uri 'none'; form-action 'none'"
+)
+
+_CSS = """
+body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0 auto;max-width:1200px;
+padding:1em 2em;color:#222;line-height:1.5}
+h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ccc;padding:.2em .5em;
+text-align:left;vertical-align:top}th{background:#f3f3f3}
+.flag{border-left:4px solid #999;padding:.3em .8em;margin:.8em 0;background:#fafafa}
+.flag.error{border-color:#c62828}.flag.warning{border-color:#ef8f00}.flag.info{border-color:#1565c0}
+.sev{font-weight:bold;text-transform:uppercase;font-size:.8em}
+.error .sev{color:#c62828}.warning .sev{color:#ef8f00}.info .sev{color:#1565c0}
+.status{font-size:.8em;padding:0 .4em;border-radius:3px;background:#eee}
+.status.confirmed{background:#ffcdd2}.status.dismissed{background:#c8e6c9;text-decoration:line-through}
+code.eq{display:block;font-size:1.05em;margin:.3em 0}
+.passage{white-space:pre-wrap;background:#fff;border:1px solid #e0e0e0;padding:.3em .5em;margin:.3em 0}
+.passage mark{background:#ffe082}
+.source{white-space:pre-wrap;max-height:70vh;overflow:auto;border:1px solid #ccc;padding:.5em;
+background:#fff;font-size:.95em}
+.source mark{background:#fff3c4}
+.source mark.hl,.passage mark.hl{background:#ff7043;color:#fff;outline:2px solid #bf360c}
+a.num{text-decoration:none;border-bottom:1px dotted #1565c0;color:#0d47a1;white-space:nowrap}
+.muted{color:#777}.problem{color:#c62828}
+"""
+
+_JS = """
+(function(){
+  var current = null;
+  function highlight(id){
+    var el = id ? document.getElementById(id) : null;
+    if (!el || el.tagName !== 'MARK') return;
+    if (current) current.classList.remove('hl');
+    el.classList.add('hl');
+    current = el;
+    var box = el.closest('details');
+    if (box) box.open = true;
+    el.scrollIntoView({block: 'center'});
+  }
+  document.addEventListener('click', function(e){
+    var a = e.target.closest ? e.target.closest('a.num') : null;
+    if (!a) return;
+    e.preventDefault();
+    var id = a.getAttribute('data-target');
+    if (history.replaceState) history.replaceState(null, '', '#' + id);
+    highlight(id);
+  });
+  window.addEventListener('hashchange', function(){ highlight(decodeURIComponent(location.hash.slice(1))); });
+  if (location.hash) highlight(decodeURIComponent(location.hash.slice(1)));
+})();
+"""
+
+
+def _e(value: object) -> str:
+    """Escape anything for HTML text and attribute values."""
+    return html.escape(str(value), quote=True)
+
+
+@dataclass(frozen=True)
+class ReportFlag:
+    """A flag of a document's result, with its store id and review status when known."""
+
+    flag: Flag
+    flag_id: int | None = None
+    status: str = "open"
+    decided_by: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    """One document's result, its source text (None with `problem` when unavailable), its flags."""
+
+    result: DocumentResult
+    text: str | None
+    problem: str | None = None
+    flags: list[ReportFlag] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """The run a report describes."""
+
+    run_id: int | None
+    started: str | None = None
+    finished: str | None = None
+    backend: str | None = None
+    model: str | None = None
+
+
+class _Marks:
+    """Assigns `<mark>` ids to the spans of one document's numbers.
+
+    Overlapping spans cannot both be marks; a span inside another mark links to
+    that mark. Spans outside the text get no mark (and no link).
+    """
+
+    def __init__(self, doc_index: int, text: str | None, spans: list[Span]) -> None:
+        self.by_span: dict[tuple[int, int], str] = {}
+        self.ordered: list[tuple[int, int, str]] = []
+        if text is None:
+            return
+        unique = sorted({(s.start, s.end) for s in spans if s.end <= len(text) and s.start < s.end},
+                        key=lambda se: (se[0], -se[1]))
+        for start, end in unique:
+            if self.ordered and start < self.ordered[-1][1]:
+                self.by_span[(start, end)] = self.ordered[-1][2]
+                continue
+            mark_id = f"n-{doc_index}-{len(self.ordered)}"
+            self.ordered.append((start, end, mark_id))
+            self.by_span[(start, end)] = mark_id
+
+    def target(self, span: Span) -> str | None:
+        return self.by_span.get((span.start, span.end))
+
+    def render_source(self, text: str) -> str:
+        out: list[str] = []
+        position = 0
+        for start, end, mark_id in self.ordered:
+            out.append(_e(text[position:start]))
+            out.append(f'<mark id="{mark_id}">{_e(text[start:end])}</mark>')
+            position = end
+        out.append(_e(text[position:]))
+        return "".join(out)
+
+
+def _number_link(number: StatedNumber, marks: _Marks, with_unit: bool = True) -> str:
+    label = _e(number.text) + (_e(number.unit) if with_unit and number.unit else "")
+    target = marks.target(number.span)
+    if target is None:
+        return f'<span class="num" title="span not in the source text">{label}</span>'
+    return f'<a class="num" href="#{target}" data-target="{target}">{label}</a>'
+
+
+def _all_spans(document: ReportDocument) -> list[Span]:
+    spans: list[Span] = []
+    extraction = document.result.extraction
+    if extraction is not None:
+        for project in extraction.projects:
+            for numbers in project.facts.values():
+                spans.extend(n.span for n in numbers)
+        for indicator in extraction.indicators:
+            spans.extend(n.span for n in (indicator.target, indicator.actual, indicator.rate) if n)
+        for breakdown in extraction.breakdowns:
+            spans.append(breakdown.total.amount.span)
+            spans.extend(part.amount.span for part in breakdown.parts)
+        for statement in extraction.statements:
+            spans.append(statement.amount.span)
+    for report_flag in document.flags:
+        spans.extend(report_flag.flag.spans)
+    return spans
+
+
+def _flag_html(document: ReportDocument, report_flag: ReportFlag, marks: _Marks) -> str:
+    flag = report_flag.flag
+    anchor = f"flag-{report_flag.flag_id}" if report_flag.flag_id is not None else ""
+    status = _e(report_flag.status)
+    parts = [
+        f'<div class="flag {_e(flag.severity.value)}"' + (f' id="{anchor}"' if anchor else "") + ">",
+        f'<div><span class="sev">{_e(flag.severity.value)}</span> '
+        f"<b>{_e(flag.rule.value)}</b> "
+        + (f"#{report_flag.flag_id} " if report_flag.flag_id is not None else "")
+        + f'<span class="status {status}">{status}</span> '
+        f'<span class="muted">{_e(document.result.document)}</span></div>',
+        f"<div><b>{_e(flag.subject)}</b>: {_e(flag.message)}</div>",
+        f'<code class="eq">{_e(flag.equation)}</code>',
+    ]
+    if report_flag.decided_by or report_flag.note:
+        parts.append(
+            f'<div class="muted">decided by {_e(report_flag.decided_by or "?")}'
+            + (f": {_e(report_flag.note)}" if report_flag.note else "")
+            + "</div>"
+        )
+    if document.text is None:
+        parts.append(f'<div class="problem">{_e(document.problem or "source text unavailable")}</div>')
+    else:
+        for passage in passages(document.text, flag.spans):
+            pieces: list[str] = []
+            position = 0
+            for rel_start, rel_end in passage.highlights:
+                pieces.append(_e(passage.text[position:rel_start]))
+                span = Span(start=passage.start + rel_start, end=passage.start + rel_end)
+                target = marks.target(span)
+                number = _e(passage.text[rel_start:rel_end])
+                if target is not None:
+                    pieces.append(
+                        f'<a class="num" href="#{target}" data-target="{target}"><mark>{number}</mark></a>'
+                    )
+                else:
+                    pieces.append(f"<mark>{number}</mark>")
+                position = rel_end
+            pieces.append(_e(passage.text[position:]))
+            parts.append(f'<div class="passage">…{"".join(pieces)}…</div>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _tables_html(document: ReportDocument, marks: _Marks) -> str:
+    extraction = document.result.extraction
+    if extraction is None:
+        return '<p class="muted">nothing extracted</p>'
+    out: list[str] = []
+    if extraction.projects:
+        keys = [k for k in FactKey if any(k in p.facts for p in extraction.projects)]
+        head = "".join(f"<th>{_e(k.value)}</th>" for k in keys)
+        out.append(f"<h4>Projects ({len(extraction.projects)})</h4>")
+        out.append(f"<table><tr><th>name</th><th>parent</th><th>unit</th>{head}</tr>")
+        for project in extraction.projects:
+            cells = "".join(
+                "<td>" + " + ".join(_number_link(n, marks) for n in project.facts.get(k, [])) + "</td>"
+                for k in keys
+            )
+            out.append(
+                f"<tr><td>{_e(project.name)}</td><td>{_e(project.parent or '')}</td>"
+                f"<td>{_e(project.unit or '')}</td>{cells}</tr>"
+            )
+        out.append("</table>")
+    if extraction.indicators:
+        out.append(f"<h4>Indicators ({len(extraction.indicators)})</h4>")
+        out.append(
+            "<table><tr><th>name</th><th>category</th><th>target</th><th>actual</th><th>rate</th>"
+            "<th>unit</th></tr>"
+        )
+        for indicator in extraction.indicators:
+            cells = "".join(
+                "<td>" + (_number_link(n, marks) if n is not None else "") + "</td>"
+                for n in (indicator.target, indicator.actual, indicator.rate)
+            )
+            out.append(
+                f"<tr><td>{_e(indicator.name)}</td><td>{_e(indicator.category or '')}</td>{cells}"
+                f"<td>{_e(indicator.unit or '')}</td></tr>"
+            )
+        out.append("</table>")
+    if extraction.breakdowns:
+        out.append(f"<h4>Breakdowns ({len(extraction.breakdowns)})</h4>")
+        out.append("<table><tr><th>total</th><th>amount</th><th>parts</th><th>exhaustive</th></tr>")
+        for breakdown in extraction.breakdowns:
+            parts = "<br>".join(
+                f"{_e(part.label)} {_number_link(part.amount, marks)}" for part in breakdown.parts
+            )
+            out.append(
+                f"<tr><td>{_e(breakdown.total.label)}</td>"
+                f"<td>{_number_link(breakdown.total.amount, marks)}</td><td>{parts}</td>"
+                f"<td>{'yes' if breakdown.exhaustive else 'no'}</td></tr>"
+            )
+        out.append("</table>")
+    if extraction.statements:
+        out.append(f"<h4>Statements ({len(extraction.statements)})</h4>")
+        out.append("<table><tr><th>label</th><th>scope</th><th>amount</th></tr>")
+        for statement in extraction.statements:
+            out.append(
+                f"<tr><td>{_e(statement.label)}</td><td>{_e(statement.scope or '')}</td>"
+                f"<td>{_number_link(statement.amount, marks)}</td></tr>"
+            )
+        out.append("</table>")
+    if not out:
+        out.append('<p class="muted">no projects, indicators or breakdowns found</p>')
+    return "\n".join(out)
+
+
+def render_report(run: ReportRun, documents: list[ReportDocument]) -> str:
+    """The whole report as one HTML string (pure)."""
+    marks = [_Marks(i, d.text, _all_spans(d)) for i, d in enumerate(documents)]
+    all_flags = [(d, f, marks[i]) for i, d in enumerate(documents) for f in d.flags]
+    by_rule_severity = Counter((f.flag.rule.value, f.flag.severity.value) for _, f, _ in all_flags)
+    by_status = Counter(f.status for _, f, _ in all_flags)
+    severities = ["error", "warning", "info"]
+    rules = sorted({rule for rule, _ in by_rule_severity})
+    title = f"recon report — run {run.run_id}" if run.run_id is not None else "recon report"
+
+    body: list[str] = [f"<h1>{_e(title)}</h1>"]
+    meta = [("run", run.run_id), ("backend", run.backend), ("model", run.model),
+            ("started", run.started), ("finished", run.finished)]
+    body.append(
+        '<p class="muted">' + " · ".join(f"{_e(k)}: {_e(v)}" for k, v in meta if v is not None) + "</p>"
+    )
+    body.append('<h2 id="summary">Summary</h2>')
+    body.append(
+        f"<p>{len(documents)} document(s), {len(all_flags)} flag(s): "
+        + ", ".join(f"{_e(status)} {count}" for status, count in sorted(by_status.items()))
+        + "</p>"
+    )
+    body.append(
+        "<table><tr><th>document</th><th>status</th><th>projects</th><th>indicators</th>"
+        "<th>breakdowns</th><th>flags</th><th>skipped checks</th></tr>"
+    )
+    for i, document in enumerate(documents):
+        result = document.result
+        extraction = result.extraction
+        counts = (
+            (len(extraction.projects), len(extraction.indicators), len(extraction.breakdowns))
+            if extraction is not None else (0, 0, 0)
+        )
+        skipped = len(result.check.skipped) if result.check is not None else 0
+        error = f' <span class="problem">{_e(result.error)}</span>' if result.error else ""
+        body.append(
+            f'<tr><td><a href="#doc-{i}">{_e(result.document)}</a></td>'
+            f"<td>{_e(result.status.value)}{error}</td>"
+            + "".join(f"<td>{c}</td>" for c in counts)
+            + f"<td>{len(document.flags)}</td><td>{skipped}</td></tr>"
+        )
+    body.append("</table>")
+    if rules:
+        body.append("<h3>Flags by rule and severity</h3>")
+        body.append("<table><tr><th>rule</th>" + "".join(f"<th>{s}</th>" for s in severities) + "</tr>")
+        for rule in rules:
+            body.append(
+                f"<tr><td>{_e(rule)}</td>"
+                + "".join(f"<td>{by_rule_severity.get((rule, s), 0) or ''}</td>" for s in severities)
+                + "</tr>"
+            )
+        body.append("</table>")
+
+    body.append(f'<h2 id="flags">Flags ({len(all_flags)})</h2>')
+    if not all_flags:
+        body.append('<p class="muted">no flags</p>')
+    for document, report_flag, document_marks in all_flags:
+        body.append(_flag_html(document, report_flag, document_marks))
+
+    body.append('<h2 id="documents">Documents</h2>')
+    for i, document in enumerate(documents):
+        result = document.result
+        body.append(f'<section id="doc-{i}"><h3>{_e(result.document)}</h3>')
+        org = result.extraction.organization if result.extraction else None
+        year = result.extraction.fiscal_year if result.extraction else None
+        body.append(
+            f'<p class="muted">{_e(result.path)}'
+            + (f" · {_e(org)}" if org else "")
+            + (f" · {_e(year)}" if year else "")
+            + "</p>"
+        )
+        if result.check is not None and result.check.skipped:
+            body.append("<details><summary>skipped checks</summary><ul>")
+            body.extend(
+                f"<li>{_e(s.rule.value)} · {_e(s.subject)}: {_e(s.reason)}</li>" for s in result.check.skipped
+            )
+            body.append("</ul></details>")
+        body.append(_tables_html(document, marks[i]))
+        if document.text is None:
+            body.append(f'<p class="problem">{_e(document.problem or "source text unavailable")}</p>')
+        else:
+            body.append(
+                f"<details open><summary>source text</summary>"
+                f'<div class="source" id="src-{i}">{marks[i].render_source(document.text)}</div></details>'
+            )
+        body.append("</section>")
+
+    return (
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+        + "\n".join(body)
+        + f"\n<script>{_JS}</script>\n</body></html>\n"
+    )
+
+
+# --- gathering the data from the store -------------------------------------------------------
+
+
+def latest_run_id(conn: sqlite3.Connection) -> int | None:
+    """The newest run's id, or None when the store has no run."""
+    try:
+        row = conn.execute("SELECT MAX(id) FROM runs").fetchone()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read runs: {exc}") from exc
+    return int(row[0]) if row is not None and row[0] is not None else None
+
+
+def results_as_of(conn: sqlite3.Connection, run_id: int) -> list[DocumentResult]:
+    """Each document's result as of `run_id`: its latest processed (not skipped) result up to that run.
+
+    A run skips unchanged documents; their result is the one of the run that last
+    processed them, so a report of the latest run still covers every document.
+    """
+    try:
+        rows = conn.execute(
+            "SELECT r.result FROM results r WHERE r.status != 'skipped' AND r.run_id = ("
+            "  SELECT MAX(r2.run_id) FROM results r2 WHERE r2.path = r.path AND r2.run_id <= ? "
+            "  AND r2.status != 'skipped') "
+            "AND r.path IN (SELECT path FROM results WHERE run_id <= ?) ORDER BY r.name, r.path",
+            (run_id, run_id),
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the results of run {run_id}: {exc}") from exc
+    return [DocumentResult.model_validate_json(row[0]) for row in rows]
+
+
+def _stored_flag_states(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int | None, str]]:
+    try:
+        rows = conn.execute("SELECT path, key, id, status FROM flags").fetchall()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read flags: {exc}") from exc
+    return {(path, key): (flag_id, status) for path, key, flag_id, status in rows}
+
+
+def _decisions(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, str | None, str | None]]:
+    try:
+        rows = conn.execute(
+            "SELECT document, flag_key, status, decided_by, note FROM flag_decisions"
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read decisions: {exc}") from exc
+    return {(doc, key): (status, by, note) for doc, key, status, by, note in rows}
+
+
+def build_report(
+    conn: sqlite3.Connection, run_id: int | None = None
+) -> tuple[ReportRun, list[ReportDocument]]:
+    """The data of the report of `run_id` (default: the latest run). Raises ReconError without runs."""
+    if run_id is None:
+        run_id = latest_run_id(conn)
+        if run_id is None:
+            raise ReconError("the store has no run yet: run `recon run PATH` first")
+    try:
+        row = conn.execute(
+            "SELECT id, started, finished, backend, model FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read run {run_id}: {exc}") from exc
+    if row is None:
+        raise ReconError(f"no run with id {run_id}")
+    run = ReportRun(run_id=row[0], started=row[1], finished=row[2], backend=row[3], model=row[4])
+    states = _stored_flag_states(conn)
+    decisions = _decisions(conn)
+    documents: list[ReportDocument] = []
+    for result in results_as_of(conn, run_id):
+        flags: list[ReportFlag] = []
+        for flag in result.check.flags if result.check is not None else []:
+            flag_id, status = states.get((result.path, flag.key), (None, "open"))
+            decision = decisions.get((result.document, flag.key))
+            if decision is not None:
+                status = decision[0]
+            flags.append(
+                ReportFlag(
+                    flag=flag, flag_id=flag_id, status=status,
+                    decided_by=decision[1] if decision else None, note=decision[2] if decision else None,
+                )
+            )
+        source = load_source(result.path, result.sha256)
+        documents.append(ReportDocument(result=result, text=source.text, problem=source.problem, flags=flags))
+    return run, documents
+
+
+def write_report(conn: sqlite3.Connection, out: Path, run_id: int | None = None) -> Path:
+    """Write the report of `run_id` (default: latest) to `out`; returns the path written."""
+    run, documents = build_report(conn, run_id)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render_report(run, documents), encoding="utf-8")
+    except OSError as exc:
+        raise ReconError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
+    return out
+
+
+def default_report_path(out_dir: Path, run_id: int | None) -> Path:
+    """`<out_dir>/report-run-<id>.html`."""
+    return out_dir / (f"report-run-{run_id}.html" if run_id is not None else "report.html")
+
+
+__all__ = [
+    "ReportDocument",
+    "ReportFlag",
+    "ReportRun",
+    "build_report",
+    "default_report_path",
+    "render_report",
+    "results_as_of",
+    "write_report",
+]
