@@ -1,0 +1,307 @@
+"""Turn the bytes of one supported file format into plain text (before normalisation).
+
+One function per format; each raises `IngestError` with a one-line reason a
+user can act on, and never lets a library exception escape untyped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import unicodedata
+import zipfile
+from html.parser import HTMLParser
+
+import charset_normalizer
+import docx
+import pypdfium2 as pdfium
+from docx.document import Document as DocxDocument
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from pipeline.errors import IngestError
+
+#: Above this share of control/replacement/unassigned characters, decoded text is refused.
+MAX_GARBAGE_RATIO = 0.20
+
+#: Encodings charset-normalizer may choose among when neither UTF-8 nor GB18030 decodes.
+#: Restricted on purpose: unrestricted, a short GBK text is easily taken for cp949.
+CHINESE_ENCODINGS = ["big5", "big5hkscs", "cp950", "gb18030", "hz", "utf_16", "utf_16_le", "utf_16_be"]
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
+_GARBAGE_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
+
+BINARY_REASON = "not a text file: binary content"
+NO_TEXT_LAYER_REASON = "no text layer — scanned? OCR is not supported"
+
+
+def garbage_ratio(text: str) -> float:
+    """Share of characters that no readable text contains (controls, U+FFFD, unassigned, private use)."""
+    if not text:
+        return 0.0
+    bad = sum(
+        1
+        for char in text
+        if char == "\ufffd"
+        or (char not in _ALLOWED_CONTROLS and unicodedata.category(char) in _GARBAGE_CATEGORIES)
+    )
+    return bad / len(text)
+
+
+def refuse_garbage(path: str, text: str, what: str) -> None:
+    """Raise if `text` is mostly control or replacement characters."""
+    ratio = garbage_ratio(text)
+    if ratio > MAX_GARBAGE_RATIO:
+        raise IngestError(
+            path,
+            f"unreadable {what}: {ratio:.0%} control or replacement characters "
+            f"(limit {MAX_GARBAGE_RATIO:.0%}; wrong encoding or damaged file?)",
+        )
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """The codec for BOM-less UTF-16 whose NUL bytes all sit on one parity, else None."""
+    if len(data) % 2:
+        return None
+    nul_at_even = data[0::2].count(0)
+    nul_at_odd = data[1::2].count(0)
+    if nul_at_odd and not nul_at_even:
+        return "utf-16-le"
+    if nul_at_even and not nul_at_odd:
+        return "utf-16-be"
+    return None
+
+
+def _strict(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_text(path: str, data: bytes) -> tuple[str, str]:
+    """Decoded text and the encoding used: BOM, strict UTF-8, strict GB18030, then detection."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            text = _strict(data[len(bom) :], encoding.removesuffix("-sig"))
+            if text is None:
+                raise IngestError(path, f"not a text file: invalid {encoding} after its byte-order mark")
+            refuse_garbage(path, text, "text")
+            return text, encoding
+    if b"\x00" in data:
+        encoding_guess = _utf16_without_bom(data)
+        text = _strict(data, encoding_guess) if encoding_guess else None
+        if text is None or garbage_ratio(text) > MAX_GARBAGE_RATIO:
+            text, encoding_guess = _strict(data, "utf-8"), "utf-8"
+        if text is None or encoding_guess is None or garbage_ratio(text) > MAX_GARBAGE_RATIO:
+            raise IngestError(path, BINARY_REASON)
+        return text, encoding_guess
+    for encoding in ("utf-8", "gb18030"):
+        text = _strict(data, encoding)
+        if text is not None:
+            refuse_garbage(path, text, "text")
+            return text, encoding
+    best = charset_normalizer.from_bytes(data, cp_isolation=CHINESE_ENCODINGS).best()
+    if best is None:
+        raise IngestError(path, BINARY_REASON)
+    text = _strict(data, best.encoding)
+    if text is None:
+        raise IngestError(path, BINARY_REASON)
+    refuse_garbage(path, text, "text")
+    return text, best.encoding
+
+
+# --------------------------------------------------------------------------- DOCX
+
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_PARAGRAPH_TAG = f"{{{_W_NS}}}p"
+_TABLE_TAG = f"{{{_W_NS}}}tbl"
+_SDT_TAG = f"{{{_W_NS}}}sdt"
+_SDT_CONTENT_TAG = f"{{{_W_NS}}}sdtContent"
+
+
+def _table_lines(table: Table) -> list[str]:
+    """One line per row, cells joined by a tab; a merged cell appears once."""
+    lines: list[str] = []
+    for row in table.rows:
+        own_cells = set(row._tr.tc_lst)
+        cells: list[str] = []
+        previous_tc: object = None
+        for cell in row.cells:
+            tc = cell._tc
+            if tc is previous_tc:
+                continue  # horizontally merged: python-docx repeats the same cell
+            previous_tc = tc
+            # A vertically merged continuation is reported as the cell above it: leave it empty.
+            text = cell.text if tc in own_cells else ""
+            cells.append(" ".join(text.split("\n")))
+        lines.append("\t".join(cells))
+    return lines
+
+
+def _block_lines(parent: BaseOxmlElement, document: DocxDocument) -> list[str]:
+    lines: list[str] = []
+    for child in parent.iterchildren():
+        if child.tag == _PARAGRAPH_TAG:
+            lines.append(Paragraph(child, document).text)
+        elif child.tag == _TABLE_TAG:
+            lines.extend(_table_lines(Table(child, document)))
+        elif child.tag == _SDT_TAG:
+            for content in child.iterchildren(_SDT_CONTENT_TAG):
+                lines.extend(_block_lines(content, document))
+    return lines
+
+
+def docx_text(path: str, data: bytes) -> str:
+    """Paragraphs and table rows of the main document body, in document order."""
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines = _block_lines(document.element.body, document)
+    except PackageNotFoundError as exc:
+        reason = "corrupt DOCX: not a Word .docx package (legacy .doc or renamed file?)"
+        raise IngestError(path, reason) from exc
+    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError, OSError) as exc:
+        # lxml's XMLSyntaxError is a SyntaxError
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise IngestError(path, f"corrupt DOCX: {detail}") from exc
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def pdf_text(path: str, data: bytes) -> tuple[str, list[str]]:
+    """The text layer of every page (pypdfium2), pages joined by a newline, and warnings."""
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "password" in detail.lower():
+            raise IngestError(path, "encrypted PDF: a password is required") from exc
+        raise IngestError(path, f"corrupt PDF: {detail}") from exc
+    pages: list[str] = []
+    try:
+        for index in range(len(pdf)):
+            page = pdf[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    pages.append(textpage.get_text_range())
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+    except pdfium.PdfiumError as exc:
+        raise IngestError(path, f"corrupt PDF: page {len(pages) + 1}: {exc}") from exc
+    finally:
+        pdf.close()
+    if not any(page.strip() for page in pages):
+        raise IngestError(path, NO_TEXT_LAYER_REASON)
+    refuse_garbage(path, "".join(pages), "PDF text layer")
+    empty = [str(number) for number, page in enumerate(pages, start=1) if not page.strip()]
+    warnings = []
+    if empty:
+        warnings.append(f"pages without a text layer (scanned? not read): {', '.join(empty)}")
+    return "\n".join(pages), warnings
+
+
+# --------------------------------------------------------------------------- HTML
+
+_HTML_SKIP = frozenset({"script", "style", "noscript", "template", "title"})
+_HTML_BLOCK = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "caption", "dd", "div", "dl", "dt", "fieldset",
+        "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+        "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "tfoot", "thead", "ul",
+        "body", "html",
+    }
+)
+_HTML_WHITESPACE_RE = re.compile(r"[ \t\n\r\f]+")
+
+
+class _HtmlTextParser(HTMLParser):
+    """Collects visible text: blocks and <br> as line breaks, table rows as tab-separated lines."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[str] = []
+        self.skip_depth = 0
+        self.cell_depth = 0
+        self.pre_depth = 0
+        self.row_has_cell: list[bool] = []
+
+    def _break(self) -> None:
+        self.pieces.append(" " if self.cell_depth else "\n")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HTML_SKIP:
+            self.skip_depth += 1
+        elif tag == "tr":
+            if self.cell_depth:
+                self.pieces.append(" ")
+            else:
+                self.pieces.append("\n")
+            self.row_has_cell.append(False)
+        elif tag in ("td", "th"):
+            if self.row_has_cell and self.cell_depth == 0:
+                if self.row_has_cell[-1]:
+                    self.pieces.append("\t")
+                self.row_has_cell[-1] = True
+            elif self.cell_depth:
+                self.pieces.append(" ")
+            self.cell_depth += 1
+        elif tag == "br" or tag in _HTML_BLOCK:
+            if tag == "pre":
+                self.pre_depth += 1
+            self._break()
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("br", "hr"):
+            self._break()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HTML_SKIP:
+            self.skip_depth = max(0, self.skip_depth - 1)
+        elif tag == "tr":
+            if self.row_has_cell:
+                self.row_has_cell.pop()
+            self._break()
+        elif tag in ("td", "th"):
+            self.cell_depth = max(0, self.cell_depth - 1)
+        elif tag in _HTML_BLOCK:
+            if tag == "pre":
+                self.pre_depth = max(0, self.pre_depth - 1)
+            self._break()
+
+    def handle_data(self, data: str) -> None:
+        if self.skip_depth:
+            return
+        if self.pre_depth and not self.cell_depth:
+            self.pieces.append(data.replace("\r\n", "\n"))
+        else:
+            self.pieces.append(_HTML_WHITESPACE_RE.sub(" ", data))
+
+
+def html_text(path: str, data: bytes) -> tuple[str, str]:
+    """Visible text of an HTML page and the encoding it was decoded with."""
+    source, encoding = decode_text(path, data)
+    parser = _HtmlTextParser()
+    try:
+        parser.feed(source)
+        parser.close()
+    except (AssertionError, ValueError) as exc:  # html.parser is lenient; defensive only
+        raise IngestError(path, f"corrupt HTML: {exc}") from exc
+    lines = [line.strip(" ") for line in "".join(parser.pieces).split("\n")]
+    lines = [re.sub(r" *\t *", "\t", line) for line in lines]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    return text, encoding

@@ -1,0 +1,157 @@
+"""Normalise extracted text for the extractors while keeping a map back to the original.
+
+Every change is either a one-for-one character fold or a deletion, so each
+character of the normalised text comes from exactly one character of the
+original, in order. `normalize` returns the normalised text and an `OffsetMap`
+whose `to_original[i]` is that character's original offset (plus one final
+entry, `len(original)`). Changes made, in order:
+
+1. line breaks: `\\r\\n` and `\\r` (and form feed, line/paragraph separators) become `\\n`;
+2. BOM and zero-width characters are removed (kept only where removing them
+   would glue two parts of a number together);
+3. a targeted fold (not NFKC, which would turn ① into 1 and ㎡ into m2):
+   full-width digits, `．`, `％`, full-width Latin letters, the ideographic
+   space and the no-break space; CJK punctuation （）、，。；：“” is kept;
+4. conversion debris `[bookmark: …]` is removed;
+5. thousands separators between digit groups of exactly three digits are removed
+   (`1,234.56` → `1234.56`, `1，234` → `1234`);
+6. spaces inside a number that PDF extraction inserted before its point
+   (`9 . 05` → `9.05`), before `%`, and between CJK characters and digits
+   (`2023 年` → `2023年`, `为 10万元` → `为10万元`) are removed;
+7. a line break is dropped when the next line starts with an amount and a unit
+   (`项目支出\\n6969.76万元` → `项目支出6969.76万元`) and the previous line
+   does not end a sentence (。！？；) or with a digit.
+
+Invariant relied on by `pipeline.numbers.stated_number`: a number matched in the
+normalised text maps to an original slice that is the same number as written
+(possibly with full-width digits, separators or spaces inside it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from schemas import OffsetMap
+
+#: One-for-one folds; everything else is kept as is.
+FOLD_TABLE: dict[int, str] = {
+    **{0xFF10 + digit: str(digit) for digit in range(10)},
+    **{0xFF21 + index: chr(ord("A") + index) for index in range(26)},
+    **{0xFF41 + index: chr(ord("a") + index) for index in range(26)},
+    ord("．"): ".",
+    ord("％"): "%",
+    0x3000: " ",  # ideographic space
+    0x00A0: " ",  # no-break space (HTML &nbsp;, PDF)
+    0x2028: "\n",
+    0x2029: "\n",
+    0x0B: "\n",
+    0x0C: "\n",  # form feed (page break in some extractions)
+    0x85: "\n",
+    ord("\r"): "\n",  # a lone carriage return; \r\n is handled first
+}
+
+#: Characters that are removed outright (BOM, zero-width space/joiners, word joiner).
+ZERO_WIDTH = "\ufeff\u200b\u200c\u200d\u2060"
+
+#: Units that mark the start of a line as the continuation of a broken amount.
+CONTINUATION_UNITS = ("万元", "亿元", "元", "%", "个", "人", "家", "项", "次", "名", "户")
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\u201c\u201d"
+_NUMBER_CHARS = frozenset("0123456789.,，")
+
+_CRLF_RE = re.compile(r"\r(?=\n)")
+_ZERO_WIDTH_RE = re.compile(f"[{ZERO_WIDTH}]+")
+_DEBRIS_RE = re.compile(r"(?:\[bookmark:[^\]\n]*\])+")
+_THOUSANDS_RE = re.compile(r"(?<![\d.,，])\d{1,3}(?:[,，]\d{3})+(?![,，]?\d)")
+_POINT_SPACES_RE = re.compile(r"(?<=\d)( +)\.( *)(?=\d)")
+_PERCENT_SPACES_RE = re.compile(r"(?<=\d) +(?=%)")
+_CJK_DIGIT_SPACES_RE = re.compile(f"(?<=[{_CJK}]) +(?=\\d)|(?<=\\d) +(?=[{_CJK}])")
+_BROKEN_AMOUNT_RE = re.compile(
+    r"(?<=[^。！？；\n\d.,，%\s]) *\n *(?=\d+(?:\.\d+)?(?:" + "|".join(CONTINUATION_UNITS) + "))"
+)
+
+
+class _Tracked:
+    """Characters of the text being normalised, each with its original offset."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self.chars: list[str] = list(original)
+        self.origins: list[int] = list(range(len(original)))
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chars)
+
+    def delete(self, positions: set[int]) -> None:
+        if not positions:
+            return
+        keep = [index for index in range(len(self.chars)) if index not in positions]
+        self.chars = [self.chars[index] for index in keep]
+        self.origins = [self.origins[index] for index in keep]
+
+    def delete_matches(
+        self,
+        pattern: re.Pattern[str],
+        group_filter: Callable[[re.Match[str]], list[tuple[int, int]]] | None = None,
+    ) -> None:
+        """Delete every match of `pattern` (or the ranges `group_filter` picks from it)."""
+        positions: set[int] = set()
+        for match in pattern.finditer(self.text):
+            ranges = group_filter(match) if group_filter else [match.span()]
+            for start, end in ranges:
+                positions.update(range(start, end))
+        self.delete(positions)
+
+    def fold(self) -> None:
+        self.chars = [FOLD_TABLE.get(ord(char), char) for char in self.chars]
+
+
+def _not_gluing_numbers(tracked: _Tracked) -> Callable[[re.Match[str]], list[tuple[int, int]]]:
+    """A filter that keeps a deletion only where it does not join two parts of a number."""
+
+    def choose(match: re.Match[str]) -> list[tuple[int, int]]:
+        start, end = match.span()
+        if start == 0:
+            return [(start, end)]
+        before = tracked.chars[start - 1]
+        after = tracked.chars[end] if end < len(tracked.chars) else ""
+        if before in _NUMBER_CHARS and after in _NUMBER_CHARS:
+            return []
+        return [(start, end)]
+
+    return choose
+
+
+def _separators(match: re.Match[str]) -> list[tuple[int, int]]:
+    return [(match.start() + offset, match.start() + offset + 1) for offset, char in
+            enumerate(match.group()) if char in ",，"]
+
+
+def _ascii_spaces_only(tracked: _Tracked) -> Callable[[re.Match[str]], list[tuple[int, int]]]:
+    """Delete the spaces around a number's point, but only if they were ASCII spaces originally."""
+
+    def choose(match: re.Match[str]) -> list[tuple[int, int]]:
+        ranges = [match.span(1), match.span(2)]
+        for start, end in ranges:
+            if any(tracked.original[tracked.origins[index]] != " " for index in range(start, end)):
+                return []
+        return ranges
+
+    return choose
+
+
+def normalize(original: str) -> tuple[str, OffsetMap]:
+    """The normalised text of `original` and the map from its offsets back to `original`."""
+    tracked = _Tracked(original)
+    tracked.delete_matches(_CRLF_RE)
+    tracked.delete_matches(_ZERO_WIDTH_RE, _not_gluing_numbers(tracked))
+    tracked.fold()
+    tracked.delete_matches(_DEBRIS_RE, _not_gluing_numbers(tracked))
+    tracked.delete_matches(_THOUSANDS_RE, _separators)
+    tracked.delete_matches(_POINT_SPACES_RE, _ascii_spaces_only(tracked))
+    tracked.delete_matches(_PERCENT_SPACES_RE)
+    tracked.delete_matches(_CJK_DIGIT_SPACES_RE)
+    tracked.delete_matches(_BROKEN_AMOUNT_RE)
+    return tracked.text, OffsetMap(to_original=[*tracked.origins, len(original)])
