@@ -1,0 +1,624 @@
+"""The offline `rules` backend: a deterministic parser for this genre's wording.
+
+It reads `Document.text` (normalised) and finds:
+
+- projects stated as `N、项目“名称”年初预算…，实际支出…，结余结转…` with their
+  numbered sub-items `（N）名称支出X万元，其中年初预算…，结余结转…`;
+- lists of projects under a total (`项目支出…其中：1、…X万元；2、…`), which are
+  also breakdowns; a list under a 预算 total gives `budget_total`, else `spent`;
+- breakdowns: a stated total followed by 其中/包括/分别 and its parts;
+- statements (labelled totals, for the checker's `conflict` rule) and the years
+  written in project names (for the `date` rule);
+- indicators, through `pipeline.rules_indicators`.
+
+Faithful to the text: a unit is kept as written (`67.49元` stays 元) and a flow
+that is not stated is absent. Judgement belongs to the checker.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pipeline.chunk import chunk_at
+from pipeline.numbers import stated_number
+from pipeline.rules_indicators import extract_indicators
+from pipeline.rules_text import (
+    Amount,
+    all_amounts,
+    classify_flow,
+    clean_label,
+    inside,
+    is_rate_label,
+    label_before,
+    money_amounts,
+    paren_ranges,
+    strip_quotes,
+)
+from schemas import (
+    Breakdown,
+    BreakdownItem,
+    Chunk,
+    Document,
+    DocumentExtraction,
+    FactKey,
+    Project,
+    StatedNumber,
+    Statement,
+    YearMention,
+)
+from schemas.numbers import MONEY_UNITS
+
+_QUOTED_PROJECT = re.compile(r"[ \t]*(?:\d{1,2}[、.．]\s*)?项目[“\"「](?P<name>[^”\"」\n]{1,80})[”\"」]")
+_SUB_ITEM = re.compile(
+    r"[ \t]*[（(]\d{1,2}[）)][ \t]*(?P<name>[^，。；：\n]{0,80}?)[ \t]*(?:实际)?支出(?=\d)"
+)
+_HEADING_OUTER = re.compile(r"[ \t]*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])")
+_LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}[、.．]|[（(]\d{1,2}[）)])\s*")
+_TRIGGER = re.compile(r"其中|主要包括|包括|分别是|分别为")
+_STAT_LABEL = re.compile(r"占|比上年|比去年|同比|增长|增加|减少|下降|提高|节约")
+_STANDALONE_PROJECT = re.compile(
+    r"^[ \t]*(?P<name>[^，。；：\d\n]{2,40}?项目)支出(?P<number>\d+(?:\.\d+)?)(?P<unit>万元|元|亿元)。?[ \t]*$",
+    re.MULTILINE,
+)
+_NUMBERED_ITEM = re.compile(
+    r"(?:^|(?<=[；;。\n]))[ \t]*\d{1,2}[、.．][ \t]*(?P<label>[^；;。\n]{2,80}?)"
+    r"(?P<number>\d+(?:\.\d+)?)(?P<unit>万元|元|亿元)(?=[；;。，,\s]|$)",
+    re.MULTILINE,
+)
+_YEAR = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d{2})年")
+_ORGANIZATION = re.compile(
+    r"[\u4e00-\u9fff]{2,30}?(?:卫生健康委员会|卫生健康局|卫健局|卫健委|管理委员会[\u4e00-\u9fff]{0,10}局|局|委员会)"
+)
+
+
+@dataclass
+class _ProjectDraft:
+    name: str
+    parent: str | None
+    name_start: int
+    name_end: int
+    facts: dict[FactKey, list[StatedNumber]] = field(default_factory=dict)
+
+    def add(self, key: FactKey, number: StatedNumber, replace: bool = False) -> None:
+        if replace or key not in self.facts:
+            self.facts[key] = [number]
+        elif key is FactKey.SUPPLEMENT:
+            self.facts[key].append(number)
+        # a second amount for any other key is left to the first statement
+
+
+@dataclass
+class _Item:
+    label: str
+    amount: Amount
+
+
+class _Extractor:
+    """Holds the document while the passes run; produces one `DocumentExtraction`."""
+
+    def __init__(self, document: Document, chunks: list[Chunk]) -> None:
+        self.document = document
+        self.text = document.text
+        self.chunks = chunks
+        self.projects: list[_ProjectDraft] = []
+        self.project_names: set[str] = set()
+        self.breakdowns: list[Breakdown] = []
+        self.breakdown_totals: set[int] = set()
+        self.used_amounts: set[int] = set()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def number(self, amount: Amount) -> StatedNumber:
+        return stated_number(self.document, amount.start, amount.end, amount.unit)
+
+    def chunk_id(self, offset: int) -> str | None:
+        chunk = chunk_at(self.chunks, offset)
+        return chunk.id if chunk else None
+
+    def new_project(self, name: str, parent: str | None, start: int, end: int) -> _ProjectDraft:
+        draft = _ProjectDraft(name=name, parent=parent, name_start=start, name_end=end)
+        self.projects.append(draft)
+        self.project_names.add(name)
+        return draft
+
+    # -- pass 1: quoted projects and their numbered sub-items -------------------------------
+    def quoted_projects(self) -> None:
+        parent: str | None = None
+        offset = 0
+        for line in self.text.splitlines(keepends=True):
+            top = _QUOTED_PROJECT.match(line)
+            sub = _SUB_ITEM.match(line)
+            if top:
+                name = strip_quotes(top.group("name")).strip()
+                start = offset + top.start("name")
+                draft = self.new_project(name, None, start, offset + top.end("name"))
+                self._flows(draft, offset + top.end(), offset + len(line), first_is_spent=False)
+                parent = name
+            elif sub and sub.group("name").strip():
+                name = strip_quotes(sub.group("name")).strip()
+                start = offset + sub.start("name")
+                candidate = _ProjectDraft(name, parent, start, offset + sub.end("name"))
+                self._flows(candidate, offset + sub.end("name"), offset + len(line), first_is_spent=True)
+                if len(candidate.facts) >= 2:
+                    self.projects.append(candidate)
+                    self.project_names.add(name)
+            elif _HEADING_OUTER.match(line):
+                parent = None
+            offset += len(line)
+
+    def _flows(self, draft: _ProjectDraft, start: int, line_end: int, first_is_spent: bool) -> None:
+        """Read the money flows of one project sentence `[start, 。)` into `draft`."""
+        text = self.text
+        end = _sentence_end(text, start, line_end)
+        parens = paren_ranges(text, start, end)
+        previous_end = start
+        last_key: FactKey | None = None
+        last_label = ""
+        last_amount: Amount | None = None
+        amounts = [a for a in all_amounts(text, start, end) if a.money or a.unit == "%"]
+        for index, amount in enumerate(amounts):
+            group = inside(parens, amount.start)
+            label, _ = label_before(text, amount.start, previous_end)
+            previous_end = amount.unit_end
+            if group is not None:
+                self._paren_amount(draft, amount, label, group, last_key, last_label, last_amount)
+                continue
+            if amount.unit == "%":
+                if is_rate_label(label):
+                    draft.add(FactKey.EXECUTION_RATE, self.number(amount))
+                continue
+            if index == 0 and first_is_spent:
+                key: FactKey | None = FactKey.SPENT
+            else:
+                key = classify_flow(label)
+            if key is None:
+                continue
+            draft.add(key, self.number(amount))
+            self.used_amounts.add(amount.start)
+            last_key, last_label, last_amount = key, label, amount
+
+    def _paren_amount(
+        self,
+        draft: _ProjectDraft,
+        amount: Amount,
+        label: str,
+        group: tuple[int, int],
+        last_key: FactKey | None,
+        last_label: str,
+        last_amount: Amount | None,
+    ) -> None:
+        """An amount inside （…） after a flow: a correction, a deduction or a breakdown part."""
+        text = self.text
+        opening = text[group[0] + 1 : group[0] + 4]
+        after = text[amount.unit_end : group[1]]
+        if "原" in label and classify_flow(label) is not None:
+            key = classify_flow(label)
+            assert key is not None
+            draft.add(key, self.number(amount), replace=True)
+        elif re.search(r"扣减|调减", after.split("，")[0] + after[:20]):
+            draft.add(FactKey.REDUCTION, self.number(amount))
+        elif opening.startswith(("其中", "包括", "含")) and last_amount is not None and last_key is not None:
+            if group[0] in self.breakdown_totals:
+                return
+            self.breakdown_totals.add(group[0])
+            parts = [
+                _Item(label_before(text, a.start, prev)[0], a)
+                for a, prev in _with_previous_ends(money_amounts(text, group[0] + 1, group[1]), group[0] + 1)
+            ]
+            if len(parts) >= 2:
+                total_label = f"{draft.name} {last_label}"
+                self._add_breakdown(total_label, last_amount, parts, exhaustive=True)
+
+    # -- pass 2: breakdowns introduced by 其中/包括/分别 -------------------------------------
+    def triggered_breakdowns(self) -> None:
+        text = self.text
+        for trigger in _TRIGGER.finditer(text):
+            total = self._total_before(trigger.start())
+            if total is None:
+                self._untotalled_list(trigger)
+                continue
+            if total.start in self.breakdown_totals or total.start in self.used_amounts:
+                continue
+            items = self._items_after(trigger.end(), total)
+            if not items or not _plausible_counts(total, items, self):
+                continue
+            total_label, _ = label_before(text, total.start, max(0, total.start - 60))
+            total_label = clean_label(total_label)
+            self.breakdown_totals.add(total.start)
+            exhaustive = trigger.group() in ("其中", "分别是", "分别为")
+            head, leftover = _close_at_sum(total, items, self)
+            if len(head) >= 1:
+                self._add_breakdown(total_label, total, head, exhaustive=exhaustive)
+                self._list_projects(total_label, head)
+            if len(leftover) >= 3:
+                new_total, rest = leftover[0], leftover[1:]
+                self.breakdown_totals.add(new_total.amount.start)
+                self._add_breakdown(new_total.label, new_total.amount, rest, exhaustive=True)
+
+    def _untotalled_list(self, trigger: re.Match[str]) -> None:
+        """`…的支出，主要包括A 10万元，B 20万元，…`: a list whose total was stated earlier."""
+        money_total = Amount(trigger.start(), trigger.start(), "万元", trigger.start())
+        items = [i for i in self._items_after(trigger.end(), money_total) if i.amount.start not in self.used_amounts]
+        if len(items) < 3 or any(i.amount.start in self._part_starts() for i in items):
+            return
+        total = self._matching_total(items, trigger.start())
+        if total is not None:
+            total_label, _ = label_before(self.text, total.start, max(0, total.start - 60))
+            self._add_breakdown(clean_label(total_label), total, items, exhaustive=True)
+            self._list_projects(clean_label(total_label), items)
+            return
+        sentence_start = max(self.text.rfind("。", 0, trigger.start()), self.text.rfind("\n", 0, trigger.start()))
+        self._list_projects(self.text[sentence_start + 1 : trigger.start()], items)
+
+    def _total_before(self, position: int) -> Amount | None:
+        """The amount a trigger at `position` refers to: the last one before it, with only
+        punctuation (or a parenthesis) in between."""
+        text = self.text
+        window_start = max(0, position - 120)
+        candidates = all_amounts(text, window_start, position)
+        if not candidates:
+            return None
+        total = candidates[-1]
+        gap = text[total.unit_end : position]
+        gap = re.sub(r"[（(][^（()）]*[）)]", "", gap)
+        if not re.fullmatch(r"[，,。：:\s]*", gap):
+            return None
+        if total.unit == "%":
+            return None
+        # an amount that is itself inside parentheses is not a total
+        opened = text.rfind("（", window_start, total.start)
+        closed = text.rfind("）", window_start, total.start)
+        if opened > closed:
+            return None
+        return total
+
+    def _items_after(self, start: int, total: Amount) -> list[_Item]:
+        """Parts following a trigger: on the same sentence, or numbered lines after `：\\n`."""
+        text = self.text
+        rest = text[start : start + 3]
+        if re.match(r"[：:]?\s*\n", rest):
+            return self._numbered_lines(text.index("\n", start) + 1, total)
+        end = _sentence_end(text, start, len(text))
+        items = self._items_in(start, end, total)
+        return items
+
+    def _items_in(self, start: int, end: int, total: Amount) -> list[_Item]:
+        text = self.text
+        parens = paren_ranges(text, start, end)
+        items: list[_Item] = []
+        previous_end = start
+        for amount in all_amounts(text, start, end):
+            label, _ = label_before(text, amount.start, previous_end)
+            previous_end = amount.unit_end
+            if inside(parens, amount.start) is not None:
+                continue
+            if _TRIGGER.search(text[max(start, amount.start - 40) : amount.start]) and items:
+                # a nested 其中 opens its own breakdown: stop here
+                pass
+            if amount.unit == "%" or _STAT_LABEL.search(label):
+                continue
+            if not _same_family(amount, total):
+                continue
+            if not label:
+                continue
+            items.append(_Item(clean_label(label), amount))
+            self._nested_paren(label, amount, parens)
+        return items
+
+    def _nested_paren(self, label: str, amount: Amount, parens: list[tuple[int, int]]) -> None:
+        """`基本支出378.14万元（包括人员支出335.18万元，公用经费支出42.96万元）`."""
+        text = self.text
+        for lo, hi in parens:
+            if lo == amount.unit_end and re.match(r"[（(](?:包括|其中|含)", text[lo:hi]):
+                if amount.start in self.breakdown_totals:
+                    return
+                parts = self._items_in(lo + 1, hi - 1, amount)
+                if len(parts) >= 2:
+                    self.breakdown_totals.add(amount.start)
+                    exhaustive = not text[lo + 1 :].startswith("含")
+                    self._add_breakdown(clean_label(label), amount, parts, exhaustive=exhaustive)
+                return
+
+    def _numbered_lines(self, start: int, total: Amount) -> list[_Item]:
+        text = self.text
+        items: list[_Item] = []
+        offset = start
+        while offset < len(text):
+            line_end = text.find("\n", offset)
+            line_end = len(text) if line_end == -1 else line_end
+            line = text[offset:line_end]
+            number = _LIST_NUMBER.match(line)
+            if not number:
+                break
+            amounts = [a for a in money_amounts(text, offset, line_end) if _same_family(a, total)]
+            if amounts:
+                amount = amounts[0]
+                label, _ = label_before(text, amount.start, offset + number.end())
+                items.append(_Item(clean_label(label), amount))
+            offset = line_end + 1
+        return items
+
+    # -- pass 3: numbered item lists without a trigger (`1、…项目支出0.78万元；2、…`) -----------
+    def numbered_lists(self) -> None:
+        text = self.text
+        matches = list(_NUMBERED_ITEM.finditer(text))
+        groups: list[list[re.Match[str]]] = []
+        for match in matches:
+            if groups and _adjacent(text, groups[-1][-1], match):
+                groups[-1].append(match)
+            else:
+                groups.append([match])
+        for group in groups:
+            if len(group) < 3:
+                continue
+            first_amount = group[0].start("number")
+            if any(first_amount <= t < group[-1].end() for t in self.breakdown_totals):
+                continue
+            if any(group[0].start() <= b.total.amount.span.start for b in []):
+                continue
+            items = [
+                _Item(
+                    clean_label(m.group("label")),
+                    Amount(m.start("number"), m.end("number"), _unit(m.group("unit")), m.end("unit")),
+                )
+                for m in group
+            ]
+            if any(item.amount.start in self._part_starts() for item in items):
+                continue
+            heading = self._heading_before(group[0].start())
+            total = self._matching_total(items, group[0].start())
+            if total is not None:
+                total_label, _ = label_before(text, total.start, max(0, total.start - 60))
+                self._add_breakdown(clean_label(total_label), total, items, exhaustive=True)
+                self._list_projects(clean_label(total_label), items)
+            else:
+                self._list_projects(heading, items)
+
+    def _part_starts(self) -> set[int]:
+        return {
+            part.amount.span.start for breakdown in self.breakdowns for part in breakdown.parts
+        } | {b.total.amount.span.start for b in self.breakdowns}
+
+    def _heading_before(self, position: int) -> str:
+        """The nearest non-empty line above `position` (a list's heading)."""
+        before = self.text[:position].rstrip("\n ")
+        for line in reversed(before.splitlines()):
+            if line.strip():
+                return line.strip()
+        return ""
+
+    def _matching_total(self, items: list[_Item], position: int) -> Amount | None:
+        """An earlier amount labelled like a project total whose value equals Σ items."""
+        total_yuan = sum((_yuan(self, i.amount) for i in items), Decimal(0))
+        for amount in reversed(money_amounts(self.text, 0, position)):
+            label, _ = label_before(self.text, amount.start, max(0, amount.start - 30))
+            if not re.search(r"(?:项目|专项)(?:支出|资金)", label):
+                continue
+            if abs(_yuan(self, amount) - total_yuan) <= Decimal("0.005") * MONEY_UNITS[amount.unit] * (
+                len(items) + 1
+            ):
+                return amount
+        return None
+
+    # -- pass 4: projects stated alone on a line (`政府性基金项目支出515.3万元。`) ----------
+    def standalone_projects(self) -> None:
+        for match in _STANDALONE_PROJECT.finditer(self.text):
+            name = strip_quotes(match.group("name")).strip()
+            if name in self.project_names or match.start("number") in self._part_starts():
+                continue
+            draft = self.new_project(name, None, match.start("name"), match.end("name"))
+            amount = Amount(
+                match.start("number"), match.end("number"), match.group("unit"), match.end("unit")
+            )
+            draft.add(FactKey.SPENT, self.number(amount))
+
+    # -- lists that name projects ------------------------------------------------------------
+    def _list_projects(self, total_label: str, items: list[_Item]) -> None:
+        """Items of a list under a project total become projects with one fact."""
+        if not re.search(r"(?:项目|专项).*(?:支出|预算)|项目资金", total_label) or "收入" in total_label:
+            return
+        key = FactKey.BUDGET_TOTAL if ("预算" in total_label and "决算" not in total_label) else FactKey.SPENT
+        for item in items:
+            name = _project_name(item.label)
+            if not name or name.endswith(("支出", "资金", "收入", "拨款", "支持")) or name in self.project_names:
+                continue
+            draft = self.new_project(name, None, item.amount.start, item.amount.start)
+            draft.add(key, self.number(item.amount))
+
+    def _add_breakdown(self, total_label: str, total: Amount, parts: list[_Item], exhaustive: bool) -> None:
+        self.breakdowns.append(
+            Breakdown(
+                unit=total.unit,
+                total=BreakdownItem(label=total_label, amount=self.number(total)),
+                parts=[
+                    BreakdownItem(label=_project_name(p.label) or p.label, amount=self.number(p.amount))
+                    for p in parts
+                ],
+                exhaustive=exhaustive,
+                chunk_id=self.chunk_id(total.start),
+            )
+        )
+
+    # -- result ------------------------------------------------------------------------------
+    def result(self) -> DocumentExtraction:
+        projects = [
+            Project(
+                name=draft.name,
+                parent=draft.parent,
+                unit=_main_unit(draft.facts),
+                facts=draft.facts,
+                name_span=_span(self.document, draft.name_start, draft.name_end),
+                chunk_id=self.chunk_id(draft.name_start),
+                source="rules",
+            )
+            for draft in self.projects
+            if draft.facts
+        ]
+        fiscal_year = _fiscal_year(self.text)
+        return DocumentExtraction(
+            document=self.document.name,
+            organization=_organization(self.text),
+            fiscal_year=fiscal_year,
+            projects=projects,
+            indicators=extract_indicators(self.document, self.chunks),
+            breakdowns=self.breakdowns,
+            statements=_statements(self.breakdowns, fiscal_year),
+            years=_years(self.document, self.projects),
+        )
+
+
+def extract(document: Document, chunks: list[Chunk]) -> DocumentExtraction:
+    """Everything the rules backend finds in `document`."""
+    extractor = _Extractor(document, chunks)
+    extractor.quoted_projects()
+    extractor.triggered_breakdowns()
+    extractor.numbered_lists()
+    extractor.standalone_projects()
+    return extractor.result()
+
+
+# -- module helpers ------------------------------------------------------------------------------
+def _sentence_end(text: str, start: int, limit: int) -> int:
+    """End of the sentence starting at `start`: the first 。 or newline outside （…）."""
+    depth = 0
+    for i in range(start, min(limit, len(text))):
+        ch = text[i]
+        if ch in "（(":
+            depth += 1
+        elif ch in "）)" and depth:
+            depth -= 1
+        elif ch == "\n" or (ch == "。" and depth == 0):
+            return i
+    return min(limit, len(text))
+
+
+def _with_previous_ends(amounts: list[Amount], start: int) -> list[tuple[Amount, int]]:
+    pairs: list[tuple[Amount, int]] = []
+    previous = start
+    for amount in amounts:
+        pairs.append((amount, previous))
+        previous = amount.unit_end
+    return pairs
+
+
+def _unit(raw: str) -> str:
+    return "万元" if raw == "万" else raw
+
+
+def _same_family(amount: Amount, total: Amount) -> bool:
+    if total.money:
+        return amount.money
+    return amount.unit == total.unit
+
+
+def _yuan(extractor: _Extractor, amount: Amount) -> Decimal:
+    value = Decimal(extractor.text[amount.start : amount.end])
+    return value * MONEY_UNITS.get(amount.unit, Decimal(1))
+
+
+def _close_at_sum(total: Amount, items: list[_Item], extractor: _Extractor) -> tuple[list[_Item], list[_Item]]:
+    """Split `items` where their running sum first equals the total (within rounding)."""
+    if not total.money and not items:
+        return items, []
+    target = _yuan(extractor, total)
+    running = Decimal(0)
+    for index, item in enumerate(items):
+        running += _yuan(extractor, item.amount)
+        scale = MONEY_UNITS.get(total.unit, Decimal(1))
+        tolerance = Decimal("0.005") * scale * (index + 2)
+        if abs(running - target) <= tolerance and index < len(items) - 1:
+            return items[: index + 1], items[index + 1 :]
+    return items, []
+
+
+def _plausible_counts(total: Amount, items: list[_Item], extractor: _Extractor) -> bool:
+    """Counted parts (人, 家 …) are a breakdown only when they come close to the total:
+    `实有在职人员50人，其中：政府雇员9人…` lists a few kinds, not the whole."""
+    if total.money:
+        return True
+    target = _yuan(extractor, total)
+    parts = sum((_yuan(extractor, i.amount) for i in items), Decimal(0))
+    return target > 0 and abs(parts - target) <= target / 10
+
+
+def _adjacent(text: str, previous: re.Match[str], current: re.Match[str]) -> bool:
+    between = text[previous.end() : current.start()]
+    return len(between) <= 3 and not re.search(r"\n\s*\n", between)
+
+
+def _project_name(label: str) -> str:
+    name = _LIST_NUMBER.sub("", clean_label(label))
+    name = re.sub(r"(?<=项目)支出$|(?<=专项)支出$", "", name)
+    return name.strip()
+
+
+def _main_unit(facts: dict[FactKey, list[StatedNumber]]) -> str | None:
+    units = Counter(n.unit for key, numbers in facts.items() if key is not FactKey.EXECUTION_RATE for n in numbers)
+    return units.most_common(1)[0][0] if units else None
+
+
+def _span(document: Document, start: int, end: int) -> object:
+    from schemas import Span
+
+    original_start, original_end = document.offsets.original_span(start, end)
+    return Span(start=original_start, end=original_end)
+
+
+def _statements(breakdowns: list[Breakdown], fiscal_year: int | None) -> list[Statement]:
+    """Breakdown totals and parts as labelled statements; a part's scope is its total."""
+    statements: list[Statement] = []
+    scope = str(fiscal_year) if fiscal_year else None
+    for breakdown in breakdowns:
+        total_label = _statement_label(breakdown.total.label)
+        statements.append(Statement(label=total_label, scope=scope, amount=breakdown.total.amount))
+        for part in breakdown.parts:
+            statements.append(
+                Statement(
+                    label=_statement_label(part.label),
+                    scope=f"{scope}/{total_label}" if scope else total_label,
+                    amount=part.amount,
+                )
+            )
+    return statements
+
+
+def _statement_label(label: str) -> str:
+    """`2023年度总支出` and `2023年支出` are the same quantity: drop years and 总/度."""
+    label = re.sub(r"(?:19|20)\d{2}年(?:度)?", "", label)
+    label = re.sub(r"^(?:本年|全年|年度|度)", "", label)
+    return label.removeprefix("总").strip() or label
+
+
+def _years(document: Document, drafts: list[_ProjectDraft]) -> list[YearMention]:
+    from schemas import Span
+
+    mentions: list[YearMention] = []
+    for draft in drafts:
+        for match in _YEAR.finditer(draft.name):
+            start = draft.name_start + match.start("year")
+            original_start, original_end = document.offsets.original_span(start, start + 4)
+            mentions.append(
+                YearMention(
+                    year=int(match.group("year")),
+                    subject=draft.name,
+                    span=Span(start=original_start, end=original_end),
+                )
+            )
+    return mentions
+
+
+def _fiscal_year(text: str) -> int | None:
+    """The report's year: the most frequent `20xx年度`, else the most frequent `20xx年`."""
+    fiscal = Counter(int(m.group(1)) for m in re.finditer(r"(?<!\d)(20\d{2})年度", text))
+    if fiscal:
+        return fiscal.most_common(1)[0][0]
+    years = Counter(int(m.group("year")) for m in _YEAR.finditer(text))
+    return years.most_common(1)[0][0] if years else None
+
+
+def _organization(text: str) -> str | None:
+    head = text[:400]
+    match = _ORGANIZATION.search(head)
+    return match.group(0).strip() if match else None
