@@ -1,0 +1,693 @@
+"""Offline rules extractor for performance indicators (绩效指标).
+
+Self-evaluation reports state indicators mostly in running text, as a phrase
+followed by a counted quantity (`累计摸排国内重点地区来芦人员7832人`,
+`高血压规范管理率84.36%`), sometimes with a labelled target, actual and
+completion rate (`任务书59000人，实际完成59174人，完成率100.3%`,
+`农村两癌筛查（指标数2450，完成数2564）`, `分别是任务数的101.01%和101.12%`).
+
+The extractor works on the normalised text in four passes:
+
+1. find every quantity: a number followed by a count unit (人, 例, 人次, 万人,
+   %, ‰, …) or a number after a target/actual label (指标数, 完成数, …);
+   money (元, 万元) is left to the projects extractor;
+2. name each quantity by the phrase between the previous clause boundary (or
+   the previous quantity) and the number, stripped of dates, adverbs and
+   linking verbs (`2021年累计…`, `…为`, `…达到`);
+3. decide the role: labels and completion-rate clauses attach to the indicator
+   before them; `A、B分别为x、y` / `A和B均为x` distribute; statements in a
+   绩效目标 section or worded as `不低于` are targets;
+4. merge a target-only and an actual-only indicator of the same name, and drop
+   repeats (reports often restate a paragraph word for word).
+
+Descriptive counts (staff, internal departments, budget shares) are filtered
+by their wording. Every number keeps its exact span in the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from pipeline.numbers import stated_number
+from schemas import Chunk, Document, Indicator, Span, StatedNumber
+
+#: Units an indicator is counted in, as written after the number. Money units
+#: are deliberately absent: amounts belong to projects.
+COUNT_UNITS: tuple[str, ...] = (
+    "万平方米",
+    "平方米",
+    "万人次",
+    "万剂次",
+    "人批次",
+    "万人",
+    "万条",
+    "万次",
+    "万剂",
+    "万份",
+    "万户",
+    "人次",
+    "人份",
+    "剂次",
+    "场次",
+    "户次",
+    "家次",
+    "批次",
+    "分钟",
+    "人",
+    "例",
+    "次",
+    "个",
+    "家",
+    "名",
+    "份",
+    "起",
+    "张",
+    "间",
+    "户",
+    "台",
+    "场",
+    "篇",
+    "件",
+    "处",
+    "条",
+    "只",
+    "盏",
+    "盒",
+    "所",
+    "剂",
+    "床",
+    "辆",
+    "套",
+    "项",
+    "期",
+    "分",
+    "%",
+    "％",
+    "‰",
+    "/10万",
+)
+
+#: Characters that, right after a unit, show the unit was the start of a word
+#: (`3个月`, `5人民币`, `2次日`, `99分钟` is handled by the longer unit).
+_BAD_FOLLOWERS = "月民日工钟类项型位岗种批级线生元"
+
+_NUMBER = r"\d+(?:\.\d+)?"
+_UNIT_ALTERNATION = "|".join(re.escape(unit) for unit in sorted(COUNT_UNITS, key=len, reverse=True))
+#: A counted quantity: number, optional 余/多 (approximate), unit, with an
+#: optional per-unit denominator (`0.10只/夹`).
+_QUANTITY_RE = re.compile(
+    rf"(?<![\d.A-Za-z/\-~～])(?P<number>{_NUMBER})[ \t]?(?P<approx>余|多)?[ \t]?"
+    rf"(?P<unit>{_UNIT_ALTERNATION})(?P<per>/[\u4e00-\u9fff])?"
+    rf"(?![{_BAD_FOLLOWERS}])"
+)
+
+#: Labels introducing a target or actual value with or without a unit.
+_TARGET_LABELS: tuple[str, ...] = (
+    "指标数",
+    "指标值",
+    "目标值",
+    "目标数",
+    "任务数",
+    "任务书",
+    "计划数",
+    "计划任务",
+    "年度目标",
+    "目标任务",
+)
+_ACTUAL_LABELS: tuple[str, ...] = (
+    "实际完成数",
+    "实际完成",
+    "完成数",
+    "完成值",
+    "实际值",
+    "实际数",
+    "有效管理",
+    "已完成",
+    "完成",
+)
+_LABELLED_VALUE_RE = re.compile(
+    rf"(?P<label>{'|'.join(sorted(_TARGET_LABELS + _ACTUAL_LABELS, key=len, reverse=True))})"
+    rf"(?:为|是|[:：])?[ \t]?(?P<number>{_NUMBER})"
+    rf"(?![\d.%％‰]|[ \t]?(?:余|多)?[ \t]?(?:{_UNIT_ALTERNATION}|元|万元|年|月|日))"
+)
+
+#: A completion rate relative to the indicator(s) stated just before.
+_RATE_NAME_RE = re.compile(r"^(?:任务|指标|全年任务|年度任务)?(?:完成率|达成率|完成比例)$")
+_RATE_OF_TASK_RE = re.compile(
+    r"(?:分别)?(?:是|为|占|达到?)?(?:全年|年度)?(?:任务数|任务|目标任务|指标数|计划数?)的$"
+)
+
+#: Where a name stops, looking back from its number.
+_CLAUSE_BOUNDARY = set('，,。；;：:！？!?\n（(）)【】[]“”"「」')
+
+#: Leading words that are not part of an indicator's name.
+_LEADING_NOISE_RE = re.compile(
+    r"^(?:"
+    r"[、，,和及与并且以及另还]+"
+    r"|(?:截至|截止|截止到|截至到)(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:底|末|止|前)?"
+    r"|\d{4}年(?:度|全年|年底|年末|底|末|内)?"
+    r"|\d{1,2}月(?:份)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:前|止|底)?"
+    r"|今年以来|今年|本年度|本年|年内|全年|当年|目前|现已|现|已经|已|当前|同时|此外|其中|另外"
+    r"|一共|共计|共有|总计|合计|累计|共|计"
+    r"|全区|全县|全市|全省|我区|我县|我市|我局|我队|我委|我单位|辖区内?|区域内"
+    r"|及时|持续|继续|积极|先后|快速|顺利|圆满|全面|认真|共同|均|总共|又"
+    r"|完成了|完成|开展了|开展|实现了|实现|落实|建成了|建成|组织了?|举办了?|新增|成功"
+    r")"
+)
+#: Trailing linking words between a name and its number.
+_TRAILING_NOISE_RE = re.compile(
+    r"(?:"
+    r"分别为|分别是|分别达到?|均为|均达到?|均|分别"
+    r"|已达到|达到了|达到|已达|达|保持在|维持在|稳定在|持续保持在|为|是|有|约|近|超过|超|共计|共|累计|计|合计|总计"
+    r"|不低于|不少于|不超过|在"
+    r")$"
+)
+#: Wording that marks a value as a goal rather than an achievement.
+_TARGET_WORDING_RE = re.compile(r"(?:不低于|不少于|力争|确保|目标为?|计划)$")
+
+#: Sentences about the organisation and its staff, not performance.
+_ORGANISATION_RE = re.compile(
+    r"编制|在编|在职|退休|离休|实有|工勤|内设|科室|股室|局长|主任|书记|工作组|督查组|专班"
+    r"|预算单位|事业单位|二级机构|直属|下属|所属|下设|设有|聘用|职工|干部|党员|人员情况"
+)
+#: Money wording: a percentage named so is a budget ratio (预算执行率), not an indicator.
+_MONEY_NAME_RE = re.compile(r"预算|支出|决算|经费|执行率|结余|结转|收入|财政|拨款|元")
+#: Change and comparison wording (比上年增加3%), never an indicator's value.
+_COMPARISON_RE = re.compile(
+    r"比上年|同比|环比|较上年|增长|增加|减少|下降|上涨|上升|提高了?|降低了?|占总|排名|第$"
+)
+#: A name that is only a verb: the counted noun follows the number (`抽派316名医务人员`).
+_BARE_VERB_RE = re.compile(
+    r"(?:为|向|给)?(?:发放|抽派|上报|推动|建设|打造|开设|拨付|引进|培养|签订|组建|设置|配备|购买"
+    r"|新建|改造|招聘|培训|救治|收治|建成|完成|共有|有|新增|设立|成立|组织|创建|建立)了?"
+)
+#: A name that ends in a function word or starts a purpose clause is no name.
+_NOT_A_NAME_RE = re.compile(
+    r"(?:至|的|给|对|向|于|从|将|把|按|由|在|以|等|年度|及|为)$|^(?:根据|按照|依据|通过|主要|对)|用于"
+)
+
+#: Indicator names shorter than this carry no meaning on their own.
+_MIN_NAME_LENGTH = 2
+#: Names longer than this are sentences, not indicator names.
+_MAX_NAME_LENGTH = 40
+
+
+@dataclass
+class _Quantity:
+    """A number found in the normalised text, before it becomes a field."""
+
+    number_start: int
+    number_end: int
+    end: int
+    unit: str | None
+    label: str | None = None  # target/actual label that introduced it
+
+
+@dataclass
+class _Draft:
+    """An indicator being assembled from one or more quantities."""
+
+    name: str
+    name_start: int
+    name_end: int
+    position: int
+    unit: str | None
+    target: StatedNumber | None = None
+    actual: StatedNumber | None = None
+    rate: StatedNumber | None = None
+    sentence_id: int = 0
+    group: list[_Draft] = field(default_factory=list)
+
+
+def _unit_of(match: re.Match[str]) -> str:
+    unit = match.group("unit")
+    if unit == "％":
+        unit = "%"
+    per = match.group("per")
+    return unit + per if per else unit
+
+
+def _find_quantities(text: str) -> list[_Quantity]:
+    """Every counted quantity and every labelled unitless value, in text order."""
+    quantities: list[_Quantity] = []
+    taken: set[int] = set()
+    for match in _QUANTITY_RE.finditer(text):
+        if text[max(0, match.start() - 1) : match.start()] in ("第", "每", "前", "近"):
+            continue
+        quantities.append(
+            _Quantity(
+                number_start=match.start("number"),
+                number_end=match.end("number"),
+                end=match.end(),
+                unit=_unit_of(match),
+            )
+        )
+        taken.add(match.start("number"))
+    for match in _LABELLED_VALUE_RE.finditer(text):
+        if match.start("number") in taken:
+            continue
+        quantities.append(
+            _Quantity(
+                number_start=match.start("number"),
+                number_end=match.end("number"),
+                end=match.end(),
+                unit=None,
+                label=match.group("label"),
+            )
+        )
+    quantities.sort(key=lambda quantity: quantity.number_start)
+    return quantities
+
+
+def _clean_name(raw: str) -> tuple[str, int]:
+    """The name with leading/trailing noise removed, and how many characters were cut at the front."""
+    name = raw.strip(" \t\u3000")
+    cut = len(raw) - len(raw.lstrip(" \t\u3000"))
+    while True:
+        match = _LEADING_NOISE_RE.match(name)
+        if not match or not match.group(0):
+            break
+        cut += match.end()
+        name = name[match.end() :].lstrip(" \t\u3000")
+    while True:
+        stripped = _TRAILING_NOISE_RE.sub("", name).rstrip(" \t\u3000")
+        if stripped == name:
+            break
+        name = stripped
+    return name, cut
+
+
+def _target_section_starts(text: str) -> list[tuple[int, bool]]:
+    """(offset, is_goal_section) marks: a heading about 绩效目标 opens a goal section, the next
+    numbered heading closes it."""
+    marks: list[tuple[int, bool]] = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip(" \t\u3000\n")
+        is_short = 0 < len(stripped) <= 40 and "。" not in stripped[:-1]
+        if is_short and "目标" in stripped:
+            marks.append((offset, True))
+        elif re.match(r"[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]", stripped):
+            marks.append((offset, False))
+        offset += len(line)
+    return marks
+
+
+def _in_goal_section(marks: list[tuple[int, bool]], position: int) -> bool:
+    index = bisect_right([offset for offset, _ in marks], position) - 1
+    return index >= 0 and marks[index][1]
+
+
+def _split_items(name: str) -> list[str]:
+    """`A、B` / `A和B` for a name that governs several values (分别/均)."""
+    parts = [part for part in re.split(r"[、和]", name) if part]
+    return parts if len(parts) > 1 else [name]
+
+
+def _share_words(items: list[str]) -> list[str]:
+    """Give list items the words they share: `血压、血糖规范管理率` -> 血压规范管理率, 血糖规范管理率;
+    `肺结核患者管理率和规则服药率` -> 肺结核患者管理率, 肺结核患者规则服药率."""
+    first, last = items[0], items[-1]
+    measure_ends = ("率", "数", "量")
+    shared: list[str] = []
+    for item in items:
+        if item is not last and not item.endswith(measure_ends) and last.endswith(measure_ends):
+            # suffix sharing: the last item carries the measure for all
+            suffix = last[len(item) :] if len(last) > len(item) else ""
+            shared.append(item + suffix)
+        elif (
+            item is not first and len(first) >= len(item) + 3 and first.endswith("率") == item.endswith("率")
+        ):
+            # prefix sharing: the first item carries the subject for all
+            anchor = first.find(item[0], 1)
+            prefix = first[:anchor] if anchor > 0 else first[:-3]
+            shared.append(prefix + item)
+        else:
+            shared.append(item)
+    return shared
+
+
+def _sentence_ends(text: str) -> list[int]:
+    """Offsets where sentences (and ；-separated sentence parts) end."""
+    return [match.end() for match in re.finditer(r"[。；;！？\n]", text)]
+
+
+def _name_boundary(text: str, number_start: int, floor: int) -> int:
+    """Where the phrase naming the number at `number_start` begins.
+
+    Looks back to a clause boundary or `floor` (the end of the previous
+    quantity); a short bracketed aside without digits (`（含手术并发症）`) is
+    part of the name.
+    """
+    position = number_start
+    while position > floor:
+        char = text[position - 1]
+        if char in "）)":
+            opening = max(text.rfind("（", floor, position - 1), text.rfind("(", floor, position - 1))
+            inside = text[opening + 1 : position - 1]
+            if opening >= floor and len(inside) <= 15 and not re.search(r"\d|[，。；]", inside):
+                position = opening
+                continue
+        if char in _CLAUSE_BOUNDARY:
+            break
+        position -= 1
+    return position
+
+
+def _following_noun(text: str, start: int) -> tuple[str, int]:
+    """The noun phrase right after a counted number (`…316名医务人员驻守…`) and where it ends."""
+    position = start
+    limit = min(len(text), start + 25)
+    while position < limit:
+        char = text[position]
+        if char in _CLAUSE_BOUNDARY or char in "、和及与的":
+            break
+        if char.isdigit() and not re.match(r"\d+(?:-\d+)?岁", text[position : position + 6]):
+            break
+        position += 1
+    return text[start:position], position
+
+
+def _line_subject(text: str, position: int) -> str | None:
+    """The item named at the start of the line holding `position` (`（2）2022年农村奖励扶助项目支出…`)."""
+    line_start = text.rfind("\n", 0, position) + 1
+    match = re.match(
+        r"[ \t\u3000]*(?:\d{1,2}[、.]|[（(]\d{1,2}[）)])[ \t]*(?:项目)?[“\"]?"
+        r"(?P<subject>[^，。；“”\"]{2,30}?)[”\"]?(?:项目|专项)",
+        text[line_start:position],
+    )
+    return match.group("subject") if match else None
+
+
+def _inherit_subject(name: str, previous: str) -> str:
+    """A short name in a list takes the subject of the item before it:
+    `60岁以上老年人第一剂接种…，全程接种率86.69%` -> 60岁以上老年人全程接种率."""
+    if len(name) > 5 or len(previous) <= len(name):
+        return name
+    anchor = previous.find(name[:2], 1)
+    if anchor > 0:
+        return previous[:anchor] + name
+    subject_end = max(previous.rfind(char, 0, len(previous) - 1) for char in "人者群童妇")
+    if subject_end >= 2:
+        return previous[: subject_end + 1] + name
+    return name
+
+
+def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicator]:
+    """Indicators stated in `document`, each number spanned in the original text.
+
+    `chunks` only assign `chunk_id`; the whole normalised text is scanned so
+    that an indicator cut by a chunk boundary is still read whole.
+    """
+    text = document.text
+    quantities = _find_quantities(text)
+    goal_marks = _target_section_starts(text)
+    sentence_ends = _sentence_ends(text)
+    drafts: list[_Draft] = []
+    previous_end = 0
+    recent: list[_Draft] = []  # indicators of the current sentence, for rates, 分别 and subjects
+    consumed: set[int] = set()  # quantities already given out by a 分别 list
+
+    def add(draft: _Draft) -> None:
+        drafts.append(draft)
+        recent.append(draft)
+
+    for index, quantity in enumerate(quantities):
+        if index in consumed:
+            continue
+        sentence_id = bisect_right(sentence_ends, quantity.number_start)
+        if recent and recent[-1].sentence_id != sentence_id:
+            recent = []
+        sentence_start = sentence_ends[sentence_id - 1] if sentence_id > 0 else 0
+        boundary = _name_boundary(text, quantity.number_start, max(previous_end, sentence_start))
+        raw_name = text[boundary : quantity.number_start]
+        name, cut = _clean_name(raw_name)
+        name_start = boundary + cut
+        if "分别" in name[:-2]:
+            offset = name.index("分别") + 3
+            name_start += offset
+            name = name[offset:]
+        previous_end = quantity.end
+        unit = quantity.unit
+        number = stated_number(document, quantity.number_start, quantity.number_end, unit)
+
+        # 1. a completion rate for what was just stated
+        if unit == "%" and recent and (_RATE_NAME_RE.match(name) or _RATE_OF_TASK_RE.search(raw_name)):
+            owners = [draft for draft in recent if draft.rate is None]
+            if "分别" in raw_name and len(owners) > 1:
+                values = _distributed_values(document, quantities, index, len(owners), unit)
+                consumed.update(range(index + 1, index + len(values)))
+                previous_end = quantities[index + len(values) - 1].end
+                for owner, value in zip(owners, values, strict=False):
+                    owner.rate = value
+            elif "均" in raw_name:
+                for owner in owners:
+                    owner.rate = number
+            elif owners:
+                owners[-1].rate = number
+            continue
+        if unit == "%" and name.endswith(("完成率", "达成率")) and len(name) > 3:
+            stem = name[:-3]
+            rate_owner = next(
+                (draft for draft in reversed(recent) if draft.rate is None and stem[-2:] in draft.name),
+                None,
+            )
+            if rate_owner is not None:
+                rate_owner.rate = number
+                continue
+            add(
+                _Draft(
+                    name=stem,
+                    name_start=name_start,
+                    name_end=name_start + len(stem),
+                    position=quantity.number_start,
+                    unit=None,
+                    rate=number,
+                    sentence_id=sentence_id,
+                )
+            )
+            continue
+
+        # 2. an actual value labelled right after its target (实际完成59174人, 有效管理299人)
+        label = quantity.label or (name if name in _ACTUAL_LABELS else None)
+        if label in _ACTUAL_LABELS and recent:
+            owner = recent[-1]
+            if owner.actual is not None and owner.target is None:
+                owner.target, owner.actual = owner.actual, number
+            elif owner.actual is None:
+                owner.actual = number
+            if owner.unit is None:
+                owner.unit = unit
+            continue
+
+        # 3. a value after 「name（指标数 …」: the name stands before the bracket
+        if quantity.label is not None:
+            owner_name = name
+            if not owner_name or owner_name in _TARGET_LABELS:
+                bracket = text.rfind("（", 0, quantity.number_start)
+                if bracket < 0 or quantity.number_start - bracket > 12:
+                    continue
+                start = bracket
+                while start > 0 and text[start - 1] not in _CLAUSE_BOUNDARY and text[start - 1] != "、":
+                    start -= 1
+                owner_name, cut = _clean_name(text[start:bracket])
+                name_start = start + cut
+            if not owner_name:
+                continue
+            draft = _Draft(
+                name=owner_name,
+                name_start=name_start,
+                name_end=name_start + len(owner_name),
+                position=quantity.number_start,
+                unit=unit,
+                sentence_id=sentence_id,
+            )
+            if quantity.label in _TARGET_LABELS:
+                draft.target = number
+            else:
+                draft.actual = number
+            add(draft)
+            continue
+
+        # 4. a plain quantity, named before the number or, after a bare verb, by the noun after it
+        sentence_so_far = text[sentence_start : quantity.number_start]
+        if _ORGANISATION_RE.search(sentence_so_far):
+            continue
+        connector_before = raw_name.rstrip(" \t").endswith(("、", "和", "及", "与", "以及"))
+        if (not name or connector_before or _BARE_VERB_RE.fullmatch(name)) and unit != "%":
+            noun, noun_end = _following_noun(text, quantity.end)
+            if len(noun) < _MIN_NAME_LENGTH or _ORGANISATION_RE.search(noun):
+                continue
+            verb = "" if connector_before else name
+            if verb.startswith(("为", "向", "给")) and len(verb) > 1:
+                verb = verb[1:] if verb[0] != "为" else verb
+            name = verb + noun
+            name_start = quantity.end if not verb else name_start
+            previous_end = noun_end
+        elif re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助)", name):
+            subject = _line_subject(text, quantity.number_start)
+            if subject is not None:
+                name = subject + name
+        if len(name) < _MIN_NAME_LENGTH or len(name) > _MAX_NAME_LENGTH:
+            continue
+        if _COMPARISON_RE.search(name) or _NOT_A_NAME_RE.search(name):
+            continue
+        if unit == "%" and _MONEY_NAME_RE.search(name):
+            continue
+        if unit == "%" and _money_nearby(text, boundary, quantity.number_start):
+            continue
+        if re.fullmatch(r"[\d.\-~、，A-Za-z+]+|.*[岁年月日时]", name):
+            continue
+        is_target = _in_goal_section(goal_marks, quantity.number_start) or bool(
+            _TARGET_WORDING_RE.search(raw_name.rstrip())
+        )
+        target_label = next((label for label in _TARGET_LABELS if name.endswith(label)), None)
+        if target_label is not None and len(name) > len(target_label):
+            name = name[: -len(target_label)]
+            is_target = True
+        if name.endswith("数") and len(name) > 3 and _next_is_actual_label(text, quantities, index):
+            name = name[:-1]
+            is_target = True
+        distributes = "分别" in raw_name or "均" in raw_name[-4:]
+        items = _share_words(_split_items(name)) if distributes else [name]
+        values = [number]
+        if "分别" in raw_name and len(items) > 1:
+            values = _distributed_values(document, quantities, index, len(items), unit)
+            if len(values) == 1:
+                values = values * len(items)
+            elif len(values) == len(items):
+                consumed.update(range(index + 1, index + len(values)))
+                previous_end = quantities[index + len(values) - 1].end
+        elif len(items) > 1:
+            values = [number] * len(items)
+        if len(values) != len(items):
+            items, values = [name], [number]
+        if len(items) == 1 and recent:
+            items = [_inherit_subject(items[0], recent[-1].name)]
+        for item, value in zip(items, values, strict=True):
+            if len(item) < _MIN_NAME_LENGTH:
+                continue
+            draft = _Draft(
+                name=item,
+                name_start=name_start,
+                name_end=name_start + len(name),
+                position=value.span.start,
+                unit=unit,
+                sentence_id=sentence_id,
+            )
+            if is_target:
+                draft.target = value
+            else:
+                draft.actual = value
+            add(draft)
+
+    return _finish(document, _merge(drafts), chunks)
+
+
+def _money_nearby(text: str, boundary: int, number_start: int) -> bool:
+    """True when a percentage sits in a clause about money (`支出0.94万元，占比100%`)."""
+    sentence_start = max(text.rfind("。", 0, number_start), text.rfind("\n", 0, number_start))
+    window = text[max(sentence_start, boundary - 30) : number_start]
+    return bool(re.search(r"\d[ \t]?(?:元|万元|亿元)", window))
+
+
+def _next_is_actual_label(text: str, quantities: list[_Quantity], index: int) -> bool:
+    """True when the next quantity is labelled as an actual (`管理数300人、有效管理299人`)."""
+    if index + 1 >= len(quantities):
+        return False
+    current, following = quantities[index], quantities[index + 1]
+    between = text[current.end : following.number_start]
+    if re.search(r"[。\n]", between) or len(between) > 8:
+        return False
+    label = between.strip("，,、；; \t")
+    return label in _ACTUAL_LABELS or following.label in _ACTUAL_LABELS
+
+
+def _distributed_values(
+    document: Document, quantities: list[_Quantity], index: int, count: int, unit: str | None
+) -> list[StatedNumber]:
+    """The `count` values of `A、B分别为x、y`: this quantity and the ones joined to it by 、/和."""
+    text = document.text
+    values = [stated_number(document, quantities[index].number_start, quantities[index].number_end, unit)]
+    cursor = index
+    while len(values) < count and cursor + 1 < len(quantities):
+        current, following = quantities[cursor], quantities[cursor + 1]
+        between = text[current.end : following.number_start]
+        if between not in ("、", "和", "，", ",", "及", "与"):
+            break
+        values.append(stated_number(document, following.number_start, following.number_end, following.unit))
+        cursor += 1
+    return values
+
+
+def _value_key(number: StatedNumber | None) -> str | None:
+    return None if number is None else number.normalized
+
+
+def _same_indicator(first: str, second: str) -> bool:
+    shorter, longer = sorted((first, second), key=len)
+    return len(shorter) >= 4 and longer.endswith(shorter)
+
+
+def _merge(drafts: list[_Draft]) -> list[_Draft]:
+    """Drop word-for-word repeats; join a goal and an achievement of the same indicator."""
+    merged: list[_Draft] = []
+    seen: set[tuple[str, str | None, str | None, str | None]] = set()
+    for draft in drafts:
+        key = (draft.name, _value_key(draft.target), _value_key(draft.actual), _value_key(draft.rate))
+        if key in seen:
+            continue
+        seen.add(key)
+        merged.append(draft)
+    result: list[_Draft] = []
+    for draft in merged:
+        partner = None
+        if draft.target is None and draft.actual is not None:
+            partner = next(
+                (
+                    other
+                    for other in result
+                    if other.target is not None
+                    and other.actual is None
+                    and other.unit == draft.unit
+                    and _same_indicator(other.name, draft.name)
+                ),
+                None,
+            )
+        if partner is not None:
+            partner.actual = draft.actual
+            if len(draft.name) > len(partner.name):
+                partner.name = draft.name
+            if partner.rate is None:
+                partner.rate = draft.rate
+            continue
+        result.append(draft)
+    return result
+
+
+def _chunk_for(chunks: list[Chunk], position: int) -> str | None:
+    for chunk in chunks:
+        if chunk.start <= position < chunk.end:
+            return chunk.id
+    return None
+
+
+def _finish(document: Document, drafts: list[_Draft], chunks: list[Chunk]) -> list[Indicator]:
+    indicators: list[Indicator] = []
+    for draft in drafts:
+        original_start, original_end = document.offsets.original_span(draft.name_start, draft.name_end)
+        indicators.append(
+            Indicator(
+                name=draft.name,
+                target=draft.target,
+                actual=draft.actual,
+                rate=draft.rate,
+                unit=draft.unit,
+                name_span=Span(start=original_start, end=original_end),
+                chunk_id=_chunk_for(chunks, draft.position),
+                source="rules",
+            )
+        )
+    return indicators
