@@ -187,7 +187,7 @@ def show_command(
         view = show_flag(store.connection, flag_id, radius=context)
     console = Console()
     for line in render_view(view):
-        console.print(line)
+        console.print(line, soft_wrap=True)  # long source lines wrap in the terminal, not in the text
 
 
 def review_command(
