@@ -102,9 +102,7 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
     return pieces
 
 
-def _pack(
-    node: _Node, path: list[str], text: str, max_chars: int
-) -> list[tuple[int, int, list[str]]]:
+def _pack(node: _Node, path: list[str], text: str, max_chars: int) -> list[tuple[int, int, list[str]]]:
     """Chunks for `node`'s subtree as (start, end, heading path).
 
     The node's own text (its heading line and any paragraphs before its first

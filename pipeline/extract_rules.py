@@ -45,6 +45,7 @@ from schemas import (
     DocumentExtraction,
     FactKey,
     Project,
+    Span,
     StatedNumber,
     Statement,
     YearMention,
@@ -60,7 +61,8 @@ _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}[、.．]|[（(]\d{1,2}[）)])\s*")
 _TRIGGER = re.compile(r"其中|主要包括|包括|分别是|分别为")
 _STAT_LABEL = re.compile(r"占|比上年|比去年|同比|增长|增加|减少|下降|提高|节约")
 _STANDALONE_PROJECT = re.compile(
-    r"^[ \t]*(?P<name>[^，。；：\d\n]{2,40}?项目)支出(?P<number>\d+(?:\.\d+)?)(?P<unit>万元|元|亿元)。?[ \t]*$",
+    r"^[ \t]*(?P<name>[^，。；：\d\n]{2,40}?项目)支出"
+    r"(?P<number>\d+(?:\.\d+)?)(?P<unit>万元|元|亿元)。?[ \t]*$",
     re.MULTILINE,
 )
 _NUMBERED_ITEM = re.compile(
@@ -217,7 +219,8 @@ class _Extractor:
         for trigger in _TRIGGER.finditer(text):
             total = self._total_before(trigger.start())
             if total is None:
-                self._untotalled_list(trigger)
+                if not self._counted_breakdowns(trigger):
+                    self._untotalled_list(trigger)
                 continue
             if total.start in self.breakdown_totals or total.start in self.used_amounts:
                 continue
@@ -229,6 +232,8 @@ class _Extractor:
             self.breakdown_totals.add(total.start)
             exhaustive = trigger.group() in ("其中", "分别是", "分别为")
             head, leftover = _close_at_sum(total, items, self)
+            if not leftover:
+                head = head + self._completing_sentence(trigger.end(), total, head)
             if len(head) >= 1:
                 self._add_breakdown(total_label, total, head, exhaustive=exhaustive)
                 self._list_projects(total_label, head)
@@ -237,10 +242,119 @@ class _Extractor:
                 self.breakdown_totals.add(new_total.amount.start)
                 self._add_breakdown(new_total.label, new_total.amount, rest, exhaustive=True)
 
+    def _completing_sentence(self, start: int, total: Amount, items: list[_Item]) -> list[_Item]:
+        """`…其中年初预算2275.03万元，调整追加6775.26万元。其他往来资金款项4.26万元。`: a short
+        next sentence holding the one part that makes the sum reach the total."""
+        text = self.text
+        end = _sentence_end(text, start, len(text))
+        if end >= len(text) or text[end] != "。":
+            return []
+        next_end = _sentence_end(text, end + 1, len(text))
+        amounts = money_amounts(text, end + 1, next_end)
+        if len(amounts) != 1 or not total.money:
+            return []
+        parts_sum = sum((_yuan(self, i.amount) for i in items), Decimal(0)) + _yuan(self, amounts[0])
+        if parts_sum != _yuan(self, total):
+            return []
+        label, _ = label_before(text, amounts[0].start, end + 1)
+        return [_Item(clean_label(label), amounts[0])]
+
+    def implicit_count_breakdowns(self) -> None:
+        """`立案54起案件，一般程序案件36起，简易程序案件18起`: a counted total followed in the
+        same sentence by parts of the same unit that add up to it exactly."""
+        text = self.text
+        for sentence in re.finditer(r"[^。\n]+", text):
+            taken = self._part_starts()
+            amounts = [
+                a
+                for a in all_amounts(text, sentence.start(), sentence.end())
+                if not a.money and a.unit != "%" and a.start not in taken
+            ]
+            for index, total in enumerate(amounts):
+                if total.start in self.breakdown_totals:
+                    continue
+                family = _count_family(total.unit)
+                parts: list[Amount] = []
+                for amount in amounts[index + 1 :]:
+                    if _count_family(amount.unit) != family:
+                        break
+                    parts.append(amount)
+                    parts_sum = sum((_yuan(self, p) for p in parts), Decimal(0))
+                    if parts_sum >= _yuan(self, total):
+                        break
+                if len(parts) < 2 or sum((_yuan(self, p) for p in parts), Decimal(0)) != _yuan(self, total):
+                    continue
+                if _TRIGGER.search(text[total.unit_end : parts[-1].start]):
+                    continue
+                self.breakdown_totals.add(total.start)
+                items = [
+                    _Item(self._count_label(p, previous), p)
+                    for p, previous in _with_previous_ends(parts, total.unit_end)
+                ]
+                label, _ = label_before(text, total.start, max(sentence.start(), total.start - 40))
+                self._add_breakdown(
+                    clean_label(label) or clean_label(self._label_after(total)), total, items, True
+                )
+
+    def _label_after(self, amount: Amount) -> str:
+        match = re.match(r"(?:均为|为|是)?([^，。；、,;]{1,20})", self.text[amount.unit_end :])
+        return match.group(1) if match else ""
+
+    def _count_label(self, amount: Amount, previous_end: int) -> str:
+        """A counted part's label: before the number, or after it in `7例均为一般反应`."""
+        if re.match(r"(?:均为|为|是)", self.text[amount.unit_end :]):
+            return clean_label(self._label_after(amount))
+        label, _ = label_before(self.text, amount.start, previous_end)
+        return clean_label(label)
+
+    def _counted_breakdowns(self, trigger: re.Match[str]) -> bool:
+        """`共调查9所学校2828名学生，其中2所幼儿园174人，…`: counted parts whose total is
+        stated earlier in the sentence, one breakdown per counting unit."""
+        text = self.text
+        start, end = trigger.end(), _sentence_end(text, trigger.end(), len(text))
+        sentence_start = max(text.rfind("。", 0, trigger.start()), text.rfind("\n", 0, trigger.start())) + 1
+        parens = paren_ranges(text, sentence_start, end)
+        families: dict[str, list[_Item]] = {}
+        previous_end = start
+        for amount in all_amounts(text, start, end):
+            label, _ = label_before(text, amount.start, previous_end)
+            previous_end = amount.unit_end
+            if (
+                amount.money
+                or amount.unit == "%"
+                or inside(parens, amount.start)
+                or _STAT_LABEL.search(label)
+            ):
+                continue
+            families.setdefault(_count_family(amount.unit), []).append(_Item(clean_label(label), amount))
+        made = False
+        for family, items in families.items():
+            candidates = [
+                a
+                for a in all_amounts(text, sentence_start, trigger.start())
+                if not a.money and _count_family(a.unit) == family and inside(parens, a.start) is None
+            ]
+            if len(items) < 2 or not candidates:
+                continue
+            parts_sum = sum((_yuan(self, i.amount) for i in items), Decimal(0))
+            exact = [c for c in candidates if _yuan(self, c) == parts_sum]
+            total = exact[-1] if exact else candidates[-1]
+            if total.start in self.breakdown_totals or not _plausible_counts(total, items, self):
+                continue
+            self.breakdown_totals.add(total.start)
+            label, _ = label_before(text, total.start, max(sentence_start, total.start - 40))
+            self._add_breakdown(clean_label(label), total, items, exhaustive=True)
+            made = True
+        return made
+
     def _untotalled_list(self, trigger: re.Match[str]) -> None:
         """`…的支出，主要包括A 10万元，B 20万元，…`: a list whose total was stated earlier."""
         money_total = Amount(trigger.start(), trigger.start(), "万元", trigger.start())
-        items = [i for i in self._items_after(trigger.end(), money_total) if i.amount.start not in self.used_amounts]
+        items = [
+            i
+            for i in self._items_after(trigger.end(), money_total)
+            if i.amount.start not in self.used_amounts
+        ]
         if len(items) < 3 or any(i.amount.start in self._part_starts() for i in items):
             return
         total = self._matching_total(items, trigger.start())
@@ -249,7 +363,9 @@ class _Extractor:
             self._add_breakdown(clean_label(total_label), total, items, exhaustive=True)
             self._list_projects(clean_label(total_label), items)
             return
-        sentence_start = max(self.text.rfind("。", 0, trigger.start()), self.text.rfind("\n", 0, trigger.start()))
+        sentence_start = max(
+            self.text.rfind("。", 0, trigger.start()), self.text.rfind("\n", 0, trigger.start())
+        )
         self._list_projects(self.text[sentence_start + 1 : trigger.start()], items)
 
     def _total_before(self, position: int) -> Amount | None:
@@ -257,7 +373,8 @@ class _Extractor:
         punctuation (or a parenthesis) in between."""
         text = self.text
         window_start = max(0, position - 120)
-        candidates = all_amounts(text, window_start, position)
+        parens = paren_ranges(text, window_start, position)
+        candidates = [a for a in all_amounts(text, window_start, position) if inside(parens, a.start) is None]
         if not candidates:
             return None
         total = candidates[-1]
@@ -356,8 +473,6 @@ class _Extractor:
             first_amount = group[0].start("number")
             if any(first_amount <= t < group[-1].end() for t in self.breakdown_totals):
                 continue
-            if any(group[0].start() <= b.total.amount.span.start for b in []):
-                continue
             items = [
                 _Item(
                     clean_label(m.group("label")),
@@ -377,9 +492,9 @@ class _Extractor:
                 self._list_projects(heading, items)
 
     def _part_starts(self) -> set[int]:
-        return {
-            part.amount.span.start for breakdown in self.breakdowns for part in breakdown.parts
-        } | {b.total.amount.span.start for b in self.breakdowns}
+        return {part.amount.span.start for breakdown in self.breakdowns for part in breakdown.parts} | {
+            b.total.amount.span.start for b in self.breakdowns
+        }
 
     def _heading_before(self, position: int) -> str:
         """The nearest non-empty line above `position` (a list's heading)."""
@@ -420,9 +535,11 @@ class _Extractor:
         if not re.search(r"(?:项目|专项).*(?:支出|预算)|项目资金", total_label) or "收入" in total_label:
             return
         key = FactKey.BUDGET_TOTAL if ("预算" in total_label and "决算" not in total_label) else FactKey.SPENT
-        for item in items:
-            name = _project_name(item.label)
-            if not name or name.endswith(("支出", "资金", "收入", "拨款", "支持")) or name in self.project_names:
+        names = [_project_name(item.label) for item in items]
+        if all(name.endswith(("资金", "收入", "拨款")) for name in names):
+            return  # a split by source of funds (区级资金/上级资金), not a list of projects
+        for item, name in zip(items, names, strict=True):
+            if not name or name.endswith(("支出", "支持")) or name in self.project_names:
                 continue
             draft = self.new_project(name, None, item.amount.start, item.amount.start)
             draft.add(key, self.number(item.amount))
@@ -475,6 +592,7 @@ def extract(document: Document, chunks: list[Chunk]) -> DocumentExtraction:
     extractor.quoted_projects()
     extractor.triggered_breakdowns()
     extractor.numbered_lists()
+    extractor.implicit_count_breakdowns()
     extractor.standalone_projects()
     return extractor.result()
 
@@ -503,6 +621,11 @@ def _with_previous_ends(amounts: list[Amount], start: int) -> list[tuple[Amount,
     return pairs
 
 
+def _count_family(unit: str) -> str:
+    """Counting units that mean the same thing (`2828名学生` and `174人`)."""
+    return "人" if unit in ("名", "人") else unit
+
+
 def _unit(raw: str) -> str:
     return "万元" if raw == "万" else raw
 
@@ -518,7 +641,9 @@ def _yuan(extractor: _Extractor, amount: Amount) -> Decimal:
     return value * MONEY_UNITS.get(amount.unit, Decimal(1))
 
 
-def _close_at_sum(total: Amount, items: list[_Item], extractor: _Extractor) -> tuple[list[_Item], list[_Item]]:
+def _close_at_sum(
+    total: Amount, items: list[_Item], extractor: _Extractor
+) -> tuple[list[_Item], list[_Item]]:
     """Split `items` where their running sum first equals the total (within rounding)."""
     if not total.money and not items:
         return items, []
@@ -555,13 +680,13 @@ def _project_name(label: str) -> str:
 
 
 def _main_unit(facts: dict[FactKey, list[StatedNumber]]) -> str | None:
-    units = Counter(n.unit for key, numbers in facts.items() if key is not FactKey.EXECUTION_RATE for n in numbers)
+    units = Counter(
+        n.unit for key, numbers in facts.items() if key is not FactKey.EXECUTION_RATE for n in numbers
+    )
     return units.most_common(1)[0][0] if units else None
 
 
-def _span(document: Document, start: int, end: int) -> object:
-    from schemas import Span
-
+def _span(document: Document, start: int, end: int) -> Span:
     original_start, original_end = document.offsets.original_span(start, end)
     return Span(start=original_start, end=original_end)
 
@@ -592,8 +717,6 @@ def _statement_label(label: str) -> str:
 
 
 def _years(document: Document, drafts: list[_ProjectDraft]) -> list[YearMention]:
-    from schemas import Span
-
     mentions: list[YearMention] = []
     for draft in drafts:
         for match in _YEAR.finditer(draft.name):
