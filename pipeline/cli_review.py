@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.errors import ReconError
+from pipeline.errors import ConfigError, ReconError, StoreError
 from pipeline.export import ExportFormat, ExportWhat, default_export_path, export
 from pipeline.report import default_report_path, latest_run_id, write_report
 from pipeline.review import (
@@ -36,7 +36,7 @@ from pipeline.review import (
     relevant_skipped,
     show_flag,
 )
-from pipeline.settings import load_settings
+from pipeline.settings import Settings, load_settings
 from pipeline.store import Store
 from schemas.flags import Rule, Severity
 from schemas.stored import FlagStatus, StoredFlag
@@ -56,22 +56,43 @@ DocumentOption = Annotated[str | None, typer.Option("--document", help="only thi
 RunOption = Annotated[int | None, typer.Option("--run", help="only what this run raised / extracted")]
 
 
-def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(Text(f"error: {message}", style="bold red"))
-    return typer.Exit(1)
+#: Exit codes, the same as `pipeline.cli`'s: 1 other errors, 2 configuration, 4 store unusable.
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+EXIT_STORE = 4
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
+    Console(stderr=True).print(Text(f"Error: {message}", style="bold red"))
+    return typer.Exit(code)
+
+
+def _exit_for(error: ReconError) -> typer.Exit:
+    if isinstance(error, ConfigError):
+        return _fail(str(error), EXIT_CONFIG)
+    if isinstance(error, StoreError):
+        return _fail(str(error), EXIT_STORE)
+    return _fail(str(error))
+
+
+def _settings(db: Path | None = None) -> Settings:
+    try:
+        return load_settings(db_path=db)
+    except ConfigError as exc:
+        raise _exit_for(exc) from exc
 
 
 @contextmanager
 def _open_store(db: Path | None) -> Iterator[Store]:
     """The store of `--db` (or the settings' default); a missing database is an error, not created."""
-    db_path = load_settings(db_path=db).db_path
+    db_path = _settings(db).db_path
     if not db_path.exists():
-        raise _fail(f"no database at {db_path}: run `recon run PATH` first, or pass --db")
+        raise _fail(f"no database at {db_path}: run `recon run PATH` first, or pass --db", EXIT_STORE)
     try:
         with Store(db_path) as store:
             yield store
     except ReconError as exc:
-        raise _fail(str(exc)) from exc
+        raise _exit_for(exc) from exc
 
 
 def _flags_table(flags: list[StoredFlag]) -> Table:
@@ -205,7 +226,7 @@ def review_command(
     chosen = [s for s, on in ((FlagStatus.CONFIRMED, confirm), (FlagStatus.DISMISSED, dismiss),
                               (FlagStatus.OPEN, reopen)) if on]
     if len(chosen) != 1:
-        raise _fail("give exactly one of --confirm, --dismiss, --reopen")
+        raise _fail("give exactly one of --confirm, --dismiss, --reopen", EXIT_CONFIG)
     with _open_store(db) as store:
         flag = record_decision(store, flag_id, chosen[0], by=by, note=note)
     decision = flag.decision
@@ -229,7 +250,7 @@ def export_command(
 ) -> None:
     """Export facts and/or flags as CSV (UTF-8 with BOM), XLSX (a sheet per kind) or JSON."""
     flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=document, run_id=run)
-    target = out or default_export_path(load_settings().out_dir, fmt, what)
+    target = out or default_export_path(_settings().out_dir, fmt, what)
     with _open_store(db) as store:
         written = export(store, fmt, what, target, flag_filter)
     for path in written:
@@ -246,7 +267,7 @@ def report_command(
     """Write one self-contained HTML report of a run (summary, flags in context, tables, source)."""
     with _open_store(db) as store:
         run_id = run if run is not None else latest_run_id(store.connection)
-        target = out or default_report_path(load_settings().out_dir, run_id)
+        target = out or default_report_path(_settings().out_dir, run_id)
         written = write_report(store.connection, target, run_id)
     typer.echo(f"wrote {written}")
 

@@ -106,7 +106,7 @@ def test_flags_rejects_unknown_status(sample: Sample, app: typer.Typer) -> None:
 def test_missing_database_is_an_error_not_created(tmp_path: Path, app: typer.Typer) -> None:
     db = tmp_path / "none.db"
     result = CliRunner().invoke(app, ["flags", "--db", str(db)])
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "no database" in result.stderr
     assert not db.exists()
 
@@ -203,7 +203,7 @@ def test_review_needs_exactly_one_decision(sample: Sample, app: typer.Typer) -> 
     flag_id = _flag_id(sample, Rule.RATIO)
     for args in ([], ["--confirm", "--dismiss"]):
         result = CliRunner().invoke(app, ["review", str(flag_id), *args, "--db", str(sample.db_path)])
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert "exactly one" in result.stderr
     with Store(sample.db_path) as store:
         assert store.get_flag(flag_id).status is FlagStatus.OPEN
