@@ -70,6 +70,9 @@ _NUMBERED_ITEM = re.compile(
     r"(?P<number>\d+(?:\.\d+)?)(?P<unit>万元|元|亿元)(?=[；;。，,\s]|$)",
     re.MULTILINE,
 )
+_THREE_PUBLIC_ITEMS = re.compile(
+    r"公务接待费?|公务用车购置及运行维护费|公车购置和维护费|因公出国（境）费|出国经费|公务用车"
+)
 _YEAR = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d{2})年")
 _ORGANIZATION = re.compile(
     r"[\u4e00-\u9fff]{2,30}?(?:卫生健康委员会|卫生健康局|卫健局|卫健委|管理委员会[\u4e00-\u9fff]{0,10}局|局|委员会)"
@@ -110,6 +113,7 @@ class _Extractor:
         self.breakdowns: list[Breakdown] = []
         self.breakdown_totals: set[int] = set()
         self.used_amounts: set[int] = set()
+        self.breakdown_amounts: set[int] = set()
 
     # -- helpers ---------------------------------------------------------------------------
     def number(self, amount: Amount) -> StatedNumber:
@@ -492,9 +496,8 @@ class _Extractor:
                 self._list_projects(heading, items)
 
     def _part_starts(self) -> set[int]:
-        return {part.amount.span.start for breakdown in self.breakdowns for part in breakdown.parts} | {
-            b.total.amount.span.start for b in self.breakdowns
-        }
+        """Normalised offsets of every amount already used in a breakdown."""
+        return self.breakdown_amounts
 
     def _heading_before(self, position: int) -> str:
         """The nearest non-empty line above `position` (a list's heading)."""
@@ -529,6 +532,81 @@ class _Extractor:
             )
             draft.add(FactKey.SPENT, self.number(amount))
 
+    # -- pass 5: 三公经费, a spending category stated with its budget and actual ---------------
+    def spending_categories(self) -> None:
+        """`“三公”经费…预算为10万元，支出决算为0.94万元，完成预算的9.4%，其中：公务接待费…`.
+
+        The category and each sub-category with a non-zero budget become projects
+        (`budget_total`, `spent`, `execution_rate`) so their rates can be checked; the
+        budget and actual splits become breakdowns."""
+        text = self.text
+        amounts = all_amounts(text)
+        budget = spent = None
+        for index, amount in enumerate(amounts):
+            label, _ = label_before(text, amount.start, max(0, amount.start - 40))
+            if amount.money and "三公" in label and re.search(r"预算|控制额", label):
+                budget = amount
+                for later in amounts[index + 1 : index + 6]:
+                    later_label, _ = label_before(text, later.start, amounts[index].unit_end)
+                    if later.money and re.search(r"决算|实际使用|实际支出", later_label):
+                        spent = later
+                        break
+                break
+        if budget is None or budget.start in self.used_amounts:
+            return
+        category = self.new_project("三公经费", None, budget.start, budget.start)
+        category.add(FactKey.BUDGET_TOTAL, self.number(budget))
+        if spent is not None:
+            category.add(FactKey.SPENT, self.number(spent))
+            rate = self._rate_after(spent.unit_end)
+            if rate is not None:
+                category.add(FactKey.EXECUTION_RATE, self.number(rate))
+        window_end = min(len(text), budget.start + 600)
+        children: dict[str, _ProjectDraft] = {}
+        budget_parts: list[_Item] = []
+        spent_parts: list[_Item] = []
+        for match in _THREE_PUBLIC_ITEMS.finditer(text, budget.unit_end, window_end):
+            name = match.group()
+            clause_end = _clause_end(text, match.end())
+            draft = children.setdefault(name, _ProjectDraft(name, "三公经费", match.start(), match.end()))
+            previous_end = match.end()
+            for amount in all_amounts(text, match.end(), clause_end):
+                label, _ = label_before(text, amount.start, previous_end)
+                previous_end = amount.unit_end
+                if amount.unit == "%":
+                    if is_rate_label(label):
+                        draft.add(FactKey.EXECUTION_RATE, self.number(amount))
+                    continue
+                if not amount.money:
+                    continue
+                is_budget = "预算" in label or (
+                    not re.search(r"决算|支出", label) and (spent is None or amount.start < spent.start)
+                )
+                key = FactKey.BUDGET_TOTAL if is_budget else FactKey.SPENT
+                if key not in draft.facts:
+                    (budget_parts if is_budget else spent_parts).append(_Item(name, amount))
+                draft.add(key, self.number(amount))
+        for draft in children.values():
+            budgets = draft.facts.get(FactKey.BUDGET_TOTAL)
+            if budgets and budgets[0].value != 0 and draft.name not in self.project_names:
+                self.projects.append(draft)
+                self.project_names.add(draft.name)
+        for total, parts in ((budget, budget_parts), (spent, spent_parts)):
+            if total is not None and len(parts) >= 2 and total.start not in self.breakdown_totals:
+                self.breakdown_totals.add(total.start)
+                total_label, _ = label_before(text, total.start, max(0, total.start - 40))
+                self._add_breakdown(clean_label(total_label), total, parts, exhaustive=True)
+
+    def _rate_after(self, position: int) -> Amount | None:
+        end = _clause_end(self.text, position, stop_at_comma=False)
+        previous_end = position
+        for amount in all_amounts(self.text, position, end):
+            label, _ = label_before(self.text, amount.start, previous_end)
+            previous_end = amount.unit_end
+            if amount.unit == "%" and is_rate_label(label):
+                return amount
+        return None
+
     # -- lists that name projects ------------------------------------------------------------
     def _list_projects(self, total_label: str, items: list[_Item]) -> None:
         """Items of a list under a project total become projects with one fact."""
@@ -545,6 +623,7 @@ class _Extractor:
             draft.add(key, self.number(item.amount))
 
     def _add_breakdown(self, total_label: str, total: Amount, parts: list[_Item], exhaustive: bool) -> None:
+        self.breakdown_amounts.update([total.start, *(part.amount.start for part in parts)])
         self.breakdowns.append(
             Breakdown(
                 unit=total.unit,
@@ -594,6 +673,7 @@ def extract(document: Document, chunks: list[Chunk]) -> DocumentExtraction:
     extractor.numbered_lists()
     extractor.implicit_count_breakdowns()
     extractor.standalone_projects()
+    extractor.spending_categories()
     return extractor.result()
 
 
@@ -610,6 +690,13 @@ def _sentence_end(text: str, start: int, limit: int) -> int:
         elif ch == "\n" or (ch == "。" and depth == 0):
             return i
     return min(limit, len(text))
+
+
+def _clause_end(text: str, start: int, stop_at_comma: bool = False) -> int:
+    """End of the clause after `start`: the sentence end, or the next sub-category name."""
+    end = _sentence_end(text, start, len(text))
+    following = _THREE_PUBLIC_ITEMS.search(text, start, end)
+    return following.start() if following else end
 
 
 def _with_previous_ends(amounts: list[Amount], start: int) -> list[tuple[Amount, int]]:
