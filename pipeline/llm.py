@@ -169,12 +169,21 @@ class StructuredAnswer(Generic[ResponseT]):
     stats: CallStats
 
 
-class LLMCallError(ExtractionError):
-    """A structured call that failed after all retries; carries what it cost."""
+#: Statuses that will fail for every chunk alike: bad key, no permission, unknown model or endpoint.
+FATAL_STATUSES = frozenset({401, 403, 404})
 
-    def __init__(self, chunk_id: str, reason: str, stats: CallStats) -> None:
+
+class LLMCallError(ExtractionError):
+    """A structured call that failed after all retries; carries what it cost.
+
+    `fatal` is True when every other request would fail the same way (401,
+    403, 404), so the caller should stop sending.
+    """
+
+    def __init__(self, chunk_id: str, reason: str, stats: CallStats, fatal: bool = False) -> None:
         super().__init__(chunk_id, reason, attempts=stats.calls)
         self.stats = stats
+        self.fatal = fatal
 
 
 def _describe(exc: BaseException) -> str:
@@ -274,11 +283,16 @@ class LLMClient:
         try:
             value = create(response_model=response_model, max_retries=self.settings.max_retries, **request)
         except InstructorRetryException as exc:
-            raise self._failure(chunk_id, stats, _describe(exc.__cause__ or exc)) from exc
+            cause = exc.__cause__ or exc
+            failure = self._failure(chunk_id, stats, _describe(cause))
+            failure.fatal = isinstance(cause, openai.APIStatusError) and cause.status_code in FATAL_STATUSES
+            raise failure from exc
         except IncompleteOutputException as exc:
             raise self._failure(chunk_id, stats, "output truncated (finish_reason=length)") from exc
         except (InstructorError, openai.OpenAIError) as exc:
-            raise self._failure(chunk_id, stats, _describe(exc)) from exc
+            failure = self._failure(chunk_id, stats, _describe(exc))
+            failure.fatal = isinstance(exc, openai.APIStatusError) and exc.status_code in FATAL_STATUSES
+            raise failure from exc
         stats.reasks = self._reasks(stats)
         if not isinstance(value, response_model):
             raise self._failure(chunk_id, stats, f"unexpected response type {type(value).__name__}")

@@ -1,0 +1,478 @@
+"""LLM extraction of a document: chunks → model (cached, concurrent) → grounding → merge.
+
+`extract_document` sends each chunk (or only those in `only_chunks`) to an
+OpenAI-compatible model through `pipeline.llm`, up to `settings.concurrency`
+at once and within `settings.requests_per_minute`. Answers are validated
+against `schemas.llm.ChunkFacts`, cached under a key made of the chunk's
+text and heading path, the model, the prompt version, the response schema
+version and the instructor mode — so re-running an unchanged document makes
+no model call — then grounded in the text (`pipeline.ground`) and merged
+(`pipeline.merge`).
+
+A chunk that fails after all retries does not stop the run: it is logged
+with its id, counted in `Accounting.failed_chunks` and listed in
+`extract_document_detailed(...).failures`; since good answers are cached, a
+re-run asks the model only for the failed chunks. An authentication error
+(401/403/404) stops sending: every other chunk would fail alike.
+
+`reread_flagged` is the arithmetic-guided re-read: for a checker flag whose
+numbers came from the model, the chunk is sent once more with the failing
+equation and the quoted numbers (prompt `reread_v1`). A grounded answer that
+reconciles replaces the old facts (`Correction(outcome="corrected")`); the
+same numbers again confirm the flag (`"confirmed"`); anything else leaves the
+facts as they were (`"unresolved"`).
+
+Cache access happens on the calling thread only (the store's SQLite
+connection need not be shared across threads); worker threads only talk to
+the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from pipeline.ground import LLM_SOURCE, ground_chunk
+from pipeline.llm import CallStats, LLMCallError, LLMClient
+from pipeline.merge import merge_extractions, normalise_name
+from pipeline.settings import Settings
+from prompts import Prompt, extract_prompt, reread_prompt
+from schemas import (
+    Accounting,
+    Breakdown,
+    CheckReport,
+    Chunk,
+    Document,
+    DocumentExtraction,
+    Flag,
+    Indicator,
+    Project,
+    Severity,
+    StatedNumber,
+)
+from schemas.llm import LLM_SCHEMA_VERSION, ChunkFacts, ChunkFailure, Correction, LLMExtractionResult
+
+logger = logging.getLogger(__name__)
+
+
+class ResponseCache(Protocol):
+    """Where validated model answers are kept between runs (the store implements it)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str) -> None: ...
+
+
+class MemoryCache:
+    """A dict-backed `ResponseCache` (tests, one-off runs)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            return self._data.get(key)
+
+    def put(self, key: str, value: str) -> None:
+        with self._lock:
+            self._data[key] = value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def cache_key(chunk: Chunk, settings: Settings, prompt: Prompt, extra: str = "") -> str:
+    """sha256 over the chunk text (+ heading path), model, prompt version, schema version, mode.
+
+    The heading path is hashed with the text because it is part of what the
+    model is shown. `extra` distinguishes re-read requests (their flags).
+    """
+    material = {
+        "chunk_sha256": hashlib.sha256(chunk.text.encode("utf-8")).hexdigest(),
+        "heading_path": chunk.heading_path,
+        "model": settings.model,
+        "prompt": prompt.cache_identity,
+        "schema": LLM_SCHEMA_VERSION,
+        "mode": settings.instructor_mode,
+        "extra": extra,
+    }
+    return hashlib.sha256(json.dumps(material, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def chunk_message(chunk: Chunk) -> str:
+    """The user message showing one chunk with its heading path as context."""
+    path = " > ".join(chunk.heading_path) if chunk.heading_path else "(文档开头 / start of document)"
+    return f"章节路径 (heading path): {path}\n\n<chunk>\n{chunk.text}\n</chunk>"
+
+
+def build_messages(chunk: Chunk, prompt: Prompt, follow_up: str | None = None) -> list[dict[str, str]]:
+    """A fresh message list for one call (instructor appends re-asks to the list it gets)."""
+    messages = [
+        {"role": "system", "content": prompt.text if follow_up is None else extract_prompt().text},
+        {"role": "user", "content": chunk_message(chunk)},
+    ]
+    if follow_up is not None:
+        messages.append({"role": "user", "content": f"{prompt.text}\n\n{follow_up}"})
+    return messages
+
+
+@dataclass
+class _Outcome:
+    chunk: Chunk
+    facts: ChunkFacts | None
+    stats: CallStats
+    failure: ChunkFailure | None = None
+    fatal: bool = False
+
+
+def _ask(client: LLMClient, chunk: Chunk, messages: list[dict[str, str]]) -> _Outcome:
+    try:
+        answer = client.structured(messages, ChunkFacts, chunk_id=chunk.id)
+    except LLMCallError as exc:
+        logger.error("chunk %s failed after %d attempt(s): %s", chunk.id, exc.attempts, exc.reason)
+        return _Outcome(
+            chunk,
+            None,
+            exc.stats,
+            ChunkFailure(chunk_id=chunk.id, reason=exc.reason, attempts=exc.attempts),
+            exc.fatal,
+        )
+    return _Outcome(chunk, answer.value, answer.stats)
+
+
+def _cached(cache: ResponseCache | None, key: str, chunk: Chunk) -> ChunkFacts | None:
+    if cache is None:
+        return None
+    raw = cache.get(key)
+    if raw is None:
+        return None
+    try:
+        return ChunkFacts.model_validate_json(raw)
+    except ValidationError:
+        logger.warning("chunk %s: cached answer no longer fits the schema; asking again", chunk.id)
+        return None
+
+
+def _add_stats(accounting: Accounting, stats: CallStats) -> None:
+    accounting.calls += stats.calls
+    accounting.retries += stats.retries
+    accounting.prompt_tokens += stats.prompt_tokens
+    accounting.completion_tokens += stats.completion_tokens
+
+
+def _run_requests(
+    requests: list[tuple[Chunk, list[dict[str, str]]]],
+    settings: Settings,
+) -> Iterable[_Outcome]:
+    """Send requests concurrently; yield outcomes on the calling thread as they complete.
+
+    After a fatal failure (bad key, unknown model) requests not yet started are
+    not sent; each is reported as failed with the same reason.
+    """
+    if not requests:
+        return
+    with (
+        LLMClient(settings) as client,
+        ThreadPoolExecutor(
+            max_workers=min(settings.concurrency, len(requests)), thread_name_prefix="recon-llm"
+        ) as pool,
+    ):
+        pending: dict[Future[_Outcome], Chunk] = {
+            pool.submit(_ask, client, chunk, messages): chunk for chunk, messages in requests
+        }
+        fatal_reason: str | None = None
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                chunk = pending.pop(future)
+                if future.cancelled():
+                    reason = f"not sent: {fatal_reason}"
+                    yield _Outcome(chunk, None, CallStats(), ChunkFailure(chunk_id=chunk.id, reason=reason))
+                    continue
+                outcome = future.result()
+                if outcome.fatal and fatal_reason is None:
+                    fatal_reason = outcome.failure.reason if outcome.failure else "fatal error"
+                    logger.error("stopping: %s would fail for every chunk", fatal_reason)
+                    for other in pending:
+                        other.cancel()
+                yield outcome
+
+
+def extract_document_detailed(
+    document: Document,
+    chunks: list[Chunk],
+    settings: Settings,
+    cache: ResponseCache | None = None,
+    only_chunks: set[str] | None = None,
+) -> LLMExtractionResult:
+    """`extract_document` plus the failed chunks (ids and reasons) and the chunk ids sent."""
+    settings.require_llm()
+    started = time.monotonic()
+    prompt = extract_prompt()
+    accounting = Accounting()
+    selected = [c for c in chunks if only_chunks is None or c.id in only_chunks]
+    answers: dict[str, ChunkFacts] = {}
+    keys: dict[str, str] = {}
+    requests: list[tuple[Chunk, list[dict[str, str]]]] = []
+    for chunk in selected:
+        keys[chunk.id] = cache_key(chunk, settings, prompt)
+        hit = _cached(cache, keys[chunk.id], chunk)
+        if hit is not None:
+            accounting.cache_hits += 1
+            answers[chunk.id] = hit
+        else:
+            requests.append((chunk, build_messages(chunk, prompt)))
+    failures: list[ChunkFailure] = []
+    for outcome in _run_requests(requests, settings):
+        _add_stats(accounting, outcome.stats)
+        if outcome.facts is None:
+            failures.append(outcome.failure or ChunkFailure(chunk_id=outcome.chunk.id, reason="no answer"))
+            continue
+        answers[outcome.chunk.id] = outcome.facts
+        if cache is not None:
+            cache.put(keys[outcome.chunk.id], outcome.facts.model_dump_json())
+    parts = [ground_chunk(document, chunk, answers[chunk.id]) for chunk in selected if chunk.id in answers]
+    extraction = merge_extractions(document.name, parts)
+    accounting.ungrounded = extraction.ungrounded
+    accounting.failed_chunks = len(failures)
+    accounting.seconds = time.monotonic() - started
+    failures.sort(key=lambda f: [c.id for c in selected].index(f.chunk_id))
+    return LLMExtractionResult(
+        extraction=extraction,
+        accounting=accounting,
+        failures=failures,
+        sent_chunks=[c.id for c, _ in requests],
+    )
+
+
+def extract_document(
+    document: Document,
+    chunks: list[Chunk],
+    settings: Settings,
+    cache: ResponseCache | None = None,
+    only_chunks: set[str] | None = None,
+) -> tuple[DocumentExtraction, Accounting]:
+    """Extract projects, indicators and breakdowns from `chunks` with the configured model.
+
+    Failed chunks do not raise (see `extract_document_detailed` for their ids and reasons).
+    """
+    result = extract_document_detailed(document, chunks, settings, cache, only_chunks)
+    return result.extraction, result.accounting
+
+
+# -- arithmetic-guided re-read ----------------------------------------------------------------------
+
+Item = Project | Indicator | Breakdown
+
+
+def _item_numbers(item: Item) -> list[tuple[str, StatedNumber]]:
+    """(field, number) pairs of an item, in a stable order."""
+    if isinstance(item, Project):
+        return [(key.value, n) for key, numbers in sorted(item.facts.items()) for n in numbers]
+    if isinstance(item, Indicator):
+        return [(name, n) for name in ("target", "actual", "rate") if (n := getattr(item, name)) is not None]
+    return [(item.total.label, item.total.amount), *((p.label, p.amount) for p in item.parts)]
+
+
+def _item_name(item: Item) -> str:
+    return item.total.label if isinstance(item, Breakdown) else item.name
+
+
+def _signature(item: Item | None) -> list[tuple[str, str, int, int]]:
+    if item is None:
+        return []
+    return sorted((field, n.normalized, n.span.start, n.span.end) for field, n in _item_numbers(item))
+
+
+def _as_written(item: Item | None) -> list[str]:
+    if item is None:
+        return []
+    return [f"{field}={n.normalized}{n.unit or ''}" for field, n in _item_numbers(item)]
+
+
+def _model_items(extraction: DocumentExtraction) -> list[Item]:
+    items: list[Item] = [*extraction.projects, *extraction.indicators, *extraction.breakdowns]
+    return [item for item in items if LLM_SOURCE in item.source.split("+")]
+
+
+def _flagged_item(flag: Flag, items: list[Item]) -> Item | None:
+    """The model-derived item a flag is about: by the spans of its numbers, else by its subject."""
+    flag_spans = {(s.start, s.end) for s in flag.spans}
+    if flag_spans:
+        for item in items:
+            if any((n.span.start, n.span.end) in flag_spans for _, n in _item_numbers(item)):
+                return item
+    subject = normalise_name(flag.subject)
+    return next((item for item in items if normalise_name(_item_name(item)) == subject), None)
+
+
+def _same_kind(old: Item, new: Item) -> bool:
+    return type(old) is type(new) and normalise_name(_item_name(old)) == normalise_name(_item_name(new))
+
+
+def _replace(extraction: DocumentExtraction, old: Item, new: Item) -> DocumentExtraction:
+    if isinstance(old, Project) and isinstance(new, Project):
+        new = new.model_copy(update={"parent": new.parent or old.parent, "name": old.name})
+        return extraction.model_copy(
+            update={"projects": [new if p is old else p for p in extraction.projects]}
+        )
+    if isinstance(old, Indicator) and isinstance(new, Indicator):
+        return extraction.model_copy(
+            update={"indicators": [new if i is old else i for i in extraction.indicators]}
+        )
+    return extraction.model_copy(
+        update={"breakdowns": [new if b is old else b for b in extraction.breakdowns]}
+    )
+
+
+def _follow_up(flags: list[Flag], items: dict[str, Item]) -> str:
+    lines = ["These relations do not reconcile with the numbers you gave (这些关系用你给出的数字算不平):"]
+    for number, flag in enumerate(flags, 1):
+        lines.append(f"{number}. [{flag.rule.value}] {flag.subject}: {flag.equation}")
+        lines.append(f"   {flag.message}")
+        quoted = ", ".join(_as_written(items.get(flag.key)))
+        if quoted:
+            lines.append(f"   numbers you quoted: {quoted}")
+    return "\n".join(lines)
+
+
+def _default_checker() -> Callable[[DocumentExtraction], CheckReport]:
+    from pipeline.check import check  # the checker engineer's module; imported late on purpose
+
+    return check
+
+
+def reread_flagged(
+    document: Document,
+    chunks: list[Chunk],
+    extraction: DocumentExtraction,
+    report: CheckReport,
+    settings: Settings,
+    cache: ResponseCache | None = None,
+    *,
+    checker: Callable[[DocumentExtraction], CheckReport] | None = None,
+) -> tuple[DocumentExtraction, list[Correction], Accounting]:
+    """Ask the model once more about chunks whose model-read numbers fail a check.
+
+    Returns the (possibly corrected) extraction, one `Correction` per flag
+    re-read (outcome corrected / confirmed / unresolved, with the flag's key),
+    and what the re-reads cost. Flags on rule-extracted numbers and `info`
+    flags are left alone.
+    """
+    settings.require_llm()
+    started = time.monotonic()
+    check = checker or _default_checker()
+    prompt = reread_prompt()
+    accounting = Accounting()
+    items = _model_items(extraction)
+    by_chunk: dict[str, list[Flag]] = {}
+    flagged: dict[str, Item] = {}
+    for flag in report.flags:
+        if flag.severity is Severity.INFO:
+            continue
+        item = _flagged_item(flag, items)
+        if item is None or item.chunk_id is None:
+            continue
+        flagged[flag.key] = item
+        by_chunk.setdefault(item.chunk_id, []).append(flag)
+    chunk_by_id = {c.id: c for c in chunks}
+    requests: list[tuple[Chunk, list[dict[str, str]]]] = []
+    keys: dict[str, str] = {}
+    answers: dict[str, ChunkFacts] = {}
+    for chunk_id, flags in by_chunk.items():
+        chunk = chunk_by_id.get(chunk_id)
+        if chunk is None:
+            logger.warning("re-read: chunk %s of a flagged item is not among the chunks given", chunk_id)
+            continue
+        follow_up = _follow_up(flags, flagged)
+        keys[chunk_id] = cache_key(
+            chunk, settings, prompt, extra=hashlib.sha256(follow_up.encode()).hexdigest()
+        )
+        hit = _cached(cache, keys[chunk_id], chunk)
+        if hit is not None:
+            accounting.cache_hits += 1
+            answers[chunk_id] = hit
+        else:
+            requests.append((chunk, build_messages(chunk, prompt, follow_up)))
+    failed: dict[str, str] = {}
+    for outcome in _run_requests(requests, settings):
+        _add_stats(accounting, outcome.stats)
+        if outcome.facts is None:
+            failed[outcome.chunk.id] = outcome.failure.reason if outcome.failure else "no answer"
+            accounting.failed_chunks += 1
+            continue
+        answers[outcome.chunk.id] = outcome.facts
+        if cache is not None:
+            cache.put(keys[outcome.chunk.id], outcome.facts.model_dump_json())
+
+    corrections: list[Correction] = []
+    current = extraction
+    for chunk_id, flags in by_chunk.items():
+        chunk = chunk_by_id.get(chunk_id)
+        if chunk is None:
+            continue
+        reread = ground_chunk(document, chunk, answers[chunk_id]) if chunk_id in answers else None
+        if reread is not None:
+            accounting.ungrounded += reread.ungrounded
+        new_items: list[Item] = (
+            [*reread.projects, *reread.indicators, *reread.breakdowns] if reread is not None else []
+        )
+        for flag in flags:
+            old = flagged[flag.key]
+            # The extraction may already have been corrected for an earlier flag on the same item.
+            live = next((i for i in _model_items(current) if _same_kind(i, old)), old)
+            new = next((i for i in new_items if _same_kind(live, i)), None)
+            record = {"flag_key": flag.key, "chunk_id": chunk_id, "subject": flag.subject}
+            if reread is None or new is None:
+                why = failed.get(chunk_id, "the re-read did not return this item with grounded numbers")
+                corrections.append(
+                    Correction(**record, outcome="unresolved", before=_as_written(live), note=why)
+                )
+                continue
+            if _signature(new) == _signature(live):
+                corrections.append(
+                    Correction(
+                        **record,
+                        outcome="confirmed",
+                        before=_as_written(live),
+                        after=_as_written(new),
+                        note="the re-read gave the same numbers",
+                    )
+                )
+                continue
+            candidate = _replace(current, live, new)
+            remaining = {f.key for f in check(candidate).flags if f.severity is not Severity.INFO}
+            subject_flags = {k for k in remaining if k.split("|")[:2] == flag.key.split("|")[:2]}
+            if flag.key not in remaining and not subject_flags:
+                current = candidate
+                corrections.append(
+                    Correction(
+                        **record,
+                        outcome="corrected",
+                        before=_as_written(live),
+                        after=_as_written(new),
+                        note="grounded and reconciles",
+                    )
+                )
+            else:
+                corrections.append(
+                    Correction(
+                        **record,
+                        outcome="unresolved",
+                        before=_as_written(live),
+                        after=_as_written(new),
+                        note="the re-read gave other numbers that still do not reconcile",
+                    )
+                )
+    accounting.seconds = time.monotonic() - started
+    return current, corrections, accounting
