@@ -1,0 +1,166 @@
+"""Cross-statement rules: `conflict` (one quantity, two values) and `date` (impossible years).
+
+A conflict is the same quantity stated twice with values whose rounding
+intervals do not overlap: two `Statement`s with the same label and scope, or
+two entries of the same-named project stating the same fact. A date is a year
+more than one year after the fiscal year or more than ten years before it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+from pipeline.check_flows import AMOUNT_KEYS, CheckState, Term, project_terms
+from pipeline.interval import IncompatibleUnitsError, Interval, convertible, sum_intervals
+from schemas import DocumentExtraction, Flag, Rule, Severity, Span
+
+#: How far after the fiscal year a year may be (a report written the next year).
+YEARS_AFTER = 1
+#: How far before the fiscal year a year may be.
+YEARS_BEFORE = 10
+
+_YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
+
+
+def _sum_interval(state: CheckState, terms: Sequence[Term], unit: str | None) -> Interval:
+    return sum_intervals(state.interval_in(term, unit) for term in terms)
+
+
+def _sum_point(state: CheckState, terms: Sequence[Term], unit: str | None) -> Decimal:
+    return sum((state.value_in(term, unit) for term in terms), Decimal(0))
+
+
+def _conflict(
+    state: CheckState, subject: str, what: str, first: Sequence[Term], second: Sequence[Term]
+) -> None:
+    """Compare two statements of one quantity; flag when their intervals do not overlap."""
+    unit = first[0].unit
+    if any(not convertible(term.unit, unit) for term in (*first, *second)):
+        state.skip(Rule.CONFLICT, subject, f"{what}: stated in units that do not convert")
+        return
+    try:
+        a, b = _sum_interval(state, first, unit), _sum_interval(state, second, unit)
+    except IncompatibleUnitsError as exc:  # pragma: no cover - guarded by `convertible`
+        state.skip(Rule.CONFLICT, subject, f"{what}: {exc}")
+        return
+    holds = a.overlaps(b)
+    state.record(Rule.CONFLICT, subject, (*first, *second), holds=holds)
+    if holds:
+        return
+    a_point, b_point = _sum_point(state, first, unit), _sum_point(state, second, unit)
+    first_text = " + ".join(state.written(term, unit) for term in first)
+    second_text = " + ".join(state.written(term, unit) for term in second)
+    state.flags.append(
+        Flag(
+            rule=Rule.CONFLICT,
+            severity=Severity.ERROR,
+            subject=subject,
+            message=f"{what} is stated as {first_text}{unit or ''} and also as {second_text}{unit or ''}",
+            equation=f"{first_text} ≠ {second_text}",
+            values=[term.number.normalized for term in (*first, *second)],
+            stated=a_point,
+            recomputed=b_point,
+            difference=a_point - b_point,
+            tolerance=a.half_width + b.half_width,
+            unit=unit,
+            spans=[term.number.span for term in (*first, *second)],
+            details=what,
+        )
+    )
+
+
+def check_statement_conflicts(state: CheckState, extraction: DocumentExtraction) -> None:
+    """Statements with the same label and scope must agree (each later one against the first)."""
+    groups: dict[tuple[str, str | None], list[Term]] = {}
+    for index, statement in enumerate(extraction.statements):
+        term = Term(
+            number=statement.amount,
+            unit=statement.amount.unit,
+            ident=("statement", index, "amount", 0),
+            owner=statement.label,
+            role="statement",
+        )
+        groups.setdefault((statement.label, statement.scope), []).append(term)
+    for (label, scope), terms in groups.items():
+        what = label if scope is None else f"{label} ({scope})"
+        seen: list[Term] = [terms[0]]
+        for term in terms[1:]:
+            if any(
+                term.number.value == earlier.number.value and term.unit == earlier.unit for earlier in seen
+            ):
+                continue
+            seen.append(term)
+            _conflict(state, label, what, [terms[0]], [term])
+
+
+def check_project_conflicts(state: CheckState, extraction: DocumentExtraction) -> None:
+    """Two entries of the same-named project stating one fact must agree."""
+    by_name: dict[str, list[int]] = {}
+    for index, project in enumerate(extraction.projects):
+        by_name.setdefault(project.name, []).append(index)
+    for name, indices in by_name.items():
+        if len(indices) < 2:
+            continue
+        first_index = indices[0]
+        first = extraction.projects[first_index]
+        for key in AMOUNT_KEYS:
+            if not first.facts.get(key):
+                continue
+            first_terms = project_terms(first, first_index, key)
+            for other_index in indices[1:]:
+                other = extraction.projects[other_index]
+                if not other.facts.get(key):
+                    continue
+                _conflict(
+                    state, name, f"{key.value} of {name}", first_terms, project_terms(other, other_index, key)
+                )
+
+
+def check_years(state: CheckState, extraction: DocumentExtraction) -> None:
+    """Years more than one after or ten before the fiscal year (`2033年` in a 2023 report)."""
+    if extraction.fiscal_year is None:
+        if extraction.years:
+            state.skip(Rule.DATE, extraction.document, "fiscal year unknown: years cannot be checked")
+        return
+    fiscal_year = extraction.fiscal_year
+    mentions: list[tuple[int, str, Span]] = [(m.year, m.subject, m.span) for m in extraction.years]
+    for project in extraction.projects:
+        for match in _YEAR_RE.finditer(project.name):
+            mentions.append((int(match.group(1)), project.name, project.name_span or Span(start=0, end=0)))
+    seen: set[tuple[int, str]] = set()
+    for year, subject, span in mentions:
+        if (year, subject) in seen:
+            continue
+        seen.add((year, subject))
+        late = year > fiscal_year + YEARS_AFTER
+        early = year < fiscal_year - YEARS_BEFORE
+        state.passed += 0 if late or early else 1
+        if not (late or early):
+            continue
+        offset = year - fiscal_year
+        state.flags.append(
+            Flag(
+                rule=Rule.DATE,
+                severity=Severity.ERROR,
+                subject=subject,
+                message=(
+                    f"{year}年 in {subject} is {abs(offset)} years {'after' if late else 'before'} "
+                    f"the fiscal year {fiscal_year}"
+                ),
+                equation=(
+                    f"{year} > {fiscal_year} + {YEARS_AFTER}"
+                    if late
+                    else f"{year} < {fiscal_year} - {YEARS_BEFORE}"
+                ),
+                values=[str(year)],
+                stated=Decimal(year),
+                recomputed=Decimal(fiscal_year),
+                difference=Decimal(offset),
+                tolerance=Decimal(YEARS_AFTER if late else YEARS_BEFORE),
+                unit="年",
+                spans=[span],
+                details=f"allowed: {fiscal_year - YEARS_BEFORE}–{fiscal_year + YEARS_AFTER}",
+            )
+        )
