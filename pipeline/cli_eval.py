@@ -1,0 +1,341 @@
+"""`recon eval` and `recon gold draft`: score recon against gold files, pre-fill new gold.
+
+Thin commands: the scoring lives in `pipeline.evaluate`, the gold format in
+`pipeline.gold`; this module parses options, prints rich tables and turns
+errors into exit codes (2 for a usage/gold-file problem, 1 when a figure is
+below its `--floor`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.errors import ConfigError, GoldFormatError, ReconError
+from pipeline.evaluate import (
+    METRICS,
+    Comparison,
+    EvalReport,
+    Observed,
+    Score,
+    Scores,
+    compare_reports,
+    evaluate_pairs,
+    floor_failures,
+    metric,
+    observe_with_pipeline,
+    pair_gold_with_documents,
+)
+from pipeline.gold import dump_gold, extraction_to_gold
+from pipeline.settings import Settings, load_settings
+from schemas import CheckReport, DocumentExtraction, DocumentResult, DocumentStatus
+
+#: Exit code when a figure is below its floor.
+EXIT_BELOW_FLOOR = 1
+#: Exit code for a usage problem: bad option, malformed or draft gold file, missing document.
+EXIT_USAGE = 2
+#: Exit code for any other recon error (store, ingest).
+EXIT_ERROR = 3
+
+EvalBackend = Literal["rules", "llm", "auto"]
+
+console = Console()
+error_console = Console(stderr=True)
+
+
+def _fail(error: ReconError) -> NoReturn:
+    error_console.print(f"Error: {error}", markup=False, highlight=False)
+    code = EXIT_USAGE if isinstance(error, ConfigError | GoldFormatError) else EXIT_ERROR
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors_at_the_edge() -> Iterator[None]:
+    try:
+        yield
+    except ReconError as error:
+        _fail(error)
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _short(document: str) -> str:
+    """Column header for a document: the part before the first `_` when that is a number (`004`)."""
+    head = document.split("_", 1)[0]
+    return head if head.isdigit() and "_" in document else document
+
+
+#: Rows of the main table: label and dotted path into a dumped `Scores`.
+_ROWS: tuple[tuple[str, str], ...] = (
+    ("projects P", "projects.precision"),
+    ("projects R", "projects.recall"),
+    ("projects F1", "projects.f1"),
+    ("parents acc", "parents.accuracy"),
+    ("indicators P", "indicators.precision"),
+    ("indicators R", "indicators.recall"),
+    ("indicators F1", "indicators.f1"),
+    ("breakdowns P", "breakdowns.precision"),
+    ("breakdowns R", "breakdowns.recall"),
+    ("breakdowns F1", "breakdowns.f1"),
+    ("flags P", "flags.precision"),
+    ("flags R", "flags.recall"),
+    ("flags F1", "flags.f1"),
+    ("grounding exact", "grounding.exact"),
+    ("check-gold flags P", "check_gold.precision"),
+    ("check-gold flags R", "check_gold.recall"),
+    ("check-gold flags F1", "check_gold.f1"),
+)
+
+
+def _counts(scores: Scores, path: str) -> str:
+    section = path.split(".", 1)[0]
+    value: Any = getattr(scores, section)
+    if isinstance(value, Score):
+        return f"{value.correct}/{value.extracted}/{value.gold}"
+    if section == "parents":
+        return f"{scores.parents.correct}/{scores.parents.total}"
+    if section == "grounding":
+        return f"{scores.grounding.grounded}/{scores.grounding.checked}"
+    return ""
+
+
+def scores_table(report: EvalReport) -> Table:
+    """Rows: the figures; columns: each document, overall, and overall counts."""
+    table = Table(title="recon eval", title_justify="left")
+    table.add_column("figure")
+    documents = list(report.documents)
+    for document in documents:
+        table.add_column(_short(document), justify="right", overflow="fold")
+    table.add_column("overall", justify="right", style="bold")
+    table.add_column("correct/extracted/gold", justify="right", style="dim")
+    dumped = {name: scores.model_dump(mode="json") for name, scores in report.documents.items()}
+    overall = report.overall.model_dump(mode="json")
+    for label, path in _ROWS:
+        if path.startswith("check_gold") and report.overall.check_gold is None:
+            continue
+        cells = [_figure(metric(dumped[document], path)) for document in documents]
+        counts = _counts(report.overall, path) if path.endswith((".f1", ".accuracy", ".exact")) else ""
+        table.add_row(label, *cells, _figure(metric(overall, path)), counts)
+    return table
+
+
+def breakdown_table(title: str, score: Score) -> Table:
+    """Per-key (fact key, indicator field, flag rule) figures of one section, overall."""
+    table = Table(title=title, title_justify="left")
+    for column in ("key", "P", "R", "F1", "correct", "extracted", "gold"):
+        table.add_column(column, justify="left" if column == "key" else "right")
+    for key, part in score.per_key.items():
+        table.add_row(
+            key,
+            _figure(part.precision),
+            _figure(part.recall),
+            _figure(part.f1),
+            str(part.correct),
+            str(part.extracted),
+            str(part.gold),
+        )
+    return table
+
+
+def print_report(report: EvalReport, show_errors: int) -> None:
+    console.print(scores_table(report))
+    console.print(breakdown_table("project facts by key", report.overall.projects))
+    console.print(breakdown_table("flags by rule", report.overall.flags))
+    if report.overall.check_gold is not None:
+        console.print(breakdown_table("checker on gold facts, by rule", report.overall.check_gold))
+    kinds = Counter(error.kind for error in report.errors)
+    console.print("errors: " + (", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())) or "none"))
+    for error in report.errors[:show_errors]:
+        console.print(
+            f"  {error.kind:<13} {error.document} {error.section}: {error.what}"
+            f"  gold={error.gold!r} got={error.got!r}",
+            markup=False,
+            highlight=False,
+        )
+
+
+def print_comparison(comparison: Comparison, show_errors: int) -> None:
+    table = Table(title="against the earlier report", title_justify="left")
+    for column in ("figure", "old", "new", ""):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    for change in comparison.metrics:
+        style = {"▲": "green", "▼": "red"}.get(change.marker, "")
+        table.add_row(change.metric, _figure(change.old), _figure(change.new), change.marker, style=style)
+    console.print(table)
+    console.print(f"new errors: {len(comparison.new_errors)}, fixed: {len(comparison.fixed_errors)}")
+    for label, errors in (("new", comparison.new_errors), ("fixed", comparison.fixed_errors)):
+        for error in errors[:show_errors]:
+            console.print(
+                f"  {label:<5} {error.kind:<13} {error.document} {error.section}: {error.what}"
+                f"  gold={error.gold!r} got={error.got!r}",
+                markup=False,
+                highlight=False,
+            )
+
+
+# --- stored runs ---------------------------------------------------------------------------------
+
+
+def observe_stored_run(settings: Settings, run_id: int) -> Callable[[Path], Observed]:
+    """An `observe` that reads the `DocumentResult`s a run stored (`results` table) instead of running.
+
+    A document the run skipped (unchanged) is read from its last successful
+    result. The original text for grounding is read with `ingest` from the file.
+    """
+    from pipeline.ingest import ingest
+    from pipeline.store import Store
+
+    store = Store(settings.db_path)
+    store.get_run(run_id)  # StoreError when there is no such run
+    rows = store.connection.execute("SELECT name, path, result FROM results WHERE run_id = ?", (run_id,))
+    by_name: dict[str, DocumentResult] = {}
+    for row in rows.fetchall():
+        by_name[str(row["name"])] = DocumentResult.model_validate_json(row["result"])
+
+    def observe(path: Path) -> Observed:
+        try:
+            original: str | None = ingest(path, settings.max_file_bytes).original_text
+        except ReconError:
+            original = None
+        result = by_name.get(path.name)
+        if result is not None and result.status is DocumentStatus.SKIPPED:
+            result = store.last_result(result.path)
+        if result is None:
+            return Observed(None, None, original, failure=f"run {run_id} has no result for {path.name}")
+        return Observed(result.extraction, result.check, original, failure=result.error)
+
+    return observe
+
+
+def _checker() -> Callable[[DocumentExtraction], CheckReport]:
+    from pipeline.check import check
+
+    return check
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def eval_command(
+    docs: Annotated[
+        Path, typer.Option("--docs", help="Folder of the source documents (.txt/.docx/.pdf/.html).")
+    ],
+    gold: Annotated[Path, typer.Option("--gold", help="Folder of *.gold.json files.")] = Path("eval/gold"),
+    backend: Annotated[
+        EvalBackend | None,
+        typer.Option("--backend", help="Extraction backend (default: RECON_BACKEND or auto)."),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the figures and errors as JSON.")
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option("--compare", help="An earlier --json file: show old → new and new/fixed errors."),
+    ] = None,
+    allow_draft: Annotated[
+        bool, typer.Option("--allow-draft", help="Score against draft gold files too.")
+    ] = False,
+    check_gold: Annotated[
+        bool, typer.Option("--check-gold", help="Also run the checker on the gold facts and score its flags.")
+    ] = False,
+    run_id: Annotated[
+        int | None, typer.Option("--run", help="Score a stored run from the database instead of running now.")
+    ] = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="SQLite database for --run (default ./recon.db).")
+    ] = None,
+    floor: Annotated[
+        Path | None, typer.Option("--floor", help="JSON of minimum figures; exit 1 when any is below.")
+    ] = None,
+    show_errors: Annotated[int, typer.Option("--show-errors", help="Print the first N differences.")] = 0,
+) -> None:
+    """Score extraction, parent links, indicators, breakdowns, flags and grounding against gold files."""
+    with _errors_at_the_edge():
+        settings = load_settings(backend=backend, db_path=db)
+        floors = _read_json(floor, "--floor") if floor else None
+        earlier = _read_json(compare, "--compare") if compare else None
+        pairs = pair_gold_with_documents(gold, docs, allow_draft=allow_draft)
+        if run_id is not None:
+            observe = observe_stored_run(settings, run_id)
+            source = f"run {run_id}"
+        else:
+            observe = observe_with_pipeline(settings)
+            source = settings.resolved_backend()
+        meta = {"gold": str(gold), "docs": str(docs), "source": source}
+        report = evaluate_pairs(pairs, observe, _checker(), check_gold=check_gold, meta=meta)
+        print_report(report, show_errors)
+        if json_out is not None:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        if earlier is not None:
+            print_comparison(compare_reports(earlier, report), show_errors)
+        if floors is not None:
+            failures = floor_failures(report, floors)
+            if failures:
+                error_console.print(
+                    "below the floor:\n  " + "\n  ".join(failures), markup=False, highlight=False
+                )
+                raise typer.Exit(EXIT_BELOW_FLOOR)
+
+
+def _read_json(path: Path, option: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{option} {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{option} {path}: expected a JSON object")
+    return data
+
+
+def gold_draft_command(
+    document: Annotated[Path, typer.Argument(help="The source document to pre-fill a gold file for.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write (default: <stem>.gold.json next to it).")
+    ] = None,
+    backend: Annotated[EvalBackend | None, typer.Option("--backend", help="Extraction backend.")] = None,
+) -> None:
+    """Write a draft gold file ("draft": true) from the current extraction, to be checked by hand."""
+    from pipeline.run import process_path
+
+    with _errors_at_the_edge():
+        settings = load_settings(backend=backend)
+        result = process_path(document, settings)
+        if result.extraction is None:
+            raise ConfigError(f"cannot draft gold for {document}: {result.error}")
+        flags = result.check.flags if result.check else []
+        gold = extraction_to_gold(result.extraction, draft=True, flags=flags)
+        target = out or document.with_name(f"{document.stem}.gold.json")
+        if target.exists():
+            raise ConfigError(f"{target} exists; gold files are never overwritten (pass another --out)")
+        target.write_text(dump_gold(gold), encoding="utf-8")
+        console.print(
+            f"wrote {target}: {len(gold.projects)} projects, {len(gold.indicators)} indicators, "
+            f"{len(gold.breakdowns)} breakdowns, {len(gold.inconsistencies)} inconsistencies (draft)",
+            markup=False,
+            highlight=False,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `eval` and the `gold` group (`gold draft`) to the recon app."""
+    app.command("eval")(eval_command)
+    gold_app = typer.Typer(help="Gold files (recon-gold/1): pre-fill drafts.", no_args_is_help=True)
+    gold_app.command("draft")(gold_draft_command)
+    app.add_typer(gold_app, name="gold")
+
+
+__all__ = ["METRICS", "register"]
