@@ -25,8 +25,6 @@ _HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (4, re.compile(r"[（(]\d{1,2}[）)]")),
 )
 
-_SENTENCE_END = re.compile(r"(?<=[。；！？\n])")
-
 
 def heading_level(line: str) -> int | None:
     """The heading level of a line, or None for body text."""
@@ -81,22 +79,20 @@ def _close_body(node: _Node) -> None:
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
-    """Cut `[start, end)` at sentence ends so that no piece exceeds `max_chars`."""
+    """Cut `[start, end)` into pieces of at most `max_chars`, at sentence ends where
+    possible, else at a comma, else anywhere."""
     pieces: list[tuple[int, int]] = []
     piece_start = start
-    last_cut = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        position = match.start()
-        if position - piece_start > max_chars and last_cut > piece_start:
-            pieces.append((piece_start, last_cut))
-            piece_start = last_cut
-        last_cut = position
     while end - piece_start > max_chars:
-        cut = last_cut if piece_start < last_cut < end else piece_start + max_chars
-        if cut - piece_start > max_chars:
-            cut = piece_start + max_chars
-        pieces.append((piece_start, cut))
-        piece_start = cut
+        limit = piece_start + max_chars
+        window = text[piece_start:limit]
+        cut = max(window.rfind(mark) for mark in "。；！？\n") + 1
+        if cut <= 0:
+            cut = max(window.rfind(mark) for mark in "，、,") + 1
+        if cut <= 0:
+            cut = max_chars
+        pieces.append((piece_start, piece_start + cut))
+        piece_start += cut
     if end > piece_start:
         pieces.append((piece_start, end))
     return pieces
