@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def test_chunks_cover_the_text_in_order_within_the_limit(seed: Path, max_chars: 
     assert chunks
     joined = "".join(document.text[c.start : c.end] for c in chunks)
     assert re.sub(r"\s", "", joined) == re.sub(r"\s", "", document.text)
-    for previous, current in zip(chunks, chunks[1:], strict=False):
+    for previous, current in itertools.pairwise(chunks):
         assert previous.end <= current.start
     for chunk in chunks:
         assert chunk.end - chunk.start <= max_chars
