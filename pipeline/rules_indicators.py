@@ -98,7 +98,7 @@ _UNIT_ALTERNATION = "|".join(re.escape(unit) for unit in sorted(COUNT_UNITS, key
 #: A counted quantity: number, optional 余/多 (approximate), unit, with an
 #: optional per-unit denominator (`0.10只/夹`).
 _QUANTITY_RE = re.compile(
-    rf"(?<![\d.A-Za-z/\-~～])(?P<number>{_NUMBER})[ \t]?(?P<approx>余|多)?[ \t]?"
+    rf"(?<![\d.A-Za-z/\-~～])(?P<number>{_NUMBER})[ \t]?(?P<myriad>万(?=余|多))?(?P<approx>余|多)?[ \t]?"
     rf"(?P<unit>{_UNIT_ALTERNATION})(?P<per>/[\u4e00-\u9fff])?"
     rf"(?![{_BAD_FOLLOWERS}])"
 )
@@ -140,14 +140,16 @@ _RATE_OF_TASK_RE = re.compile(
 )
 
 #: Where a name stops, looking back from its number.
-_CLAUSE_BOUNDARY = set('，,。；;：:！？!?\n（(）)【】[]“”"「」')
+_CLAUSE_BOUNDARY = set("，,。；;：:！？!?\n（(）)【】[]")
+#: Quote marks: kept in the text, dropped from names (gold names carry none).
+_QUOTES = '“”‘’"「」『』'
 
 #: Leading words that are not part of an indicator's name.
 _LEADING_NOISE_RE = re.compile(
     r"^(?:"
-    r"[、，,和及与并且以及另还]+"
-    r"|(?:截至|截止|截止到|截至到)(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:底|末|止|前)?"
-    r"|\d{4}年(?:度|全年|年底|年末|底|末|内)?"
+    r"[、，,和及与并且以及另还]+|对|向|为(?!期)"
+    r"|通过|经过|在|(?:截至|截止|截止到|截至到)(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:底|末|止|前)?"
+    r"|\d{4}年(?:度|全年|年底|年末|底|末|内|起|以来)?"
     r"|\d{1,2}月(?:份)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:前|止|底)?"
     r"|今年以来|今年|本年度|本年|年内|全年|当年|目前|现已|现|已经|已|当前|同时|此外|其中|另外"
     r"|一共|共计|共有|总计|合计|累计|共|计"
@@ -172,20 +174,24 @@ _ORGANISATION_RE = re.compile(
     r"编制|在编|在职|退休|离休|实有|工勤|内设|科室|股室|局长|主任|书记|工作组|督查组|专班"
     r"|预算单位|事业单位|二级机构|直属|下属|所属|下设|设有|聘用|职工|干部|党员|人员情况"
 )
+#: The subset that marks a whole sentence as describing the organisation.
+_ORGANISATION_SENTENCE_RE = re.compile(r"编制|在编|在职|退休|实有|内设|直属|下设|人员情况|事业单位")
 #: Money wording: a percentage named so is a budget ratio (预算执行率), not an indicator.
 _MONEY_NAME_RE = re.compile(r"预算|支出|决算|经费|执行率|结余|结转|收入|财政|拨款|元")
+#: Funding wording: counts of the units a fund reached are not indicators.
+_FUNDING_RE = re.compile(r"\d[ \t]?(?:元|万元)|经费|资金|拨付|下拨|补助")
 #: Change and comparison wording (比上年增加3%), never an indicator's value.
 _COMPARISON_RE = re.compile(
     r"比上年|同比|环比|较上年|增长|增加|减少|下降|上涨|上升|提高了?|降低了?|占总|排名|第$"
 )
 #: A name that is only a verb: the counted noun follows the number (`抽派316名医务人员`).
 _BARE_VERB_RE = re.compile(
-    r"(?:为|向|给)?(?:发放|抽派|上报|推动|建设|打造|开设|拨付|引进|培养|签订|组建|设置|配备|购买"
-    r"|新建|改造|招聘|培训|救治|收治|建成|完成|共有|有|新增|设立|成立|组织|创建|建立)了?"
+    r"(?:(?:为|向|给)?(?:发放|抽派|上报|推动|建设|打造|开设|拨付|引进|培养|签订|组建|设置|配备|购买"
+    r"|新建|改造|招聘|培训|救治|收治|建成|完成|共有|有|新增|设立|成立|组织|创建|建立)了?)$"
 )
 #: A name that ends in a function word or starts a purpose clause is no name.
 _NOT_A_NAME_RE = re.compile(
-    r"(?:至|的|给|对|向|于|从|将|把|按|由|在|以|等|年度|及|为)$|^(?:根据|按照|依据|通过|主要|对)|用于"
+    r"(?:至|的|给|对|向|于|从|将|把|按|由|在|以|等|年度|及|为)$|^(?:根据|按照|依据|通过|主要|对|每|由|第[一二三四五六七八九十\d]+$)|用于"
 )
 
 #: Indicator names shorter than this carry no meaning on their own.
@@ -225,6 +231,8 @@ def _unit_of(match: re.Match[str]) -> str:
     unit = match.group("unit")
     if unit == "％":
         unit = "%"
+    if match.group("myriad"):
+        unit = "万" + unit
     per = match.group("per")
     return unit + per if per else unit
 
@@ -276,6 +284,13 @@ def _clean_name(raw: str) -> tuple[str, int]:
         if stripped == name:
             break
         name = stripped
+    actions = list(re.finditer(r"开展了?|完成了?|分配(?:给)?(?:我区|我县|我市|本区)?", name))
+    action = actions[-1] if actions else None
+    if action is not None and action.start() > 0 and len(name) - action.end() >= 2:
+        cut += action.end()
+        name = name[action.end() :]
+    name = name.replace("累计", "")
+    name = "".join(char for char in name if char not in _QUOTES)
     return name, cut
 
 
@@ -359,15 +374,21 @@ def _name_boundary(text: str, number_start: int, floor: int) -> int:
 def _following_noun(text: str, start: int) -> tuple[str, int]:
     """The noun phrase right after a counted number (`…316名医务人员驻守…`) and where it ends."""
     position = start
-    limit = min(len(text), start + 25)
+    limit = min(len(text), start + 30)
     while position < limit:
         char = text[position]
-        if char in _CLAUSE_BOUNDARY or char in "、和及与的":
+        if char == "（":
+            closing = text.find("）", position, limit + 10)
+            if 0 < closing - position <= 15 and not re.search(r"\d", text[position:closing]):
+                position = closing + 1
+                continue
+        if char in _CLAUSE_BOUNDARY or char in "、和及的" or text.startswith(("以及", "方面"), position):
             break
         if char.isdigit() and not re.match(r"\d+(?:-\d+)?岁", text[position : position + 6]):
             break
         position += 1
-    return text[start:position], position
+    noun = "".join(char for char in text[start:position] if char not in _QUOTES)
+    return noun, position
 
 
 def _line_subject(text: str, position: int) -> str | None:
@@ -389,9 +410,12 @@ def _inherit_subject(name: str, previous: str) -> str:
     anchor = previous.find(name[:2], 1)
     if anchor > 0:
         return previous[:anchor] + name
-    subject_end = max(previous.rfind(char, 0, len(previous) - 1) for char in "人者群童妇")
-    if subject_end >= 2:
-        return previous[: subject_end + 1] + name
+    age_group = re.match(r".*?\d+岁[^，、\d]*?(?:人群|老年人|儿童|人)", previous)
+    if age_group is not None and age_group.end() < len(previous):
+        return age_group.group(0) + name
+    patients = previous.rfind("患者", 0, len(previous) - 2)
+    if patients >= 2 and len(name) <= 3:
+        return previous[: patients + 2] + name
     return name
 
 
@@ -470,6 +494,19 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             )
             continue
 
+        if (
+            unit == "%"
+            and recent
+            and len(name) <= 4
+            and name.endswith("率")
+            and name[:-1] in recent[-1].name
+            and recent[-1].target is not None
+            and recent[-1].actual is not None
+            and recent[-1].rate is None
+        ):
+            recent[-1].rate = number  # 管理数300人、有效管理299人、管理率99.67%
+            continue
+
         # 2. an actual value labelled right after its target (实际完成59174人, 有效管理299人)
         label = quantity.label or (name if name in _ACTUAL_LABELS else None)
         if label in _ACTUAL_LABELS and recent:
@@ -513,26 +550,34 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
 
         # 4. a plain quantity, named before the number or, after a bare verb, by the noun after it
         sentence_so_far = text[sentence_start : quantity.number_start]
-        if _ORGANISATION_RE.search(sentence_so_far):
+        if _ORGANISATION_SENTENCE_RE.search(sentence_so_far):
             continue
+        if "其中" in sentence_so_far and unit != "%":
+            continue  # parts of a total just stated, not indicators of their own
+        if unit in ("个", "家") and _FUNDING_RE.search(sentence_so_far):
+            continue  # the units a fund was paid out to (拨付至5个社区卫生服务中心)
         connector_before = raw_name.rstrip(" \t").endswith(("、", "和", "及", "与", "以及"))
-        if (not name or connector_before or _BARE_VERB_RE.fullmatch(name)) and unit != "%":
-            noun, noun_end = _following_noun(text, quantity.end)
-            if len(noun) < _MIN_NAME_LENGTH or _ORGANISATION_RE.search(noun):
+        modifies_noun = name.endswith("的") and "用于" not in name
+        bare_verb = len(name) <= 8 and _BARE_VERB_RE.search(name) is not None
+        noun, noun_end = _following_noun(text, quantity.end)
+        if (not name or connector_before or modifies_noun or bare_verb) and len(noun) >= _MIN_NAME_LENGTH:
+            if _ORGANISATION_RE.search(noun) or unit == "%" or noun.startswith("第"):
                 continue
-            verb = "" if connector_before else name
+            if re.search(r"\d[ \t]?(?:元|万元|亿元)", raw_name):
+                continue  # a count inside a money statement (拨付62万元至3个…)
+            verb = "" if connector_before or modifies_noun else name
             if verb.startswith(("为", "向", "给")) and len(verb) > 1:
                 verb = verb[1:] if verb[0] != "为" else verb
             name = verb + noun
             name_start = quantity.end if not verb else name_start
             previous_end = noun_end
-        elif re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助)", name):
+        elif re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助|购买)", name):
             subject = _line_subject(text, quantity.number_start)
             if subject is not None:
                 name = subject + name
         if len(name) < _MIN_NAME_LENGTH or len(name) > _MAX_NAME_LENGTH:
             continue
-        if _COMPARISON_RE.search(name) or _NOT_A_NAME_RE.search(name):
+        if _COMPARISON_RE.search(name) or _NOT_A_NAME_RE.search(name) or _ORGANISATION_RE.search(name):
             continue
         if unit == "%" and _MONEY_NAME_RE.search(name):
             continue
@@ -540,8 +585,10 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             continue
         if re.fullmatch(r"[\d.\-~、，A-Za-z+]+|.*[岁年月日时]", name):
             continue
-        is_target = _in_goal_section(goal_marks, quantity.number_start) or bool(
-            _TARGET_WORDING_RE.search(raw_name.rstrip())
+        is_target = (
+            _in_goal_section(goal_marks, quantity.number_start)
+            or bool(_TARGET_WORDING_RE.search(raw_name.rstrip()))
+            or "分配" in raw_name
         )
         target_label = next((label for label in _TARGET_LABELS if name.endswith(label)), None)
         if target_label is not None and len(name) > len(target_label):
