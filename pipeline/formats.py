@@ -26,6 +26,9 @@ from pipeline.errors import IngestError
 
 #: Above this share of control/replacement/unassigned characters, decoded text is refused.
 MAX_GARBAGE_RATIO = 0.20
+#: At or below this share a strict UTF-8 or GB18030 decoding is taken without trying others
+#: (Big5 bytes often decode as GB18030 too, but into private-use characters).
+CLEAN_RATIO = 0.01
 
 #: Encodings charset-normalizer may choose among when neither UTF-8 nor GB18030 decodes.
 #: Restricted on purpose: unrestricted, a short GBK text is easily taken for cp949.
@@ -90,7 +93,11 @@ def _strict(data: bytes, encoding: str) -> str | None:
 
 
 def decode_text(path: str, data: bytes) -> tuple[str, str]:
-    """Decoded text and the encoding used: BOM, strict UTF-8, strict GB18030, then detection."""
+    """Decoded text and the encoding used: BOM, strict UTF-8, strict GB18030, then detection.
+
+    A strict decoding that yields more than `CLEAN_RATIO` unreadable characters is
+    only a candidate; the candidate with the fewest unreadable characters wins.
+    """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             text = _strict(data[len(bom) :], encoding.removesuffix("-sig"))
@@ -106,19 +113,22 @@ def decode_text(path: str, data: bytes) -> tuple[str, str]:
         if text is None or encoding_guess is None or garbage_ratio(text) > MAX_GARBAGE_RATIO:
             raise IngestError(path, BINARY_REASON)
         return text, encoding_guess
+    candidates: list[tuple[float, int, str, str]] = []
     for encoding in ("utf-8", "gb18030"):
         text = _strict(data, encoding)
         if text is not None:
-            refuse_garbage(path, text, "text")
-            return text, encoding
+            ratio = garbage_ratio(text)
+            if ratio <= CLEAN_RATIO:
+                return text, encoding
+            candidates.append((ratio, len(candidates), text, encoding))
     best = charset_normalizer.from_bytes(data, cp_isolation=CHINESE_ENCODINGS).best()
-    if best is None:
+    if best is not None and (text := _strict(data, best.encoding)) is not None:
+        candidates.append((garbage_ratio(text), len(candidates), text, best.encoding))
+    if not candidates:
         raise IngestError(path, BINARY_REASON)
-    text = _strict(data, best.encoding)
-    if text is None:
-        raise IngestError(path, BINARY_REASON)
+    _, _, text, encoding = min(candidates)
     refuse_garbage(path, text, "text")
-    return text, best.encoding
+    return text, encoding
 
 
 # --------------------------------------------------------------------------- DOCX
@@ -220,10 +230,42 @@ def pdf_text(path: str, data: bytes) -> tuple[str, list[str]]:
 _HTML_SKIP = frozenset({"script", "style", "noscript", "template", "title"})
 _HTML_BLOCK = frozenset(
     {
-        "address", "article", "aside", "blockquote", "caption", "dd", "div", "dl", "dt", "fieldset",
-        "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
-        "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "tfoot", "thead", "ul",
-        "body", "html",
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "caption",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "tfoot",
+        "thead",
+        "ul",
+        "body",
+        "html",
     }
 )
 _HTML_WHITESPACE_RE = re.compile(r"[ \t\n\r\f]+")

@@ -58,7 +58,7 @@ ZERO_WIDTH = "\ufeff\u200b\u200c\u200d\u2060"
 CONTINUATION_UNITS = ("万元", "亿元", "元", "%", "个", "人", "家", "项", "次", "名", "户")
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\u201c\u201d"
-_NUMBER_CHARS = frozenset("0123456789.,，")
+_NUMBER_CHARS = frozenset("0123456789.,，０１２３４５６７８９．")
 
 _CRLF_RE = re.compile(r"\r(?=\n)")
 _ZERO_WIDTH_RE = re.compile(f"[{ZERO_WIDTH}]+")
@@ -124,20 +124,41 @@ def _not_gluing_numbers(tracked: _Tracked) -> Callable[[re.Match[str]], list[tup
     return choose
 
 
-def _separators(match: re.Match[str]) -> list[tuple[int, int]]:
-    return [(match.start() + offset, match.start() + offset + 1) for offset, char in
-            enumerate(match.group()) if char in ",，"]
+_DIGITS = "0123456789０１２３４５６７８９"
+
+
+def _original_consists_of(tracked: _Tracked, start: int, end: int, allowed: str) -> bool:
+    """True if the original text behind current `[start, end)` has only `allowed` characters.
+
+    Guards the passes that join a number: nothing removed earlier (debris,
+    zero-width characters) may end up inside the number's original span.
+    """
+    original = tracked.original[tracked.origins[start] : tracked.origins[end - 1] + 1]
+    return all(char in allowed for char in original)
+
+
+def _separators(tracked: _Tracked) -> Callable[[re.Match[str]], list[tuple[int, int]]]:
+    """The thousands separators of a match whose original is only digits and separators."""
+
+    def choose(match: re.Match[str]) -> list[tuple[int, int]]:
+        if not _original_consists_of(tracked, match.start(), match.end(), _DIGITS + ",，"):
+            return []
+        return [
+            (match.start() + offset, match.start() + offset + 1)
+            for offset, char in enumerate(match.group())
+            if char in ",，"
+        ]
+
+    return choose
 
 
 def _ascii_spaces_only(tracked: _Tracked) -> Callable[[re.Match[str]], list[tuple[int, int]]]:
     """Delete the spaces around a number's point, but only if they were ASCII spaces originally."""
 
     def choose(match: re.Match[str]) -> list[tuple[int, int]]:
-        ranges = [match.span(1), match.span(2)]
-        for start, end in ranges:
-            if any(tracked.original[tracked.origins[index]] != " " for index in range(start, end)):
-                return []
-        return ranges
+        if not _original_consists_of(tracked, match.start() - 1, match.end() + 1, _DIGITS + " .．"):
+            return []
+        return [match.span(1), match.span(2)]
 
     return choose
 
@@ -149,7 +170,7 @@ def normalize(original: str) -> tuple[str, OffsetMap]:
     tracked.delete_matches(_ZERO_WIDTH_RE, _not_gluing_numbers(tracked))
     tracked.fold()
     tracked.delete_matches(_DEBRIS_RE, _not_gluing_numbers(tracked))
-    tracked.delete_matches(_THOUSANDS_RE, _separators)
+    tracked.delete_matches(_THOUSANDS_RE, _separators(tracked))
     tracked.delete_matches(_POINT_SPACES_RE, _ascii_spaces_only(tracked))
     tracked.delete_matches(_PERCENT_SPACES_RE)
     tracked.delete_matches(_CJK_DIGIT_SPACES_RE)
