@@ -89,6 +89,7 @@ def load_settings(**overrides: Any) -> Settings:
         ("chunk_chars", "RECON_CHUNK_CHARS"),
         ("max_retries", "RECON_MAX_RETRIES"),
         ("timeout_seconds", "RECON_TIMEOUT"),
+        ("max_file_bytes", "RECON_MAX_FILE_BYTES"),
     ):
         if (raw := _env(env_name)) is not None:
             values[name] = raw

@@ -363,3 +363,13 @@ def test_every_bundled_sample_ingests(path: Path) -> None:
     for match in NUMBER_RE.finditer(document.text):
         number = stated_number(document, match.start(), match.end(), None)
         assert number.normalized == match.group()
+
+
+def test_file_size_limit_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.settings import load_settings
+
+    monkeypatch.setenv("RECON_MAX_FILE_BYTES", "10")
+    limit = load_settings().max_file_bytes
+    assert limit == 10
+    path = _write(tmp_path / "small.txt", CHINESE.encode())
+    assert "(raise RECON_MAX_FILE_BYTES)" in _ingest_error(path, max_bytes=limit).reason
