@@ -8,7 +8,10 @@ same field; every other extracted fact is a false positive and every other gold
 fact a false negative. Spans are checked too: each number's span must slice
 the original text back to the number's text.
 
-    python -m bench.score_indicators [--seeds DIR] [--gold DIR] [--verbose]
+    python -m bench.score_indicators [--seeds DIR] [--gold DIR] [--verbose] [--official]
+
+`--official` also prints the eval engineer's indicator score
+(`pipeline.evaluate.score_indicators`: bigram Dice names, Hungarian alignment).
 """
 
 from __future__ import annotations
@@ -153,8 +156,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=Path, default=Path("/work/shared/seeds"))
     parser.add_argument("--gold", type=Path, default=Path("/work/shared/gold"))
     parser.add_argument("--verbose", "-v", action="store_true")
+    parser.add_argument("--official", action="store_true", help="also score with pipeline.evaluate")
     args = parser.parse_args()
     total = Score()
+    official = Score()
     print(f"{'document':<28} {'P':>6} {'R':>6} {'F1':>6}  tp/ext/gold  bad_spans")
     for gold_path in sorted(args.gold.glob("*.gold.json")):
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
@@ -168,10 +173,32 @@ def main() -> None:
             f"{gold['document']:<28} {score.precision:6.3f} {score.recall:6.3f} {score.f1:6.3f}"
             f"  {score.true_positives}/{score.extracted}/{score.gold}  {score.bad_spans}"
         )
+        if args.official:
+            official.add(_official_score(gold_path, extracted))
     print(
         f"{'overall':<28} {total.precision:6.3f} {total.recall:6.3f} {total.f1:6.3f}"
         f"  {total.true_positives}/{total.extracted}/{total.gold}  {total.bad_spans}"
     )
+    if args.official:
+        print(
+            f"{'official (pipeline.evaluate)':<28} {official.precision:6.3f} {official.recall:6.3f}"
+            f" {official.f1:6.3f}  {official.true_positives}/{official.extracted}/{official.gold}"
+        )
+
+
+def _official_score(gold_path: Path, extracted: list[Indicator]) -> Score:
+    """The indicator score of `pipeline.evaluate` for one document, as fact counts."""
+    from pipeline import evaluate
+    from pipeline.gold import gold_to_extraction, load_gold
+
+    gold = load_gold(gold_path)
+    context = evaluate._Context(gold_path.name)
+    result = evaluate.score_indicators(context, gold_to_extraction(gold).indicators, extracted)
+    print(
+        f"  official {gold_path.name[:3]}: P {result.precision:.3f} R {result.recall:.3f} F1 {result.f1:.3f}"
+        f"  {result.correct}/{result.extracted}/{result.gold}"
+    )
+    return Score(true_positives=result.correct, extracted=result.extracted, gold=result.gold)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,288 @@
+"""The rules indicator extractor: one named snippet per wording pattern, plus recall floors on the seeds.
+
+Each snippet is run through `pipeline.normalize` like a real document, so the
+spans are checked against the original text, not the normalised one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bench.score_indicators import score_document
+from pipeline.ingest import ingest
+from pipeline.normalize import normalize
+from pipeline.rules_indicators import extract_indicators
+from schemas import Chunk, Document, DocumentFormat, Indicator
+
+SHARED = Path("/work/shared")
+SEEDS = SHARED / "seeds"
+GOLD = SHARED / "gold"
+
+
+def document_of(original: str) -> Document:
+    text, offsets = normalize(original)
+    data = original.encode("utf-8")
+    return Document(
+        path="snippet.txt",
+        name="snippet.txt",
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        format=DocumentFormat.TXT,
+        original_text=original,
+        text=text,
+        offsets=offsets,
+    )
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One indicator the snippet must yield (`None` = field must be absent)."""
+
+    name: str
+    target: str | None = None
+    actual: str | None = None
+    rate: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    text: str
+    expected: tuple[Expected, ...]
+    exactly: bool = True  # no other indicator may be extracted
+
+
+CASES: tuple[Case, ...] = (
+    Case(
+        "target_actual_rate_in_running_text",
+        "65岁以上老年人健康管理任务书59000人，实际完成59174人，完成率100.3%；",
+        (Expected("65岁以上老年人健康管理", target="59000", actual="59174", rate="100.3", unit="人"),),
+    ),
+    Case(
+        "plain_percentage",
+        "高血压规范管理率84.36%、糖尿病规范管理率83.92%；",
+        (
+            Expected("高血压规范管理率", actual="84.36", unit="%"),
+            Expected("糖尿病规范管理率", actual="83.92", unit="%"),
+        ),
+    ),
+    Case(
+        "labelled_values_in_brackets",
+        "农村两癌筛查（指标数2450，完成数2564）、新生儿先天性心脏病筛查（指标数7100，完成数8540）等全部超额完成。",
+        (
+            Expected("农村两癌筛查", target="2450", actual="2564"),
+            Expected("新生儿先天性心脏病筛查", target="7100", actual="8540"),
+        ),
+    ),
+    Case(
+        "count_then_effective_count_then_rate",
+        "肺结核患者管理数300人、有效管理299人、管理率99.67%；",
+        (Expected("肺结核患者管理", target="300", actual="299", rate="99.67", unit="人"),),
+    ),
+    Case(
+        "rates_of_task_distributed",
+        "2021年完成免费产前筛查2788人，两癌筛查3533例，分别是任务数的101.01%和101.12%。",
+        (
+            Expected("免费产前筛查", actual="2788", rate="101.01", unit="人"),
+            Expected("两癌筛查", actual="3533", rate="101.12", unit="例"),
+        ),
+    ),
+    Case(
+        "shared_task_completion_rate",
+        "完成儿童、孕妇尿碘浓度检测300份，甲状腺B超检查200人，任务完成率均为100%。",
+        (
+            Expected("儿童、孕妇尿碘浓度检测", actual="300", rate="100", unit="份"),
+            Expected("甲状腺B超检查", actual="200", rate="100", unit="人"),
+        ),
+    ),
+    Case(
+        "named_completion_rate_stands_alone",
+        "询检2255人，流动人群血吸虫病监测任务完成率为100%，无阳性病人。",
+        (
+            Expected("询检", actual="2255", unit="人"),
+            Expected("流动人群血吸虫病监测任务", rate="100"),
+        ),
+    ),
+    Case(
+        "approximate_count_with_myriad",
+        "前期共排查大数据141万余条，累计分级分类管控19.27万人。",
+        (
+            Expected("排查大数据", actual="141", unit="万条"),
+            Expected("分级分类管控", actual="19.27", unit="万人"),
+        ),
+    ),
+    Case(
+        "noun_after_number",
+        "建成225个常态化便民免费核酸采样点、22个收费采样点以及29个黄码采样点。",
+        (
+            Expected("常态化便民免费核酸采样点", actual="225", unit="个"),
+            Expected("收费采样点", actual="22", unit="个"),
+            Expected("黄码采样点", actual="29", unit="个"),
+        ),
+    ),
+    Case(
+        "respectively_with_shared_measure",
+        "共登记高血压患者和糖尿病患者分别为17431人和6577人，血压、血糖规范管理率分别为85.01%、86.16%。",
+        (
+            Expected("登记高血压患者", actual="17431", unit="人"),
+            Expected("糖尿病患者", actual="6577", unit="人"),
+            Expected("血压规范管理率", actual="85.01", unit="%"),
+            Expected("血糖规范管理率", actual="86.16", unit="%"),
+        ),
+    ),
+    Case(
+        "age_group_subject_carried",
+        "全区60岁以上老年人第一剂接种18.59万剂次，接种覆盖率91.59%，全程接种17.59万剂次。",
+        (
+            Expected("60岁以上老年人第一剂接种", actual="18.59", unit="万剂次"),
+            Expected("60岁以上老年人第一剂接种覆盖率", actual="91.59", unit="%"),
+            Expected("60岁以上老年人全程接种", actual="17.59", unit="万剂次"),
+        ),
+    ),
+    Case(
+        "goal_section_states_targets",
+        "部门专项资金绩效目标\n全区城乡居民健康档案建档率达到90%以上；肺结核患者管理率和规则服药率均达到90%以上。\n"
+        "二、一般公共预算支出情况\n",
+        (
+            Expected("城乡居民健康档案建档率", target="90", unit="%"),
+            Expected("肺结核患者管理率", target="90", unit="%"),
+            Expected("肺结核患者规则服药率", target="90", unit="%"),
+        ),
+    ),
+    Case(
+        "goal_and_achievement_merge",
+        "部门绩效目标\n新生儿访视率达到85%以上。\n二、绩效情况\n孕产妇产后访视率达99.40%，新生儿访视率达97.67%。\n",
+        (
+            Expected("新生儿访视率", target="85", actual="97.67", unit="%"),
+            Expected("孕产妇产后访视率", actual="99.40", unit="%"),
+        ),
+    ),
+    Case(
+        "assigned_quota_is_a_target",
+        "2024年市里分配我区“两癌”筛查12000人，已全部完成任务。",
+        (Expected("两癌筛查", target="12000", unit="人"),),
+    ),
+    Case(
+        "fullwidth_digits_keep_original_span",
+        "全年报告法定传染病２２７７例，报告发病率为７７８．９５/10万。",
+        (
+            Expected("报告法定传染病", actual="2277", unit="例"),
+            Expected("报告发病率", actual="778.95", unit="/10万"),
+        ),
+    ),
+    Case(
+        "staff_and_departments_are_not_indicators",
+        "本部门共有行政编制11名，事业编9名。实有人数45人，其中：在职人员17人，退休28人。设局长1名，副局长3名。"
+        "区卫生健康局设下列7个内设机构。",
+        (),
+    ),
+    Case(
+        "money_and_budget_rates_are_not_indicators",
+        "公务接待费预算10万元，支出决算0.94万元，完成预算的9.4%。项目支出占总支出的94.85%，比上年增加131.73%。",
+        (),
+    ),
+    Case(
+        "funding_recipients_are_not_indicators",
+        "2023年度项目经费已全部拨付至8个基层医疗卫生机构、13个村卫生室及2个公卫机构。",
+        (),
+    ),
+    Case(
+        "parts_after_qizhong_are_not_indicators",
+        "完成饮用水监测86份，其中农村饮用水监测32份，学校饮用水监测54份。",
+        (Expected("饮用水监测", actual="86", unit="份"),),
+    ),
+    Case(
+        "dates_ordinals_and_frequencies_are_not_indicators",
+        "截止到2022年1月18日24时，每天至少4次上网巡视疫情，石峰区获4次第一、1次第二。",
+        (),
+    ),
+)
+
+
+def _value(indicator: Indicator, field: str) -> str | None:
+    number = getattr(indicator, field)
+    return None if number is None else str(number.normalized)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_wording_patterns(case: Case) -> None:
+    document = document_of(case.text)
+    indicators = extract_indicators(document, [])
+    by_name = {indicator.name: indicator for indicator in indicators}
+    for expected in case.expected:
+        assert expected.name in by_name, f"{expected.name} not in {sorted(by_name)}"
+        got = by_name[expected.name]
+        assert _value(got, "target") == expected.target
+        assert _value(got, "actual") == expected.actual
+        assert _value(got, "rate") == expected.rate
+        if expected.unit is not None:
+            assert got.unit == expected.unit
+    if case.exactly:
+        assert sorted(by_name) == sorted(e.name for e in case.expected)
+    for indicator in indicators:
+        for field in ("target", "actual", "rate"):
+            number = getattr(indicator, field)
+            if number is not None:
+                assert document.original_text[number.span.start : number.span.end] == number.text
+
+
+def test_fullwidth_span_points_at_fullwidth_text() -> None:
+    document = document_of("全年报告法定传染病２２７７例。")
+    (indicator,) = extract_indicators(document, [])
+    assert indicator.actual is not None
+    assert indicator.actual.text == "２２７７"
+    assert indicator.actual.normalized == "2277"
+
+
+def test_chunk_id_is_the_chunk_holding_the_number() -> None:
+    text = "审核传染病报告卡46828张。\n形成督查通报17篇。\n"
+    document = document_of(text)
+    split = text.index("\n") + 1
+    chunks = [
+        Chunk(id="c0", document="snippet.txt", index=0, start=0, end=split, text=text[:split]),
+        Chunk(id="c1", document="snippet.txt", index=1, start=split, end=len(text), text=text[split:]),
+    ]
+    indicators = {indicator.name: indicator for indicator in extract_indicators(document, chunks)}
+    assert indicators["审核传染病报告卡"].chunk_id == "c0"
+    assert indicators["形成督查通报"].chunk_id == "c1"
+
+
+def test_name_span_covers_the_name() -> None:
+    document = document_of("今年共报告食源性疾病病例3385例。")
+    (indicator,) = extract_indicators(document, [])
+    assert indicator.name_span is not None
+    assert document.original_text[indicator.name_span.start : indicator.name_span.end] == "报告食源性疾病病例"
+
+
+#: Recall floors measured with bench/score_indicators.py (measured figure minus 0.05).
+RECALL_FLOORS = {
+    "000_7b25304ad1b9e67e": 0.63,
+    "001_7405f8ecf0461328": 0.89,
+    "002_67d54693e1e0f6b8": 0.78,
+    "003_43ece3630f6c8f67": 0.77,
+}
+
+
+@pytest.mark.skipif(not GOLD.is_dir(), reason="shared seeds and gold not present")
+@pytest.mark.parametrize("stem", sorted(RECALL_FLOORS))
+def test_seed_recall_floor(stem: str) -> None:
+    gold = json.loads((GOLD / f"{stem}.gold.json").read_text(encoding="utf-8"))
+    document = ingest(SEEDS / gold["document"])
+    indicators = extract_indicators(document, [])
+    score = score_document(document, indicators, gold["indicators"])
+    assert score.recall >= RECALL_FLOORS[stem]
+    assert score.bad_spans == 0
+
+
+@pytest.mark.skipif(not GOLD.is_dir(), reason="shared seeds and gold not present")
+def test_seed_without_indicators_yields_none() -> None:
+    gold = json.loads((GOLD / "004_9e87d6aa48146b78.gold.json").read_text(encoding="utf-8"))
+    assert gold["indicators"] == []
+    document = ingest(SEEDS / gold["document"])
+    assert extract_indicators(document, []) == []
