@@ -280,6 +280,14 @@ class Store:
             )
         return self.get_run(run_id)
 
+    def abort_run(self, run_id: int, counts: RunCounts) -> None:
+        """Mark a run `aborted` (interrupted); the documents it stored stay stored."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET status = ?, counts = ? WHERE id = ?",
+                (RunStatus.ABORTED.value, counts.model_dump_json(), run_id),
+            )
+
     def get_run(self, run_id: int) -> RunRecord:
         rows = self._query("SELECT * FROM runs WHERE id = ?", (run_id,))
         if not rows:
@@ -451,6 +459,10 @@ class Store:
         write.flags = len(seen)
         stale = [flag_id for key, flag_id in existing.items() if key not in seen]
         conn.executemany("DELETE FROM flags WHERE id = ?", [(flag_id,) for flag_id in stale])
+
+    def flag_count(self, path: Path | str) -> int:
+        """Number of current flags of the document at `path`."""
+        return int(self._query("SELECT COUNT(*) FROM flags WHERE path = ?", (str(path),))[0][0])
 
     def failed_chunks(self, document_sha: str) -> list[str]:
         """Chunk ids the model failed on last time for this content (to retry only those)."""

@@ -1,0 +1,301 @@
+"""The `recon` command line: thin typer commands over the library.
+
+Each command resolves `Settings` once, calls one library function that returns
+schema objects, and prints them. Only this module turns `ReconError`s into
+messages and exit codes:
+
+    0  all good
+    1  some files failed (each named on stderr as "<file>: <reason>")
+    2  usage or configuration error (typer's default for bad usage)
+    3  new flags at or above --fail-on (default: error) that nobody has decided on
+    4  the store is unavailable: another run holds the lock, or the database is unusable
+
+Other engineers' command groups are added with their modules' `register(app)`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Literal, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline import cli_model
+from pipeline.errors import ConfigError, ReconError, StoreError
+from pipeline.run import (
+    EXIT_FAILED_FILES,
+    EXIT_USAGE,
+    FailOn,
+    backend_reason,
+    exit_code,
+    run,
+)
+from pipeline.settings import Backend, InstructorModeName, Settings, load_settings
+from pipeline.store import Store
+from schemas import DocumentResult, DocumentStatus, RunSummary
+from schemas.stored import RunRecord
+
+#: Exit code when the store cannot be used (locked by another run, unreadable).
+EXIT_STORE = 4
+
+app = typer.Typer(
+    name="recon",
+    help="Extract and reconcile the numbers of budget performance self-evaluation reports "
+    "(预算绩效自评报告).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+logger = logging.getLogger("recon")
+
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="SQLite database (default ./recon.db, or RECON_DB).")
+]
+
+
+def fail(error: ReconError) -> NoReturn:
+    """Print `error` on stderr and exit with the code for its kind."""
+    typer.echo(f"Error: {error}", err=True)
+    if isinstance(error, ConfigError):
+        raise typer.Exit(EXIT_USAGE)
+    if isinstance(error, StoreError):
+        raise typer.Exit(EXIT_STORE)
+    raise typer.Exit(EXIT_FAILED_FILES)
+
+
+@contextmanager
+def errors_at_the_edge() -> Iterator[None]:
+    """Turn ReconErrors raised inside a command into a message and an exit code."""
+    try:
+        yield
+    except ReconError as error:
+        fail(error)
+
+
+def open_store(settings: Settings) -> Store:
+    """The store at `settings.db_path` (shared with the review/eval/report commands)."""
+    return Store(settings.db_path)
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="recon: %(levelname)s: %(message)s")
+
+
+def _table(summary: RunSummary) -> Table:
+    llm = summary.backend != "rules"
+    table = Table(title=f"recon run {summary.run_id}", title_justify="left")
+    table.add_column("document", overflow="fold")
+    for name in ("projects", "indicators", "breakdowns", "flags"):
+        table.add_column(name, justify="right")
+    table.add_column("status")
+    if llm:
+        for name in ("calls", "tokens", "cache hits", "ungrounded"):
+            table.add_column(name, justify="right")
+    for result in summary.documents:
+        extraction = result.extraction
+        cells = [
+            result.document,
+            str(len(extraction.projects)) if extraction else "-",
+            str(len(extraction.indicators)) if extraction else "-",
+            str(len(extraction.breakdowns)) if extraction else "-",
+            str(len(result.check.flags)) if result.check else "-",
+            _status_cell(result),
+        ]
+        if llm:
+            usage = result.accounting
+            cells += [
+                str(usage.calls),
+                str(usage.prompt_tokens + usage.completion_tokens),
+                str(usage.cache_hits),
+                str(extraction.ungrounded if extraction else usage.ungrounded),
+            ]
+        table.add_row(*cells)
+    return table
+
+
+def _status_cell(result: DocumentResult) -> str:
+    if result.status is DocumentStatus.FAILED:
+        return "[red]failed[/red]"
+    if result.status is DocumentStatus.SKIPPED:
+        return "[dim]skipped (unchanged)[/dim]"
+    return "[green]ok[/green]"
+
+
+def summary_line(record: RunRecord, settings: Settings) -> str:
+    """`5 documents: 5 ok, 0 failed, 0 skipped; 12 flags (3 new errors); backend rules — …`."""
+    counts = record.counts
+    new = f"{counts.new_error} new error{'s' if counts.new_error != 1 else ''}"
+    if counts.new_warning:
+        new += f", {counts.new_warning} new warning{'s' if counts.new_warning != 1 else ''}"
+    return (
+        f"{counts.documents} documents: {counts.ok} ok, {counts.failed} failed, {counts.skipped} skipped; "
+        f"{counts.flags} flags ({new}); {backend_reason(settings)}"
+    )
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr, fed by `pipeline.run.run`'s progress callback."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]recon[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+        )
+        self._task = self._progress.add_task("", total=None)
+
+    def __call__(self, done: int, total: int, result: DocumentResult | None) -> None:
+        description = f"{result.document} {result.status.value}" if result is not None else "discovering"
+        self._progress.update(self._task, completed=done, total=total, description=description)
+
+    def __enter__(self) -> _ProgressBar:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+
+def command_argv(ctx: typer.Context) -> list[str]:
+    """The command as invoked, rebuilt from its parsed parameters, with the API key hidden."""
+    argv = ["recon", ctx.info_name or "run"]
+    for value in ctx.params.values():
+        if isinstance(value, list):
+            argv += [str(item) for item in value]
+    for name, value in ctx.params.items():
+        option = "--" + name.replace("_", "-")
+        if isinstance(value, list) or value is None or value is False:
+            continue
+        elif value is True:
+            argv.append(option)
+        elif name == "api_key":
+            argv.append(f"{option}=***")
+        else:
+            argv.append(f"{option}={value}")
+    return argv
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt, .docx, .pdf, .html).")],
+    backend: Annotated[
+        Backend | None,
+        typer.Option(
+            help="auto: llm when RECON_BASE_URL+RECON_MODEL are set, local with a GGUF, else rules."
+        ),
+    ] = None,
+    db: DbOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for one <file>.json per document (RECON_OUT).")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (RECON_BASE_URL).")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (RECON_MODEL).")] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="API key (RECON_API_KEY); never stored or printed.", show_default=False)
+    ] = None,
+    instructor_mode: Annotated[
+        InstructorModeName | None, typer.Option(help="How structured output is requested.")
+    ] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Parallel model requests.")] = None,
+    model_path: Annotated[
+        Path | None, typer.Option(help="GGUF file for --backend local (RECON_MODEL_PATH).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
+    force: Annotated[bool, typer.Option(help="Re-process files even when unchanged.")] = False,
+    wait: Annotated[bool, typer.Option(help="Wait for another run on the same database to finish.")] = False,
+    fail_on: Annotated[
+        Literal["error", "warning", "never"],
+        typer.Option(help="Exit 3 when a run raises new flags of this severity or worse."),
+    ] = "error",
+) -> None:
+    """Process documents: extract, check, store; exit 0 ok, 1 failed files, 3 new flags, 4 store busy."""
+    _setup_logging()
+    with errors_at_the_edge():
+        settings = load_settings(
+            backend=backend,
+            db_path=db,
+            out_dir=out,
+            base_url=base_url,
+            model=model,
+            api_key=api_key,
+            instructor_mode=instructor_mode,
+            concurrency=concurrency,
+            model_path=model_path,
+        )
+        code = _run_and_print(
+            paths, settings, command_argv(ctx), quiet=quiet, force=force, wait=wait, fail_on=fail_on
+        )
+    raise typer.Exit(code)
+
+
+def _run_and_print(
+    paths: list[Path],
+    settings: Settings,
+    argv: list[str],
+    *,
+    quiet: bool,
+    force: bool,
+    wait: bool,
+    fail_on: FailOn,
+) -> int:
+    errors = Console(stderr=True)
+    with open_store(settings) as store:
+        if quiet or not errors.is_terminal:
+            summary = run(paths, settings, store, force=force, wait=wait, argv=argv)
+        else:
+            with _ProgressBar(errors) as bar:
+                summary = run(paths, settings, store, progress=bar, force=force, wait=wait, argv=argv)
+        if summary.run_id is None:  # pragma: no cover - run always records itself
+            raise StoreError("the run was not recorded")
+        record = store.get_run(summary.run_id)
+    for failed in summary.failed:
+        typer.echo(f"failed: {failed.error}", err=True)
+    if not quiet:
+        console = Console()
+        if not console.is_terminal:  # cron mail, pipes: no 80-column folding of file names
+            console = Console(width=200)
+        console.print(_table(summary))
+    typer.echo(summary_line(record, settings))
+    return exit_code(record.counts, fail_on)
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the per-document result that `recon run --out` writes."""
+    typer.echo(json.dumps(DocumentResult.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+def _register_commands(main: typer.Typer) -> None:
+    """Add the eval, review and model command groups."""
+    import importlib
+
+    for name in ("pipeline.cli_eval", "pipeline.cli_review"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(main)
+    cli_model.register(main)
+
+
+_register_commands(app)
+
+
+if __name__ == "__main__":
+    app()

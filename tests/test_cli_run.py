@@ -1,0 +1,139 @@
+"""`recon run` and `recon schema` through typer's CliRunner, asserting on what was stored."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.store import RunLock, Store
+from schemas import DocumentResult
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_FILES = sorted((REPO / "samples").glob("*.txt"))
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for seed in SEED_FILES:
+        shutil.copy(seed, folder / seed.name)
+    return folder
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["run", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_run_stores_prints_table_and_summary(docs: Path, tmp_path: Path) -> None:
+    db = tmp_path / "recon.db"
+    code, out, _ = _run(str(docs), "--db", str(db), "--out", str(tmp_path / "out"), "--backend", "rules")
+    with Store(db) as store:
+        (record,) = store.runs()
+        assert store.count("documents") == 5
+        assert store.count("facts") > 50
+        flags = store.count("flags")
+        expected = 3 if record.counts.new_error else 0
+    assert code == expected
+    assert "projects" in out and "indicators" in out and "breakdowns" in out
+    for seed in SEED_FILES:
+        assert seed.name in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("5 documents: 5 ok, 0 failed, 0 skipped; ")
+    assert f"{flags} flags ({record.counts.new_error} new error" in last
+    assert "backend rules" in last
+    assert record.argv[:3] == ["recon", "run", str(docs)]
+    assert sorted(record.argv[3:]) == sorted(
+        ["--backend=rules", f"--db={db}", f"--out={tmp_path / 'out'}", "--fail-on=error"]
+    )
+
+
+def test_auto_backend_says_what_it_picked(docs: Path, tmp_path: Path) -> None:
+    code, out, _ = _run(str(docs), "--db", str(tmp_path / "recon.db"), "--quiet", "--fail-on", "never")
+    assert code == 0
+    assert out.strip().splitlines() == [out.strip()]  # --quiet: only the summary line
+    assert out.strip().endswith("backend rules — no LLM configured")
+
+
+def test_second_run_skips_everything_and_exits_zero(docs: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "recon.db")
+    _run(str(docs), "--db", db, "-q")
+    code, out, _ = _run(str(docs), "--db", db, "-q")
+    assert code == 0
+    assert out.startswith("5 documents: 0 ok, 0 failed, 5 skipped; ")
+    assert "(0 new errors)" in out
+
+
+def test_failed_file_exits_one_and_is_named_on_stderr(docs: Path, tmp_path: Path) -> None:
+    (docs / "broken.docx").write_bytes(b"not a docx")
+    db = tmp_path / "recon.db"
+    code, out, err = _run(str(docs), "--db", str(db), "-q")
+    assert code == 1
+    assert "broken.docx: " in err
+    assert "6 documents: 5 ok, 1 failed, 0 skipped" in out
+    with Store(db) as store:
+        broken = store.get_document((docs / "broken.docx").resolve())
+        assert broken is not None and broken.status == "failed"
+
+
+def test_new_error_flags_exit_three_unless_fail_on_never(docs: Path, tmp_path: Path) -> None:
+    db = tmp_path / "recon.db"
+    code, _, _ = _run(str(docs), "--db", str(db), "-q")
+    with Store(db) as store:
+        new_errors = store.runs()[0].counts.new_error
+    if new_errors == 0:
+        pytest.skip("the checker raises no error on the seeds")
+    assert code == 3
+    code, _, _ = _run(str(docs), "--db", str(tmp_path / "other.db"), "-q", "--fail-on", "never")
+    assert code == 0
+
+
+def test_usage_errors_exit_two(docs: Path, tmp_path: Path) -> None:
+    assert _run(str(docs), "--backend", "nonsense")[0] == 2
+    assert _run(str(docs), "--fail-on", "sometimes")[0] == 2
+    assert runner.invoke(app, ["run"]).exit_code == 2
+    code, _, err = _run(str(docs), "--db", str(tmp_path / "recon.db"), "--backend", "llm")
+    assert code == 2
+    assert "RECON_BASE_URL" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_locked_database_exits_four_with_the_holder(docs: Path, tmp_path: Path) -> None:
+    db = tmp_path / "recon.db"
+    with RunLock(db):
+        code, _, err = _run(str(docs), "--db", str(db))
+    assert code == 4
+    assert "another recon run (pid " in err and "holds the lock on recon.db since" in err
+    with Store(db) as store:
+        assert store.runs() == []
+
+
+def test_api_key_is_never_stored(docs: Path, tmp_path: Path) -> None:
+    db = tmp_path / "recon.db"
+    _run(str(docs), "--db", str(db), "-q", "--backend", "rules", "--api-key", "sk-very-secret")
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("recon.db*"))
+    assert b"sk-very-secret" not in raw
+    with Store(db) as store:
+        assert "--api-key=***" in store.runs()[0].argv
+
+
+def test_out_json_validates_against_recon_schema(docs: Path, tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    out_dir = tmp_path / "out"
+    _run(str(docs), "--db", str(tmp_path / "recon.db"), "--out", str(out_dir), "-q")
+    printed = runner.invoke(app, ["schema"])
+    assert printed.exit_code == 0
+    schema = json.loads(printed.stdout)
+    assert schema == DocumentResult.model_json_schema()
+    files = sorted(out_dir.glob("*.json"))
+    assert len(files) == 5
+    for path in files:
+        jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema)
