@@ -637,32 +637,30 @@ def check_breakdown(state: CheckState, breakdown: Breakdown, index: int) -> None
     assess_sum(state, relation, lambda result: _breakdown_message(relation, result))
 
 
+#: Parts summing to this multiple of their total or more are not shares of it.
+NOT_A_BREAKDOWN_RATIO = Decimal("1.5")
+
+
 def _not_a_breakdown(state: CheckState, total: Term, parts: Sequence[Term], unit: str | None) -> str | None:
     """Why the listed "parts" cannot be parts of the total (`12个指标，其中一级3个、二级9个、三级12个`).
 
-    With several non-zero parts, one part as large as the total (its interval
-    meets the total's) or more than twice the total is another classification
-    or another quantity, not a share of this total. A part merely somewhat
-    larger than the total stays a breakdown: that is a typo worth flagging.
+    Several non-zero parts summing to 1.5 times the total or more are another
+    classification (counts by level, overlapping groups), not shares of it. A
+    sum merely somewhat above the total stays a breakdown: that is a slip worth
+    flagging (`311.25 + 32812.06 = 33123.31 ≠ 32123.31`).
     """
-    total_interval = state.interval_in(total, unit)
     nonzero = [part for part in parts if state.value_in(part, unit) != 0]
     if len(nonzero) < 2:
         return None
-    for part in nonzero:
-        interval = state.interval_in(part, unit)
-        if interval.overlaps(total_interval):
-            return (
-                f"part {part.owner} {part.number.normalized} is as large as the total "
-                f"{total.number.normalized} while other parts are non-zero: a different classification, "
-                "not a breakdown"
-            )
-        if interval.lo > 2 * total_interval.hi:
-            return (
-                f"part {part.owner} {part.number.normalized} is more than twice the total "
-                f"{total.number.normalized}: not a breakdown"
-            )
-    return None
+    total_interval = state.interval_in(total, unit)
+    parts_interval = sum_intervals(state.interval_in(part, unit) for part in parts)
+    if total_interval.hi <= 0 or parts_interval.lo < NOT_A_BREAKDOWN_RATIO * total_interval.hi:
+        return None
+    listed = " + ".join(part.number.normalized for part in parts)
+    return (
+        f"{listed} is at least {NOT_A_BREAKDOWN_RATIO}× the total {total.number.normalized}: "
+        "the parts are another classification, not a breakdown of it"
+    )
 
 
 def _breakdown_message(relation: SumRelation, outcome: SumOutcome) -> str:

@@ -1,0 +1,591 @@
+"""Table-driven tests of the arithmetic checker: one named case per behaviour of every rule family."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+
+from pipeline.check import check, run_checks
+from pipeline.check_ratios import match_rate
+from pipeline.interval import Interval
+from schemas import (
+    Breakdown,
+    BreakdownItem,
+    CheckReport,
+    DocumentExtraction,
+    FactKey,
+    Indicator,
+    MatchMode,
+    Project,
+    Rule,
+    Severity,
+    Span,
+    StatedNumber,
+    Statement,
+    YearMention,
+)
+
+_offsets = itertools.count(0, 10)
+
+Fact = str | tuple[str, str] | list[str]
+
+
+def num(text: str, unit: str | None = "万元") -> StatedNumber:
+    """A stated number with a span of its own, so tests can tell which numbers a flag names."""
+    start = next(_offsets)
+    return StatedNumber(
+        text=text,
+        normalized=text,
+        value=Decimal(text),
+        unit=unit,
+        span=Span(start=start, end=start + len(text)),
+    )
+
+
+def project(name: str, parent: str | None = None, unit: str = "万元", **facts: Fact) -> Project:
+    """`project("A", budget_initial="10", spent=("67.49", "元"), supplement=["1", "2"])`."""
+    stated: dict[FactKey, list[StatedNumber]] = {}
+    for key, fact in facts.items():
+        fact_key = FactKey(key)
+        default = "%" if fact_key is FactKey.EXECUTION_RATE else unit
+        if isinstance(fact, list):
+            stated[fact_key] = [num(text, default) for text in fact]
+        elif isinstance(fact, tuple):
+            stated[fact_key] = [num(fact[0], fact[1])]
+        else:
+            stated[fact_key] = [num(fact, default)]
+    return Project(name=name, parent=parent, unit=unit, facts=stated)
+
+
+def breakdown(
+    total: tuple[str, str],
+    *parts: tuple[str, str] | tuple[str, str, str],
+    unit: str | None = "万元",
+    exhaustive: bool = True,
+) -> Breakdown:
+    """`breakdown(("总支出", "100"), ("项目支出", "60"), ("其他", "400000", "元"))`."""
+
+    def item(entry: tuple[str, str] | tuple[str, str, str]) -> BreakdownItem:
+        own_unit = entry[2] if len(entry) == 3 else unit
+        return BreakdownItem(label=entry[0], amount=num(entry[1], own_unit))
+
+    return Breakdown(unit=unit, total=item(total), parts=[item(p) for p in parts], exhaustive=exhaustive)
+
+
+def indicator(name: str, target: str, actual: str, rate: str, unit: str | None = "人") -> Indicator:
+    return Indicator(
+        name=name, target=num(target, unit), actual=num(actual, unit), rate=num(rate, "%"), unit=unit
+    )
+
+
+def doc(
+    projects: list[Project] | None = None,
+    breakdowns: list[Breakdown] | None = None,
+    indicators: list[Indicator] | None = None,
+    statements: list[Statement] | None = None,
+    years: list[YearMention] | None = None,
+    fiscal_year: int | None = 2023,
+) -> DocumentExtraction:
+    return DocumentExtraction(
+        document="case.txt",
+        fiscal_year=fiscal_year,
+        projects=projects or [],
+        breakdowns=breakdowns or [],
+        indicators=indicators or [],
+        statements=statements or [],
+        years=years or [],
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """One named checker case: the extraction and what the report must say."""
+
+    name: str
+    extraction: DocumentExtraction
+    flags: list[tuple[Rule, Severity]] = field(default_factory=list)
+    first_values: list[list[str]] | None = None
+    skipped: list[Rule] = field(default_factory=list)
+    passed: int | None = None
+    extra: Callable[[CheckReport], None] | None = None
+
+
+def _equation_is(expected: str) -> Callable[[CheckReport], None]:
+    def assertion(report: CheckReport) -> None:
+        assert report.flags[0].equation == expected
+
+    return assertion
+
+
+def _skip_reason_mentions(*words: str) -> Callable[[CheckReport], None]:
+    def assertion(report: CheckReport) -> None:
+        reasons = " ".join(s.reason for s in report.skipped)
+        for word in words:
+            assert word in reasons
+
+    return assertion
+
+
+def _spans_cover_every_number(report: CheckReport) -> None:
+    flag = report.flags[0]
+    assert len(flag.spans) == len(flag.values)
+    assert len({(s.start, s.end) for s in flag.spans}) == len(flag.spans)
+
+
+def _tolerance_is(expected: str) -> Callable[[CheckReport], None]:
+    def assertion(report: CheckReport) -> None:
+        assert report.flags[0].tolerance == Decimal(expected)
+
+    return assertion
+
+
+def _match_mode_is(mode: MatchMode) -> Callable[[CheckReport], None]:
+    def assertion(report: CheckReport) -> None:
+        assert report.flags[0].match_mode is mode
+
+    return assertion
+
+
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+CASES: list[Case] = [
+    # --- flow_identity -----------------------------------------------------------------------
+    Case(
+        "flow-balanced-with-dropped-trailing-zeros",
+        doc([project("A", budget_initial="225", transfer_in="9.05", spent="228.65", carryover_out="5.4")]),
+        passed=1,
+    ),
+    Case(
+        "flow-within-rounding",
+        doc([project("A", budget_initial="14.1", supplement="30.02", spent="44.11", carryover_out="0")]),
+        passed=1,
+    ),
+    Case(
+        "flow-mismatch-is-error-with-equation-as-written",
+        doc(
+            [
+                project(
+                    "B",
+                    budget_initial="14.1",
+                    supplement="30.02",
+                    transfer_in="147.56",
+                    spent="160.29",
+                    carryover_out="1.37",
+                )
+            ]
+        ),
+        flags=[(Rule.FLOW_IDENTITY, ERROR)],
+        first_values=[["160.29", "1.37", "14.1", "30.02", "147.56"]],
+        extra=_equation_is("14.1 + 30.02 + 147.56 = 191.68 ≠ 160.29 + 1.37 = 161.66"),
+    ),
+    Case(
+        "flow-deductions-subtract",
+        doc(
+            [
+                project(
+                    "C",
+                    budget_initial="475",
+                    transfer_in="2668.23",
+                    transfer_out="23.3",
+                    reduction="113.6",
+                    spent="2327.51",
+                    carryover_out="678.82",
+                )
+            ]
+        ),
+        passed=1,
+    ),
+    Case(
+        "flow-list-facts-add",
+        doc(
+            [
+                project(
+                    "D", budget_initial="15", supplement=["13.95", "0.68"], spent="29.63", carryover_out="0"
+                )
+            ]
+        ),
+        passed=1,
+    ),
+    Case(
+        "flow-incomplete-without-balance-is-skipped",
+        doc([project("E", budget_initial="100", spent="80")]),
+        skipped=[Rule.FLOW_IDENTITY],
+        passed=0,
+        extra=_skip_reason_mentions("incomplete"),
+    ),
+    Case(
+        "flow-all-spent-without-balance-passes",
+        doc([project("F", budget_initial="10", transfer_in="5", spent="15")]),
+        passed=1,
+    ),
+    Case(
+        "flow-uses-budget-total-when-stated",
+        doc([project("G", budget_initial="1", budget_total="10", spent="9", carryover_out="1")]),
+        passed=1,
+    ),
+    Case(
+        "flow-budget-total-mismatch",
+        doc([project("H", budget_total="10", spent="9.5", carryover_out="1.5")]),
+        flags=[(Rule.FLOW_IDENTITY, ERROR)],
+        first_values=[["9.5", "1.5", "10"]],
+        extra=_equation_is("10 ≠ 9.5 + 1.5 = 11.0"),
+    ),
+    Case(
+        "flow-slightly-beyond-rounding-is-warning",
+        doc([project("I", budget_initial="0.61", spent="0.63", carryover_out="0")]),
+        flags=[(Rule.FLOW_IDENTITY, WARNING)],
+        extra=_tolerance_is("0.010"),
+    ),
+    Case(
+        "flow-needs-a-source-and-spending",
+        doc([project("J", spent="10")]),
+        skipped=[Rule.FLOW_IDENTITY],
+        passed=0,
+    ),
+    # --- zero exactness ------------------------------------------------------------------------
+    Case(
+        "zero-is-exact",
+        doc(breakdowns=[breakdown(("三公经费", "0"), ("公务接待费", "0.01"), ("公车", "0.00"))]),
+        flags=[(Rule.BREAKDOWN_SUM, WARNING)],
+        first_values=[["0", "0.01", "0.00"]],
+    ),
+    Case(
+        "non-zero-amounts-round",
+        doc(breakdowns=[breakdown(("三公经费", "0.02"), ("公务接待费", "0.01"), ("公车", "0"))]),
+        passed=1,
+    ),
+    # --- children_sum ------------------------------------------------------------------------
+    Case(
+        "children-sum-ok",
+        doc(
+            [
+                project("P", budget_initial="97.82", spent="61.96", carryover_out="35.86"),
+                project("P1", "P", budget_initial="37.50", spent="28.61", carryover_out="8.89"),
+                project("P2", "P", budget_initial="60.32", spent="33.35", carryover_out="26.97"),
+            ]
+        ),
+        passed=6,
+    ),
+    Case(
+        "children-sum-mismatch-parent-first",
+        doc(
+            [
+                project("P", budget_initial="10", spent="5.5", carryover_out="4.5"),
+                project("P1", "P", budget_initial="6", spent="2", carryover_out="4"),
+                project("P2", "P", budget_initial="4", spent="2.5", carryover_out="1.5"),
+            ]
+        ),
+        flags=[(Rule.CHILDREN_SUM, ERROR), (Rule.CHILDREN_SUM, ERROR)],
+        first_values=[["5.5", "2", "2.5"], ["4.5", "4", "1.5"]],
+        passed=4,
+    ),
+    Case(
+        "children-sum-skipped-when-a-child-lacks-the-key",
+        doc(
+            [
+                project("P", budget_initial="10", transfer_in="3", spent="13"),
+                project("P1", "P", budget_initial="6", transfer_in="3", spent="9"),
+                project("P2", "P", budget_initial="4", spent="4"),
+            ]
+        ),
+        skipped=[Rule.CHILDREN_SUM],
+        passed=5,
+        extra=_skip_reason_mentions("transfer_in", "P2"),
+    ),
+    # --- breakdown_sum -----------------------------------------------------------------------
+    Case(
+        "breakdown-ok",
+        doc(breakdowns=[breakdown(("总支出", "7347.90"), ("项目支出", "6969.76"), ("基本支出", "378.14"))]),
+        passed=1,
+    ),
+    Case(
+        "breakdown-mismatch-total-first",
+        doc(
+            breakdowns=[
+                breakdown(("专项资金收入", "32123.31"), ("上年结余", "311.25"), ("本年财政投入", "32812.06"))
+            ]
+        ),
+        flags=[(Rule.BREAKDOWN_SUM, ERROR)],
+        first_values=[["32123.31", "311.25", "32812.06"]],
+        extra=_spans_cover_every_number,
+    ),
+    Case(
+        "breakdown-partial-list-below-total-is-fine",
+        doc(breakdowns=[breakdown(("总支出", "100"), ("项目支出", "60"), exhaustive=False)]),
+        passed=1,
+    ),
+    Case(
+        "breakdown-partial-list-above-total-is-error",
+        doc(breakdowns=[breakdown(("总支出", "100"), ("项目支出", "60"), ("其他", "50"), exhaustive=False)]),
+        flags=[(Rule.BREAKDOWN_SUM, ERROR)],
+    ),
+    Case(
+        "breakdown-indicator-levels-are-not-a-breakdown",
+        doc(breakdowns=[breakdown(("指标", "12"), ("一级", "3"), ("二级", "9"), ("三级", "12"), unit="个")]),
+        skipped=[Rule.BREAKDOWN_SUM],
+        passed=0,
+        extra=_skip_reason_mentions("not a breakdown"),
+    ),
+    Case(
+        "breakdown-counts-are-exact",
+        doc(
+            breakdowns=[
+                breakdown(
+                    ("实有人数", "120"),
+                    ("行政", "50"),
+                    ("工勤", "1"),
+                    ("参公", "14"),
+                    ("事业", "56"),
+                    unit="人",
+                )
+            ]
+        ),
+        flags=[(Rule.BREAKDOWN_SUM, ERROR)],
+        first_values=[["120", "50", "1", "14", "56"]],
+        extra=_tolerance_is("0"),
+    ),
+    Case(
+        "breakdown-mixed-yuan-and-wan-converts",
+        doc(breakdowns=[breakdown(("总支出", "1.5"), ("项目", "1"), ("其他", "5000", "元"))]),
+        passed=1,
+    ),
+    Case(
+        "breakdown-non-convertible-units-skipped",
+        doc(breakdowns=[breakdown(("合计", "10"), ("人员", "4", "人"), ("经费", "6", "万元"))]),
+        skipped=[Rule.BREAKDOWN_SUM],
+        passed=0,
+    ),
+    # --- ratio -------------------------------------------------------------------------------
+    Case(
+        "ratio-indicator-rounds",
+        doc(indicators=[indicator("65岁以上老年人健康管理", "59000", "59174", "100.3")]),
+        passed=1,
+    ),
+    Case(
+        "ratio-indicator-passes-by-truncation",
+        doc(indicators=[indicator("肺结核患者管理", "300", "299", "99.66")]),
+        passed=1,
+    ),
+    Case(
+        "ratio-execution-rate-budget-total",
+        doc([project("三公经费", budget_total="10", spent="0.94", execution_rate="9.4")]),
+        skipped=[Rule.FLOW_IDENTITY],
+        passed=1,
+    ),
+    Case(
+        "ratio-execution-rate-from-sources",
+        doc(
+            [
+                project(
+                    "K",
+                    budget_initial="80",
+                    transfer_in="20",
+                    spent="90",
+                    carryover_out="10",
+                    execution_rate="90",
+                )
+            ]
+        ),
+        passed=2,
+    ),
+    Case(
+        "ratio-mismatch-is-error",
+        doc([project("L", budget_total="10", spent="0.94", execution_rate="19.4")]),
+        flags=[(Rule.RATIO, ERROR)],
+        first_values=[["19.4", "0.94", "10"]],
+        skipped=[Rule.FLOW_IDENTITY],
+        extra=_match_mode_is(MatchMode.ROUND),
+    ),
+    Case(
+        "ratio-near-miss-is-warning",
+        doc(indicators=[indicator("M", "200", "197", "100")]),
+        flags=[(Rule.RATIO, WARNING)],
+    ),
+    Case(
+        "ratio-capped-at-100-is-info",
+        doc(indicators=[indicator("产前筛查", "7300", "11300", "100")]),
+        flags=[(Rule.RATIO, INFO)],
+        passed=1,
+    ),
+    # --- unit --------------------------------------------------------------------------------
+    Case(
+        "unit-yuan-among-wan-in-flow",
+        doc(
+            [
+                project(
+                    "2022年农村奖励扶助项目",
+                    budget_initial="9.64",
+                    transfer_in="57.85",
+                    spent=("67.49", "元"),
+                    carryover_out="0",
+                )
+            ]
+        ),
+        flags=[(Rule.UNIT, ERROR)],
+        first_values=[["67.49", "9.64", "57.85"]],
+    ),
+    Case(
+        "unit-slip-does-not-cascade-into-children-sum",
+        doc(
+            [
+                project("计生专项", spent="897.45", carryover_out="0"),
+                project("特扶", "计生专项", budget_initial="829.96", spent="829.96", carryover_out="0"),
+                project(
+                    "农村奖扶",
+                    "计生专项",
+                    budget_initial="9.64",
+                    transfer_in="57.85",
+                    spent=("67.49", "元"),
+                    carryover_out="0",
+                ),
+            ]
+        ),
+        flags=[(Rule.UNIT, ERROR)],
+        first_values=[["67.49", "9.64", "57.85"]],
+    ),
+    Case(
+        "unit-number-written-in-yuan-under-wan-label",
+        doc(breakdowns=[breakdown(("总支出", "100"), ("项目支出", "32.51"), ("基本支出", "674900"))]),
+        flags=[(Rule.UNIT, ERROR)],
+        first_values=[["674900", "100"]],
+    ),
+    Case(
+        "unit-not-claimed-for-a-genuine-gap",
+        doc(
+            [
+                project(
+                    "N",
+                    budget_initial="7.18",
+                    supplement="13.57",
+                    transfer_in="21.16",
+                    spent="23.41",
+                    carryover_out="4.93",
+                )
+            ]
+        ),
+        flags=[(Rule.FLOW_IDENTITY, ERROR)],
+    ),
+    # --- conflict ----------------------------------------------------------------------------
+    Case(
+        "conflict-same-label-and-scope",
+        doc(
+            statements=[
+                Statement(label="项目支出", scope="2023", amount=num("6969.76")),
+                Statement(label="项目支出", scope="2023", amount=num("6965.5")),
+            ]
+        ),
+        flags=[(Rule.CONFLICT, ERROR)],
+        first_values=[["6969.76", "6965.5"]],
+    ),
+    Case(
+        "conflict-not-across-scopes-or-within-rounding",
+        doc(
+            statements=[
+                Statement(label="总支出", scope="2023", amount=num("7347.9")),
+                Statement(label="总支出", scope="2022", amount=num("7000")),
+                Statement(label="总支出", scope="2023", amount=num("7347.90")),
+                Statement(label="总支出", scope="2023", amount=num("73479000", "元")),
+            ]
+        ),
+        passed=1,
+    ),
+    Case(
+        "conflict-same-project-twice",
+        doc([project("Q", spent="10"), project("Q", spent="12")]),
+        flags=[(Rule.CONFLICT, ERROR)],
+        first_values=[["10", "12"]],
+    ),
+    # --- date --------------------------------------------------------------------------------
+    Case(
+        "date-year-after-fiscal-year",
+        doc(
+            years=[
+                YearMention(year=2033, subject="2033年社区卫生服务中心补差项目", span=Span(start=5, end=10))
+            ]
+        ),
+        flags=[(Rule.DATE, ERROR)],
+        first_values=[["2033"]],
+    ),
+    Case(
+        "date-year-from-project-name",
+        doc([project("2033年补差项目", budget_initial="1", spent="1", carryover_out="0")]),
+        flags=[(Rule.DATE, ERROR)],
+        first_values=[["2033"]],
+    ),
+    Case(
+        "date-window-is-ten-before-one-after",
+        doc(
+            years=[
+                YearMention(year=year, subject=f"{year}年", span=Span(start=0, end=0))
+                for year in (2012, 2013, 2024, 2025)
+            ]
+        ),
+        flags=[(Rule.DATE, ERROR), (Rule.DATE, ERROR)],
+        first_values=[["2012"], ["2025"]],
+        passed=2,
+    ),
+    Case(
+        "date-unknown-fiscal-year-skipped",
+        doc(years=[YearMention(year=2033, subject="x", span=Span(start=0, end=0))], fiscal_year=None),
+        skipped=[Rule.DATE],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_checker_case(case: Case) -> None:
+    report = check(case.extraction)
+    assert [(flag.rule, flag.severity) for flag in report.flags] == case.flags
+    if case.first_values is not None:
+        assert len(report.flags) == len(case.first_values)
+        assert [
+            flag.values[: len(expected)]
+            for flag, expected in zip(report.flags, case.first_values, strict=True)
+        ] == case.first_values
+    for rule in case.skipped:
+        assert rule in {skipped.rule for skipped in report.skipped}
+    if case.passed is not None:
+        assert report.passed == case.passed
+    if case.extra is not None:
+        case.extra(report)
+
+
+@pytest.mark.parametrize(
+    ("rate", "decimals", "ratio", "holds", "mode"),
+    [
+        ("99.67", 2, "99.6667", True, MatchMode.ROUND),
+        ("99.66", 2, "99.6667", True, MatchMode.TRUNCATE),
+        ("99.65", 2, "99.6667", False, MatchMode.TRUNCATE),
+        ("100", 0, "99.5", True, MatchMode.ROUND),
+        ("99", 0, "99.9", True, MatchMode.TRUNCATE),
+    ],
+    ids=["round", "truncate", "neither-nearest-is-truncation", "round-half-up-boundary", "truncate-integer"],
+)
+def test_match_rate_modes(rate: str, decimals: int, ratio: str, holds: bool, mode: MatchMode) -> None:
+    match = match_rate(Decimal(rate), decimals, Interval.exact(Decimal(ratio)))
+    assert match.holds is holds
+    assert match.mode is mode
+
+
+def test_flags_are_deterministic() -> None:
+    extraction = doc(
+        [
+            project("B", budget_initial="14.1", supplement="30.02", spent="160.29", carryover_out="1.37"),
+            project("2033年A", budget_initial="9.64", spent=("9.64", "元"), carryover_out="0"),
+        ],
+        breakdowns=[breakdown(("x", "1"), ("y", "2"), ("z", "0"))],
+    )
+    first, second = check(extraction), check(extraction)
+    assert [f.model_dump() for f in first.flags] == [f.model_dump() for f in second.flags]
+    assert [f.rule for f in first.flags] == [Rule.FLOW_IDENTITY, Rule.UNIT, Rule.BREAKDOWN_SUM, Rule.DATE]
+
+
+def test_trace_records_every_tested_relation() -> None:
+    extraction = doc([project("A", budget_initial="10", spent="9", carryover_out="1", execution_rate="90")])
+    report, trace = run_checks(extraction)
+    assert [(t.rule, t.holds) for t in trace] == [(Rule.FLOW_IDENTITY, True), (Rule.RATIO, True)]
+    assert report.passed == 2
