@@ -91,7 +91,7 @@ COUNT_UNITS: tuple[str, ...] = (
 
 #: Characters that, right after a unit, show the unit was the start of a word
 #: (`3个月`, `5人民币`, `2次日`, `99分钟` is handled by the longer unit).
-_BAD_FOLLOWERS = "月民日工钟类项型位岗种批级线生元第"
+_BAD_FOLLOWERS = "月民日工钟类项型位岗种批级线生元第方"
 
 _NUMBER = r"\d+(?:\.\d+)?"
 _UNIT_ALTERNATION = "|".join(re.escape(unit) for unit in sorted(COUNT_UNITS, key=len, reverse=True))
@@ -155,7 +155,7 @@ _LEADING_NOISE_RE = re.compile(
     r"|一共|共计|共有|总计|合计|累计|共|计"
     r"|全区|全县|全市|全省|我区|我县|我市|我局|我队|我委|我单位|辖区内?|区域内"
     r"|及时|持续|继续|积极|先后|快速|顺利|圆满|全面|认真|共同|均|总共|又"
-    r"|完成了|完成|开展了|开展|实现了|实现|落实|建成了|建成|组织了?|举办了?|新增|成功"
+    r"|完成了|完成|开展了|开展|实现了|实现|落实|建成了|建成|举办了?|新增|成功|正在|产生"
     r")"
 )
 #: Trailing linking words between a name and its number.
@@ -179,7 +179,7 @@ _ORGANISATION_SENTENCE_RE = re.compile(r"编制|在编|在职|退休|实有|内�
 #: Money wording: a percentage named so is a budget ratio (预算执行率), not an indicator.
 _MONEY_NAME_RE = re.compile(r"预算|支出|决算|经费|执行率|结余|结转|收入|财政|拨款|元")
 #: Funding wording: counts of the units a fund reached are not indicators.
-_FUNDING_RE = re.compile(r"\d[ \t]?(?:元|万元)|经费|资金|拨付|下拨|补助")
+_FUNDING_RE = re.compile(r"\d[ \t]?(?:元|万元)|经费|资金|拨付|下拨|补助|用于")
 #: Change and comparison wording (比上年增加3%), never an indicator's value.
 _COMPARISON_RE = re.compile(
     r"比上年|同比|环比|较上年|增长|增加|减少|下降|上涨|上升|提高了?|降低了?|占总|排名|第$"
@@ -187,7 +187,7 @@ _COMPARISON_RE = re.compile(
 #: A name that is only a verb: the counted noun follows the number (`抽派316名医务人员`).
 _BARE_VERB_RE = re.compile(
     r"(?:(?:为|向|给)?(?:发放|抽派|上报|推动|建设|打造|开设|拨付|引进|培养|签订|组建|设置|配备|购买"
-    r"|新建|改造|招聘|培训|救治|收治|建成|完成|共有|有|新增|设立|成立|组织|创建|建立)了?)$"
+    r"|新建|改造|招聘|培训|救治|收治|建成|完成|共有|有|新增|设立|成立|组织|创建|建立|发现)了?)$"
 )
 #: A name that ends in a function word or starts a purpose clause is no name.
 _NOT_A_NAME_RE = re.compile(
@@ -556,14 +556,29 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             continue  # parts of a total just stated, not indicators of their own
         if unit in ("个", "家") and _FUNDING_RE.search(sentence_so_far):
             continue  # the units a fund was paid out to (拨付至5个社区卫生服务中心)
+        if sentence_so_far.count("《") > sentence_so_far.count("》"):
+            continue  # inside a document title (《健康芦淞行动15个专项行动…》)
+        if re.match(r"[ \t]?(?:均为|均是|为|是)", text[quantity.end : quantity.end + 3]):
+            continue  # the count is the subject of a predicate (7例均为一般反应)
         connector_before = raw_name.rstrip(" \t").endswith(("、", "和", "及", "与", "以及"))
         modifies_noun = name.endswith("的") and "用于" not in name
         bare_verb = len(name) <= 8 and _BARE_VERB_RE.search(name) is not None
         noun, noun_end = _following_noun(text, quantity.end)
         if _ORGANISATION_RE.search(noun):
             continue  # 7个内设机构, 16个事业单位
-        if (not name or connector_before or modifies_noun or bare_verb) and len(noun) >= _MIN_NAME_LENGTH:
-            if _ORGANISATION_RE.search(noun) or unit == "%" or noun.startswith("第"):
+        name_end = name_start + len(name)
+        if re.match(r"(?:通过|经过|利用|采取|依托)", raw_name.lstrip("，、 ")) and bare_verb:
+            verb_match = _BARE_VERB_RE.search(name)
+            if verb_match is not None:
+                name_start += verb_match.start()
+                name = name[verb_match.start() :]  # 通过财政“一卡通”发放159名… -> 发放…
+        if len(name) <= 2 and not name.endswith("率") and len(noun) >= 4 and not bare_verb:
+            name, name_end = name + noun, noun_end  # 国家4866人慢病监测人群… -> 国家慢病监测人群…
+            previous_end = noun_end
+        elif (not name or connector_before or modifies_noun or bare_verb) and len(noun) >= _MIN_NAME_LENGTH:
+            if unit == "%" or noun.startswith(("第", "为", "是", "均", "开展", "进行")):
+                continue
+            if _BARE_VERB_RE.fullmatch(noun):
                 continue
             if re.search(r"\d[ \t]?(?:元|万元|亿元)", raw_name):
                 continue  # a count inside a money statement (拨付62万元至3个…)
@@ -571,12 +586,15 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             if verb.startswith(("为", "向", "给")) and len(verb) > 1:
                 verb = verb[1:] if verb[0] != "为" else verb
             name = verb + noun
-            name_start = quantity.end if not verb else name_start
+            if not verb:
+                name_start = quantity.end
+            name_end = noun_end
             previous_end = noun_end
         elif re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助|购买)", name):
             subject = _line_subject(text, quantity.number_start)
             if subject is not None:
                 name = subject + name
+        name = re.sub(r"^[\dA-Za-z]+(?:[+][\dA-Za-z]+)+", "", name)  # “1+1+1+N”包村团队
         if len(name) < _MIN_NAME_LENGTH or len(name) > _MAX_NAME_LENGTH:
             continue
         if _COMPARISON_RE.search(name) or _NOT_A_NAME_RE.search(name) or _ORGANISATION_RE.search(name):
@@ -621,7 +639,7 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             draft = _Draft(
                 name=item,
                 name_start=name_start,
-                name_end=name_start + len(name),
+                name_end=name_end,
                 position=value.span.start,
                 unit=unit,
                 sentence_id=sentence_id,
