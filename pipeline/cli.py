@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline import cli_model
+from pipeline import cli_eval, cli_model, cli_review
 from pipeline.errors import ConfigError, ReconError, StoreError
 from pipeline.run import (
     EXIT_FAILED_FILES,
@@ -280,17 +280,9 @@ def schema_command() -> None:
 
 
 def _register_commands(main: typer.Typer) -> None:
-    """Add the eval, review and model command groups."""
-    import importlib
-
-    for name in ("pipeline.cli_eval", "pipeline.cli_review"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(main)
+    """Add the eval, review/flags/show/export/report and model command groups."""
+    cli_eval.register(main)
+    cli_review.register(main)
     cli_model.register(main)
 
 

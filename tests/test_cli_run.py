@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fake_openai import FakeOpenAI, answer, fake_openai, status
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -17,6 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 SEED_FILES = sorted((REPO / "samples").glob("*.txt"))
 
 runner = CliRunner()
+__all__ = ["fake_openai"]  # the fixture, imported for its side of the test module
 
 
 @pytest.fixture
@@ -137,3 +139,59 @@ def test_out_json_validates_against_recon_schema(docs: Path, tmp_path: Path) -> 
     assert len(files) == 5
     for path in files:
         jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema)
+
+
+PROJECT_TEXT = (
+    "一、项目资金情况\n"
+    "项目“2023年基层医疗机构专项”年初预算金额225万元，年中调增上级转移支付9.05万元，"
+    "实际支出228.65万元，2023年结余结转5.4万元。\n"
+)
+PROJECT_ANSWER = {
+    "projects": [
+        {
+            "name": "2023年基层医疗机构专项",
+            "budget_initial": "225万元",
+            "transfer_in": "9.05万元",
+            "spent": "228.65万元",
+            "carryover_out": "5.4万元",
+        }
+    ]
+}
+
+
+def test_llm_backend_counts_calls_caches_and_retries_failed_files(
+    fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "report.txt").write_text(PROJECT_TEXT, encoding="utf-8")
+    db = tmp_path / "recon.db"
+    monkeypatch.setenv("RECON_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("RECON_MODEL", "fake-model")
+    monkeypatch.setenv("RECON_API_KEY", "sk-test-not-real")
+
+    fake_openai.push(status(401, message="bad key"))
+    code, out, err = _run(str(docs), "--db", str(db), "-q")
+    assert code == 1
+    assert "report.txt: the model failed on every chunk" in err
+    assert "backend llm — auto picked it: model fake-model" in out
+
+    fake_openai.responder = lambda request: answer(PROJECT_ANSWER)
+    code, out, _ = _run(str(docs), "--db", str(db), "--fail-on", "never")
+    assert code == 0
+    assert "calls" in out and "tokens" in out and "cache hits" in out and "ungrounded" in out
+    calls_after_first_success = fake_openai.calls
+    with Store(db) as store:
+        assert store.get_document((docs / "report.txt").resolve()) is not None
+        values = {
+            row["key"]: row["value"] for row in store.connection.execute("SELECT key, value FROM facts")
+        }
+        assert values["spent"] == "228.65" and values["budget_initial"] == "225"
+        assert store.count("llm_cache") >= 1
+        run_record = store.runs()[-1]
+        assert run_record.backend == "llm" and run_record.model == "fake-model"
+        assert run_record.prompt_version is not None and run_record.prompt_version.startswith("extract_v")
+
+    code, out, _ = _run(str(docs), "--db", str(db), "--force", "-q", "--fail-on", "never")
+    assert code == 0 and "1 ok" in out
+    assert fake_openai.calls == calls_after_first_success  # every chunk answered from the cache

@@ -1,0 +1,33 @@
+# One task runner for people and CI (.ci/run calls these targets).
+SHELL := bash
+PYTHON ?= python
+
+.PHONY: install lint typecheck importlint test bench eval ci
+
+install:
+	$(PYTHON) -m pip install -e '.[test]'
+
+lint:
+	ruff check pipeline schemas tests
+
+typecheck:
+	mypy pipeline schemas
+
+importlint:
+	lint-imports
+
+test:
+	pytest
+
+# Checker on the gold facts, rules indicator scorer, and wall time of a full rules run on the samples.
+bench:
+	PYTHONPATH=. $(PYTHON) bench/check_gold.py
+	PYTHONPATH=. $(PYTHON) -m bench.score_indicators
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  time recon run samples --db "$$tmp/recon.db" --out "$$tmp/out" --backend rules --quiet --fail-on never
+
+eval:
+	recon eval --gold eval/gold --docs samples --floor eval/floor.json
+
+ci:
+	.ci/run
