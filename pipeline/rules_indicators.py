@@ -91,7 +91,7 @@ COUNT_UNITS: tuple[str, ...] = (
 
 #: Characters that, right after a unit, show the unit was the start of a word
 #: (`3个月`, `5人民币`, `2次日`, `99分钟` is handled by the longer unit).
-_BAD_FOLLOWERS = "月民日工钟类项型位岗种批级线生元第方"
+_BAD_FOLLOWERS = "月民日工钟类项型位岗种批级线生元第"
 
 _NUMBER = r"\d+(?:\.\d+)?"
 _UNIT_ALTERNATION = "|".join(re.escape(unit) for unit in sorted(COUNT_UNITS, key=len, reverse=True))
@@ -100,7 +100,7 @@ _UNIT_ALTERNATION = "|".join(re.escape(unit) for unit in sorted(COUNT_UNITS, key
 _QUANTITY_RE = re.compile(
     rf"(?<![\d.A-Za-z/\-~～])(?P<number>{_NUMBER})[ \t]?(?P<myriad>万(?=余|多))?(?P<approx>余|多)?[ \t]?"
     rf"(?P<unit>{_UNIT_ALTERNATION})(?P<per>/[\u4e00-\u9fff])?"
-    rf"(?![{_BAD_FOLLOWERS}])"
+    rf"(?![{_BAD_FOLLOWERS}]|方面)"
 )
 
 #: Labels introducing a target or actual value with or without a unit.
@@ -151,7 +151,7 @@ _LEADING_NOISE_RE = re.compile(
     r"|通过|经过|在|(?:截至|截止|截止到|截至到)(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:底|末|止|前)?"
     r"|\d{4}年(?:度|全年|年底|年末|底|末|内|起|以来)?"
     r"|\d{1,2}月(?:份)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:前|止|底)?"
-    r"|前期|此前|近期|期间|今年以来|今年|本年度|本年|年内|全年|当年|目前|现已|现|已经|已|当前|同时|此外|其中|另外"
+    r"|前期|此前|近期|期间|做到|今年以来|今年|本年度|本年|年内|全年|当年|目前|现已|现|已经|已|当前|同时|此外|其中|另外"
     r"|一共|共计|共有|总计|合计|累计|共|计"
     r"|全区|全县|全市|全省|我区|我县|我市|我局|我队|我委|我单位|辖区内?|区域内"
     r"|及时|持续|继续|积极|先后|快速|顺利|圆满|全面|认真|共同|均|总共|又"
