@@ -53,7 +53,10 @@ StatusOption = Annotated[FlagStatus | None, typer.Option("--status", help="only 
 RuleOption = Annotated[Rule | None, typer.Option("--rule", help="only flags of this rule")]
 SeverityOption = Annotated[Severity | None, typer.Option("--severity", help="only flags of this severity")]
 DocumentOption = Annotated[str | None, typer.Option("--document", help="only this document (file name)")]
-RunOption = Annotated[int | None, typer.Option("--run", help="only what this run raised / extracted")]
+RunOption = Annotated[
+    int | None,
+    typer.Option("--run", help="only flags this run raised (new or again) / facts it extracted"),
+]
 
 
 #: Exit codes, the same as `pipeline.cli`'s: 1 other errors, 2 configuration, 4 store unusable.
@@ -97,10 +100,10 @@ def _open_store(db: Path | None) -> Iterator[Store]:
 
 def _flags_table(flags: list[StoredFlag]) -> Table:
     table = Table(title=f"{len(flags)} flag(s), newest first", title_justify="left")
-    table.add_column("id", justify="right")
-    table.add_column("severity")
-    table.add_column("status")
-    table.add_column("rule")
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("rule", no_wrap=True)
     table.add_column("document", overflow="fold")
     table.add_column("subject", overflow="fold")
     table.add_column("arithmetic", overflow="fold")

@@ -49,7 +49,7 @@ background:#fff;font-size:.95em}
 .source mark{background:#fff3c4}
 .source mark.hl,.passage mark.hl{background:#ff7043;color:#fff;outline:2px solid #bf360c}
 a.num{text-decoration:none;border-bottom:1px dotted #1565c0;color:#0d47a1;white-space:nowrap}
-.muted{color:#777}.problem{color:#c62828}
+.muted{color:#777}.problem{color:#c62828}.filters{margin:.5em 0}.filters label{margin-right:.8em}
 """
 
 _JS = """
@@ -72,6 +72,20 @@ _JS = """
     var id = a.getAttribute('data-target');
     if (history.replaceState) history.replaceState(null, '', '#' + id);
     highlight(id);
+  });
+  function applyFilters(){
+    var on = {status: {}, severity: {}};
+    document.querySelectorAll('input[data-filter]').forEach(function(box){
+      on[box.getAttribute('data-filter')][box.value] = box.checked;
+    });
+    document.querySelectorAll('.flag').forEach(function(flag){
+      var shown = on.status[flag.getAttribute('data-status')] !== false &&
+                  on.severity[flag.getAttribute('data-severity')] !== false;
+      flag.style.display = shown ? '' : 'none';
+    });
+  }
+  document.querySelectorAll('input[data-filter]').forEach(function(box){
+    box.addEventListener('change', applyFilters);
   });
   window.addEventListener('hashchange', function(){ highlight(decodeURIComponent(location.hash.slice(1))); });
   if (location.hash) highlight(decodeURIComponent(location.hash.slice(1)));
@@ -184,7 +198,8 @@ def _flag_html(document: ReportDocument, report_flag: ReportFlag, marks: _Marks)
     anchor = f"flag-{report_flag.flag_id}" if report_flag.flag_id is not None else ""
     status = _e(report_flag.status)
     parts = [
-        f'<div class="flag {_e(flag.severity.value)}"' + (f' id="{anchor}"' if anchor else "") + ">",
+        f'<div class="flag {_e(flag.severity.value)}" data-severity="{_e(flag.severity.value)}" '
+        f'data-status="{status}"' + (f' id="{anchor}"' if anchor else "") + ">",
         f'<div><span class="sev">{_e(flag.severity.value)}</span> '
         f"<b>{_e(flag.rule.value)}</b> "
         + (f"#{report_flag.flag_id} " if report_flag.flag_id is not None else "")
@@ -342,6 +357,18 @@ def render_report(run: ReportRun, documents: list[ReportDocument]) -> str:
     body.append(f'<h2 id="flags">Flags ({len(all_flags)})</h2>')
     if not all_flags:
         body.append('<p class="muted">no flags</p>')
+    else:
+        boxes = [("status", v) for v in ("open", "confirmed", "dismissed")] + [
+            ("severity", v) for v in severities
+        ]
+        body.append(
+            '<div class="filters">show: '
+            + " ".join(
+                f'<label><input type="checkbox" data-filter="{kind}" value="{value}" checked> {value}</label>'
+                for kind, value in boxes
+            )
+            + "</div>"
+        )
     for document, report_flag, document_marks in all_flags:
         body.append(_flag_html(document, report_flag, document_marks))
 

@@ -20,6 +20,7 @@ from tests._review_data import FLOW_EQUATION, HOSTILE_NAME, HOSTILE_TEXT, IMG_NA
 _ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "h4", "p", "table", "tr", "th", "td",
     "div", "span", "b", "code", "a", "mark", "section", "details", "summary", "ul", "li", "br", "script",
+    "label", "input",
 }
 
 

@@ -217,6 +217,14 @@ def test_click_on_a_number_highlights_its_source_passage(report: tuple[Sample, P
         spans = [n.span.start for numbers in transfer.values() for n in numbers if n.text == "9.05"]
         assert start in spans
 
+        # the filter boxes hide flags: unticking "error" leaves the warning and the info flag
+        visible = (
+            "(() => { document.querySelector('input[data-filter=\"severity\"][value=\"error\"]').click();"
+            " return [...document.querySelectorAll('.flag')].filter(f => f.offsetParent !== null)"
+            ".map(f => f.getAttribute('data-severity')).sort(); })()"
+        )
+        assert browser.evaluate(session, visible) == ["info", "warning"]
+
         shot = browser.send("Page.captureScreenshot", {"format": "png"}, session)
         png = tmp_path / "report-click.png"
         png.write_bytes(base64.b64decode(shot["data"]))

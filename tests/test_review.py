@@ -234,3 +234,13 @@ def test_decision_survives_rerun_and_changed_numbers_reopen(sample: Sample, app:
     assert flows[0].values == ["110", "90", "5"]
     assert flows[0].status is FlagStatus.OPEN
     assert flows[0].id != flag_id
+
+
+def test_commands_are_registered_on_the_recon_app(sample: Sample) -> None:
+    from pipeline.cli import app as recon_app
+
+    result = CliRunner().invoke(recon_app, ["flags", "--db", str(sample.db_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 3
+    for command in ("show", "review", "export", "report"):
+        assert CliRunner().invoke(recon_app, [command, "--help"]).exit_code == 0
