@@ -9,6 +9,8 @@ below its `--floor`).
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,7 +49,15 @@ EXIT_ERROR = 3
 
 EvalBackend = Literal["rules", "llm", "auto"]
 
-console = Console()
+
+def _width() -> int | None:
+    """Terminal width on a terminal; 120 columns (or $COLUMNS) when piped, so tables do not fold."""
+    if sys.stdout.isatty():
+        return None
+    return int(os.environ.get("COLUMNS", "120")) if os.environ.get("COLUMNS", "").isdigit() else 120
+
+
+console = Console(width=_width())
 error_console = Console(stderr=True)
 
 
@@ -93,15 +103,20 @@ _ROWS: tuple[tuple[str, str], ...] = (
     ("flags P", "flags.precision"),
     ("flags R", "flags.recall"),
     ("flags F1", "flags.f1"),
-    ("grounding exact", "grounding.exact"),
-    ("check-gold flags P", "check_gold.precision"),
-    ("check-gold flags R", "check_gold.recall"),
-    ("check-gold flags F1", "check_gold.f1"),
+    ("grounding", "grounding.exact"),
+    ("check-gold P", "check_gold.precision"),
+    ("check-gold R", "check_gold.recall"),
+    ("check-gold F1", "check_gold.f1"),
 )
+#: Columns of the per-document table used when there are too many documents for one column each.
+_WIDE_AFTER = 6
 
 
 def _counts(scores: Scores, path: str) -> str:
+    """`correct/extracted/gold` (or `correct/total`) behind an F1, accuracy or grounding figure."""
     section = path.split(".", 1)[0]
+    if not path.endswith((".f1", ".accuracy", ".exact")):
+        return ""
     value: Any = getattr(scores, section)
     if isinstance(value, Score):
         return f"{value.correct}/{value.extracted}/{value.gold}"
@@ -112,23 +127,39 @@ def _counts(scores: Scores, path: str) -> str:
     return ""
 
 
+def _rows(report: EvalReport) -> list[tuple[str, str]]:
+    return [
+        row for row in _ROWS if not (row[1].startswith("check_gold") and report.overall.check_gold is None)
+    ]
+
+
 def scores_table(report: EvalReport) -> Table:
-    """Rows: the figures; columns: each document, overall, and overall counts."""
-    table = Table(title="recon eval", title_justify="left")
-    table.add_column("figure")
-    documents = list(report.documents)
+    """Rows: the figures; columns: each document (when few), overall, and the overall counts."""
+    documents = list(report.documents) if len(report.documents) <= _WIDE_AFTER else []
+    table = Table(title="recon eval", title_justify="left", caption="counts: correct/extracted/gold")
+    table.add_column("figure", no_wrap=True)
     for document in documents:
-        table.add_column(_short(document), justify="right", overflow="fold")
-    table.add_column("overall", justify="right", style="bold")
-    table.add_column("correct/extracted/gold", justify="right", style="dim")
+        table.add_column(_short(document), justify="right", no_wrap=True)
+    table.add_column("overall", justify="right", style="bold", no_wrap=True)
+    table.add_column("counts", justify="right", style="dim", no_wrap=True)
     dumped = {name: scores.model_dump(mode="json") for name, scores in report.documents.items()}
     overall = report.overall.model_dump(mode="json")
-    for label, path in _ROWS:
-        if path.startswith("check_gold") and report.overall.check_gold is None:
-            continue
+    for label, path in _rows(report):
         cells = [_figure(metric(dumped[document], path)) for document in documents]
-        counts = _counts(report.overall, path) if path.endswith((".f1", ".accuracy", ".exact")) else ""
-        table.add_row(label, *cells, _figure(metric(overall, path)), counts)
+        table.add_row(label, *cells, _figure(metric(overall, path)), _counts(report.overall, path))
+    return table
+
+
+def documents_table(report: EvalReport) -> Table:
+    """One row per document with its F1/accuracy figures (for runs over many documents)."""
+    paths = [(label, path) for label, path in _rows(report) if path.endswith((".f1", ".accuracy", ".exact"))]
+    table = Table(title="per document", title_justify="left")
+    table.add_column("document", overflow="fold")
+    for label, _ in paths:
+        table.add_column(label, justify="right")
+    for name, scores in report.documents.items():
+        dumped = scores.model_dump(mode="json")
+        table.add_row(name, *(_figure(metric(dumped, path)) for _, path in paths))
     return table
 
 
@@ -151,6 +182,8 @@ def breakdown_table(title: str, score: Score) -> Table:
 
 
 def print_report(report: EvalReport, show_errors: int) -> None:
+    if len(report.documents) > _WIDE_AFTER:
+        console.print(documents_table(report))
     console.print(scores_table(report))
     console.print(breakdown_table("project facts by key", report.overall.projects))
     console.print(breakdown_table("flags by rule", report.overall.flags))
@@ -190,31 +223,35 @@ def print_comparison(comparison: Comparison, show_errors: int) -> None:
 
 
 def observe_stored_run(settings: Settings, run_id: int) -> Callable[[Path], Observed]:
-    """An `observe` that reads the `DocumentResult`s a run stored (`results` table) instead of running.
+    """An `observe` that reads the `DocumentResult`s stored by run `run_id` instead of running now.
 
-    A document the run skipped (unchanged) is read from its last successful
-    result. The original text for grounding is read with `ingest` from the file.
+    A document the run did not process (skipped as unchanged) is scored from
+    its last successful result stored before that run. The original text for
+    grounding is read with `ingest` from the file. Reads the store's `results`
+    table (read-only).
     """
     from pipeline.ingest import ingest
     from pipeline.store import Store
 
-    store = Store(settings.db_path)
-    store.get_run(run_id)  # StoreError when there is no such run
-    rows = store.connection.execute("SELECT name, path, result FROM results WHERE run_id = ?", (run_id,))
-    by_name: dict[str, DocumentResult] = {}
-    for row in rows.fetchall():
-        by_name[str(row["name"])] = DocumentResult.model_validate_json(row["result"])
+    by_path: dict[str, DocumentResult] = {}
+    with Store(settings.db_path) as store:
+        store.get_run(run_id)  # StoreError when there is no such run
+        rows = store.connection.execute(
+            "SELECT path, result FROM results WHERE run_id <= ? AND (run_id = ? OR status = ?) "
+            "ORDER BY run_id",
+            (run_id, run_id, DocumentStatus.OK.value),
+        ).fetchall()
+    for row in rows:  # later rows win: this run's result, else the last good one before it
+        by_path[str(row["path"])] = DocumentResult.model_validate_json(row["result"])
 
     def observe(path: Path) -> Observed:
         try:
             original: str | None = ingest(path, settings.max_file_bytes).original_text
         except ReconError:
             original = None
-        result = by_name.get(path.name)
-        if result is not None and result.status is DocumentStatus.SKIPPED:
-            result = store.last_result(result.path)
+        result = by_path.get(str(path.resolve()))
         if result is None:
-            return Observed(None, None, original, failure=f"run {run_id} has no result for {path.name}")
+            return Observed(None, None, original, failure=f"no result stored for {path} up to run {run_id}")
         return Observed(result.extraction, result.check, original, failure=result.error)
 
     return observe

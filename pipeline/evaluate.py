@@ -807,7 +807,8 @@ def floor_failures(report: EvalReport, floor: dict[str, Any]) -> list[str]:
             raise ConfigError(f"floor file: unknown figure or non-numeric floor {path!r}: {minimum!r}")
         value = metric(overall, path)
         if value is None:
-            failures.append(f"{path}: not measured (floor {minimum})")
+            hint = " (run with --check-gold)" if path.startswith("check_gold") else ""
+            failures.append(f"{path}: not measured (floor {minimum}){hint}")
         elif value < minimum:
             failures.append(f"{path}: {value:.4f} < floor {minimum}")
     return failures
