@@ -48,13 +48,22 @@ BINARY_REASON = "not a text file: binary content"
 NO_TEXT_LAYER_REASON = "no text layer — scanned? OCR is not supported"
 
 
+#: Characters that are certainly readable (ASCII, Latin, CJK, punctuation), skipped before the
+#: per-character category check so that large files stay fast.
+_COMMON_RE = re.compile(
+    "[\t\n\r\f\v\u0020-\u007e\u00a0-\u024f\u2000-\u2064\u3000-\u303f"
+    "\u3400-\u4dbf\u4e00-\u9fff\uff01-\uffbe]+"
+)
+
+
 def garbage_ratio(text: str) -> float:
     """Share of characters that no readable text contains (controls, U+FFFD, unassigned, private use)."""
     if not text:
         return 0.0
+    rare = _COMMON_RE.sub("", text)
     bad = sum(
         1
-        for char in text
+        for char in rare
         if char == "\ufffd"
         or (char not in _ALLOWED_CONTROLS and unicodedata.category(char) in _GARBAGE_CATEGORIES)
     )

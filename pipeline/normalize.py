@@ -60,6 +60,7 @@ CONTINUATION_UNITS = ("万元", "亿元", "元", "%", "个", "人", "家", "项"
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\u201c\u201d"
 _NUMBER_CHARS = frozenset("0123456789.,，０１２３４５６７８９．")
 
+_FOLD_RE = re.compile("[" + re.escape("".join(chr(code) for code in FOLD_TABLE)) + "]")
 _CRLF_RE = re.compile(r"\r(?=\n)")
 _ZERO_WIDTH_RE = re.compile(f"[{ZERO_WIDTH}]+")
 _DEBRIS_RE = re.compile(r"(?:\[bookmark:[^\]\n]*\])+")
@@ -73,23 +74,28 @@ _BROKEN_AMOUNT_RE = re.compile(
 
 
 class _Tracked:
-    """Characters of the text being normalised, each with its original offset."""
+    """The text being normalised, with the original offset of each of its characters."""
 
     def __init__(self, original: str) -> None:
         self.original = original
-        self.chars: list[str] = list(original)
+        self.text = original
         self.origins: list[int] = list(range(len(original)))
 
-    @property
-    def text(self) -> str:
-        return "".join(self.chars)
-
-    def delete(self, positions: set[int]) -> None:
-        if not positions:
+    def delete(self, ranges: list[tuple[int, int]]) -> None:
+        """Remove the characters in `ranges` (sorted, non-overlapping `[start, end)` pairs)."""
+        if not ranges:
             return
-        keep = [index for index in range(len(self.chars)) if index not in positions]
-        self.chars = [self.chars[index] for index in keep]
-        self.origins = [self.origins[index] for index in keep]
+        text_parts: list[str] = []
+        origins: list[int] = []
+        kept_from = 0
+        for start, end in ranges:
+            text_parts.append(self.text[kept_from:start])
+            origins.extend(self.origins[kept_from:start])
+            kept_from = end
+        text_parts.append(self.text[kept_from:])
+        origins.extend(self.origins[kept_from:])
+        self.text = "".join(text_parts)
+        self.origins = origins
 
     def delete_matches(
         self,
@@ -97,15 +103,15 @@ class _Tracked:
         group_filter: Callable[[re.Match[str]], list[tuple[int, int]]] | None = None,
     ) -> None:
         """Delete every match of `pattern` (or the ranges `group_filter` picks from it)."""
-        positions: set[int] = set()
+        ranges: list[tuple[int, int]] = []
         for match in pattern.finditer(self.text):
-            ranges = group_filter(match) if group_filter else [match.span()]
-            for start, end in ranges:
-                positions.update(range(start, end))
-        self.delete(positions)
+            chosen = group_filter(match) if group_filter else [match.span()]
+            ranges.extend((start, end) for start, end in chosen if end > start)
+        self.delete(ranges)
 
     def fold(self) -> None:
-        self.chars = [FOLD_TABLE.get(ord(char), char) for char in self.chars]
+        # A regex touches only the few characters to fold; str.translate is slow on CJK text.
+        self.text = _FOLD_RE.sub(lambda match: FOLD_TABLE[ord(match.group())], self.text)
 
 
 def _not_gluing_numbers(tracked: _Tracked) -> Callable[[re.Match[str]], list[tuple[int, int]]]:
@@ -115,8 +121,8 @@ def _not_gluing_numbers(tracked: _Tracked) -> Callable[[re.Match[str]], list[tup
         start, end = match.span()
         if start == 0:
             return [(start, end)]
-        before = tracked.chars[start - 1]
-        after = tracked.chars[end] if end < len(tracked.chars) else ""
+        before = tracked.text[start - 1]
+        after = tracked.text[end : end + 1]
         if before in _NUMBER_CHARS and after in _NUMBER_CHARS:
             return []
         return [(start, end)]
