@@ -250,7 +250,8 @@ def document_result(conn: sqlite3.Connection, path: str, run_id: int | None) -> 
     try:
         if run_id is not None:
             row = conn.execute(
-                "SELECT result FROM results WHERE path = ? AND run_id = ?", (path, run_id)
+                "SELECT result FROM results WHERE path = ? AND run_id = ? AND status != 'skipped'",
+                (path, run_id),
             ).fetchone()
             if row is not None:
                 return DocumentResult.model_validate_json(row[0])
