@@ -5,7 +5,8 @@ performance goals (`1、医卫体制改革持续深化。` …), which are a two
 table (number | goal) so that the sample exercises table extraction. The PDF
 (fpdf2, WenQuanYi Micro Hei from Debian's fonts-wqy-microhei) has one line per
 text line, wrapped to the page width but never inside an amount (digits, point,
-unit), so that every `…万元` amount stays whole on one line.
+unit), so that every `…万元` amount stays whole on one line. Both files are
+byte-for-byte reproducible (fixed dates and zip timestamps).
 
 Usage: `PYTHONPATH=. python scripts/make_samples.py [--font PATH]`.
 """
@@ -13,7 +14,9 @@ Usage: `PYTHONPATH=. python scripts/make_samples.py [--font PATH]`.
 from __future__ import annotations
 
 import argparse
+import io
 import re
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -62,7 +65,20 @@ def make_docx(lines: list[str], target: Path) -> None:
     document.core_properties.title = "衡阳市卫生健康委员会项目支出绩效自评报告"
     document.core_properties.created = FIXED_DATE.replace(tzinfo=None)
     document.core_properties.modified = FIXED_DATE.replace(tzinfo=None)
-    document.save(str(target))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    target.write_bytes(_reproducible_zip(buffer.getvalue()))
+
+
+def _reproducible_zip(data: bytes) -> bytes:
+    """The same package with fixed entry timestamps, so re-running gives identical bytes."""
+    output = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w") as target:
+        for item in source.infolist():
+            fixed = zipfile.ZipInfo(item.filename, date_time=FIXED_DATE.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(item.filename))
+    return output.getvalue()
 
 
 def wrap(pdf: FPDF, line: str, width: float) -> list[str]:
