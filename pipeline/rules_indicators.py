@@ -408,7 +408,7 @@ def _inherit_subject(name: str, previous: str) -> str:
     if len(name) > 5 or len(previous) <= len(name):
         return name
     anchor = previous.find(name[:2], 1)
-    if anchor > 0:
+    if anchor > 0 and "岁" in previous[:anchor]:
         return previous[:anchor] + name
     age_group = re.match(r".*?\d+岁[^，、\d]*?(?:人群|老年人|儿童|人)", previous)
     if age_group is not None and age_group.end() < len(previous):
@@ -552,7 +552,7 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
         sentence_so_far = text[sentence_start : quantity.number_start]
         if _ORGANISATION_SENTENCE_RE.search(sentence_so_far):
             continue
-        if "其中" in sentence_so_far and unit != "%":
+        if unit != "%" and _is_listed_part(text, quantities, index, sentence_so_far, sentence_start):
             continue  # parts of a total just stated, not indicators of their own
         if unit in ("个", "家") and _FUNDING_RE.search(sentence_so_far):
             continue  # the units a fund was paid out to (拨付至5个社区卫生服务中心)
@@ -572,11 +572,14 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             if verb_match is not None:
                 name_start += verb_match.start()
                 name = name[verb_match.start() :]  # 通过财政“一卡通”发放159名… -> 发放…
+        if noun.startswith(("第", "为", "是", "均")):
+            noun = ""
+        noun = re.sub(r"^(?:开展了?|进行了?)", "", noun)
         if len(name) <= 2 and not name.endswith("率") and len(noun) >= 4 and not bare_verb:
             name, name_end = name + noun, noun_end  # 国家4866人慢病监测人群… -> 国家慢病监测人群…
             previous_end = noun_end
         elif (not name or connector_before or modifies_noun or bare_verb) and len(noun) >= _MIN_NAME_LENGTH:
-            if unit == "%" or noun.startswith(("第", "为", "是", "均", "开展", "进行")):
+            if unit == "%":
                 continue
             if _BARE_VERB_RE.fullmatch(noun):
                 continue
@@ -590,11 +593,14 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
                 name_start = quantity.end
             name_end = noun_end
             previous_end = noun_end
-        elif re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助|购买)", name):
+        else:
+            # an example list inside the name: 管理高血压、糖尿病…等慢性病患者 -> 管理高血压等慢性病患者
+            name = re.sub(r"(?:、\w{1,8}?)+(?=等\w{2})", "", name)
+        if re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助|购买)", name):
             subject = _line_subject(text, quantity.number_start)
             if subject is not None:
                 name = subject + name
-        name = re.sub(r"^[\dA-Za-z]+(?:[+][\dA-Za-z]+)+", "", name)  # “1+1+1+N”包村团队
+        name = re.sub(r"^[\dA-Za-z]+(?:[+][\dA-Za-z]+){2,}", "", name)  # “1+1+1+N”包村团队
         if len(name) < _MIN_NAME_LENGTH or len(name) > _MAX_NAME_LENGTH:
             continue
         if _COMPARISON_RE.search(name) or _NOT_A_NAME_RE.search(name) or _ORGANISATION_RE.search(name):
@@ -651,6 +657,24 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             add(draft)
 
     return _finish(document, _merge(drafts), chunks)
+
+
+def _is_listed_part(
+    text: str, quantities: list[_Quantity], index: int, sentence_so_far: str, sentence_start: int
+) -> bool:
+    """True for a quantity in a 其中 list of two or more parts in the same unit
+    (`其中涉外3人，红码17人…`); a single 其中 figure (`其中病原学阳性108例`) stands."""
+    marker = sentence_so_far.rfind("其中")
+    if marker < 0:
+        return False
+    start = sentence_start + marker
+    end = len(text)
+    match = re.compile(r"[。；;！？\n]").search(text, start)
+    if match is not None:
+        end = match.start()
+    unit = quantities[index].unit
+    parts = [q for q in quantities if start <= q.number_start < end and q.unit == unit]
+    return len(parts) >= 2
 
 
 def _money_nearby(text: str, boundary: int, number_start: int) -> bool:
