@@ -34,10 +34,10 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -173,38 +173,40 @@ def _add_stats(accounting: Accounting, stats: CallStats) -> None:
 def _run_requests(
     requests: list[tuple[Chunk, list[dict[str, str]]]],
     settings: Settings,
-) -> Iterable[_Outcome]:
-    """Send requests concurrently; yield outcomes on the calling thread as they complete.
+) -> Iterator[_Outcome]:
+    """Send requests, at most `settings.concurrency` at a time; yield outcomes on the calling thread.
 
-    After a fatal failure (bad key, unknown model) requests not yet started are
-    not sent; each is reported as failed with the same reason.
+    A request is submitted only when a worker is free, so after a fatal
+    failure (bad key, unknown model) the requests not yet sent are not sent:
+    each is reported as failed with the same reason.
     """
     if not requests:
         return
+    workers = min(settings.concurrency, len(requests))
+    queue = list(reversed(requests))
     with (
         LLMClient(settings) as client,
-        ThreadPoolExecutor(
-            max_workers=min(settings.concurrency, len(requests)), thread_name_prefix="recon-llm"
-        ) as pool,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recon-llm") as pool,
     ):
-        pending: dict[Future[_Outcome], Chunk] = {
-            pool.submit(_ask, client, chunk, messages): chunk for chunk, messages in requests
-        }
+        pending: set[Future[_Outcome]] = set()
         fatal_reason: str | None = None
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        while queue or pending:
+            while queue and fatal_reason is None and len(pending) < workers:
+                chunk, messages = queue.pop()
+                pending.add(pool.submit(_ask, client, chunk, messages))
+            if fatal_reason is not None:
+                while queue:
+                    chunk, _ = queue.pop()
+                    failure = ChunkFailure(chunk_id=chunk.id, reason=f"not sent: {fatal_reason}")
+                    yield _Outcome(chunk, None, CallStats(), failure)
+            if not pending:
+                break
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                chunk = pending.pop(future)
-                if future.cancelled():
-                    reason = f"not sent: {fatal_reason}"
-                    yield _Outcome(chunk, None, CallStats(), ChunkFailure(chunk_id=chunk.id, reason=reason))
-                    continue
                 outcome = future.result()
                 if outcome.fatal and fatal_reason is None:
                     fatal_reason = outcome.failure.reason if outcome.failure else "fatal error"
-                    logger.error("stopping: %s would fail for every chunk", fatal_reason)
-                    for other in pending:
-                        other.cancel()
+                    logger.error("not sending further chunks: %s would fail for every chunk", fatal_reason)
                 yield outcome
 
 
@@ -346,6 +348,68 @@ def _follow_up(flags: list[Flag], items: dict[str, Item]) -> str:
     return "\n".join(lines)
 
 
+def _live_flags(report: CheckReport) -> set[str]:
+    return {f.key for f in report.flags if f.severity is not Severity.INFO}
+
+
+def _decide(
+    current: DocumentExtraction,
+    flags: list[Flag],
+    flagged: dict[str, Item],
+    reread: DocumentExtraction | None,
+    check: Callable[[DocumentExtraction], CheckReport],
+    failure: str | None,
+) -> tuple[DocumentExtraction, list[tuple[Flag, dict[str, Any]]]]:
+    """Outcome per flag of one chunk's re-read, and the extraction to keep.
+
+    The re-read's versions of the flagged items replace the old ones only if
+    the check then shows fewer flags and no new one; flags that disappear are
+    `corrected`, flags whose items came back unchanged are `confirmed`, the
+    rest `unresolved`.
+    """
+    new_items: list[Item] = [*reread.projects, *reread.indicators, *reread.breakdowns] if reread else []
+    replacements: list[tuple[Item, Item]] = []
+    counterpart: dict[str, Item | None] = {}
+    for flag in flags:
+        old = flagged[flag.key]
+        new = next((i for i in new_items if _same_kind(old, i)), None)
+        counterpart[flag.key] = new
+        if (
+            new is not None
+            and _signature(new) != _signature(old)
+            and all(o is not old for o, _ in replacements)
+        ):
+            replacements.append((old, new))
+    candidate = current
+    for old, new in replacements:
+        candidate = _replace(candidate, old, new)
+    accepted = False
+    remaining = _live_flags(check(current)) if replacements else set()
+    if replacements:
+        after = _live_flags(check(candidate))
+        accepted = after < remaining
+        if accepted:
+            remaining = after
+    decided: list[tuple[Flag, dict[str, Any]]] = []
+    for flag in flags:
+        old = flagged[flag.key]
+        new = counterpart[flag.key]
+        fields: dict[str, Any] = {"before": _as_written(old), "after": _as_written(new)}
+        if accepted and flag.key not in remaining:
+            fields.update(outcome="corrected", note="the re-read's grounded numbers reconcile")
+        elif new is not None and _signature(new) == _signature(old):
+            fields.update(outcome="confirmed", note="the re-read gave the same numbers")
+        elif new is None:
+            why = failure or "the re-read did not return this item with grounded numbers"
+            fields.update(outcome="unresolved", note=why)
+        else:
+            fields.update(
+                outcome="unresolved", note="the re-read gave other numbers that still do not reconcile"
+            )
+        decided.append((flag, fields))
+    return (candidate if accepted else current), decided
+
+
 def _default_checker() -> Callable[[DocumentExtraction], CheckReport]:
     from pipeline.check import check  # the checker engineer's module; imported late on purpose
 
@@ -424,55 +488,10 @@ def reread_flagged(
         reread = ground_chunk(document, chunk, answers[chunk_id]) if chunk_id in answers else None
         if reread is not None:
             accounting.ungrounded += reread.ungrounded
-        new_items: list[Item] = (
-            [*reread.projects, *reread.indicators, *reread.breakdowns] if reread is not None else []
+        current, decided = _decide(current, flags, flagged, reread, check, failed.get(chunk_id))
+        corrections.extend(
+            Correction(flag_key=flag.key, chunk_id=chunk_id, subject=flag.subject, **fields)
+            for flag, fields in decided
         )
-        for flag in flags:
-            old = flagged[flag.key]
-            # The extraction may already have been corrected for an earlier flag on the same item.
-            live = next((i for i in _model_items(current) if _same_kind(i, old)), old)
-            new = next((i for i in new_items if _same_kind(live, i)), None)
-            record = {"flag_key": flag.key, "chunk_id": chunk_id, "subject": flag.subject}
-            if reread is None or new is None:
-                why = failed.get(chunk_id, "the re-read did not return this item with grounded numbers")
-                corrections.append(
-                    Correction(**record, outcome="unresolved", before=_as_written(live), note=why)
-                )
-                continue
-            if _signature(new) == _signature(live):
-                corrections.append(
-                    Correction(
-                        **record,
-                        outcome="confirmed",
-                        before=_as_written(live),
-                        after=_as_written(new),
-                        note="the re-read gave the same numbers",
-                    )
-                )
-                continue
-            candidate = _replace(current, live, new)
-            remaining = {f.key for f in check(candidate).flags if f.severity is not Severity.INFO}
-            subject_flags = {k for k in remaining if k.split("|")[:2] == flag.key.split("|")[:2]}
-            if flag.key not in remaining and not subject_flags:
-                current = candidate
-                corrections.append(
-                    Correction(
-                        **record,
-                        outcome="corrected",
-                        before=_as_written(live),
-                        after=_as_written(new),
-                        note="grounded and reconciles",
-                    )
-                )
-            else:
-                corrections.append(
-                    Correction(
-                        **record,
-                        outcome="unresolved",
-                        before=_as_written(live),
-                        after=_as_written(new),
-                        note="the re-read gave other numbers that still do not reconcile",
-                    )
-                )
     accounting.seconds = time.monotonic() - started
     return current, corrections, accounting

@@ -5,7 +5,9 @@ one this module finds the same digit string in the chunk's normalised text —
 whole numbers only (digit boundaries: `5.4` never matches inside `15.4` or
 `5.45`), allowing the model to drop trailing zeros (`"4.1"` for `4.10`) or the
 unit. When the number occurs more than once, the occurrence nearest to its
-subject's name wins (numbers after the name are preferred, an occurrence
+subject's name wins (a number written after the subject's name and before
+the next subject's name belongs to that subject; numbers after the name are
+preferred to numbers before it, an occurrence
 behind the wording of its fact key — 年初预算, 结余结转 … — gets a head
 start, and one already used by the same subject is taken last). The unit is
 read from the text right after the number where there is one: the text wins
@@ -203,6 +205,33 @@ class ChunkGrounder:
             for m in NUMBER_RE.finditer(self.text)
         ]
         self._used: dict[str, set[int]] = {}
+        self._anchors: list[tuple[int, int, str]] = []
+
+    def register_subjects(self, names: Iterable[str]) -> None:
+        """The names of all subjects in the chunk: a number belongs to the name written last before it.
+
+        Report sentences name the project first and then its flows, so a number
+        between project A's name and project B's is A's. Where one name is
+        written inside another (`2023年` in `2023年三支一扶项目`) the longer one counts.
+        """
+        anchors = {
+            (start, end, name)
+            for name in dict.fromkeys(names)
+            if name
+            for start, end in self._name_positions(name)
+        }
+        ordered = sorted(anchors, key=lambda a: (a[0], -(a[1] - a[0])))
+        self._anchors = [
+            a for a in ordered if not any(o != a and o[0] <= a[0] and a[1] <= o[1] for o in ordered)
+        ]
+
+    def _owner(self, position: int) -> str | None:
+        owner: str | None = None
+        for _start, end, name in self._anchors:
+            if end > position:
+                break
+            owner = name
+        return owner
 
     def _unit_after(self, end: int) -> str | None:
         match = _UNIT_RE.match(self.text, end)
@@ -263,10 +292,13 @@ class ChunkGrounder:
         names = self._name_positions(subject)
         used = self._used.setdefault(subject or "", set())
 
-        def score(occurrence: _Occurrence) -> tuple[int, int, int]:
+        anchored = any(name == subject for _, _, name in self._anchors)
+
+        def score(occurrence: _Occurrence) -> tuple[int, int, int, int]:
             unit_clash = int(
                 model_unit is not None and occurrence.unit is not None and occurrence.unit != model_unit
             )
+            foreign = int(anchored and self._owner(occurrence.start) != subject)
             distance = 0
             if names:
                 distance = min(
@@ -277,7 +309,7 @@ class ChunkGrounder:
                 )
             if not self._cued(occurrence, cue_key):
                 distance += CUE_ADVANTAGE
-            return unit_clash, int(occurrence.start in used), distance
+            return unit_clash, foreign, int(occurrence.start in used), distance
 
         best = min(candidates, key=score)
         used.add(best.start)
@@ -397,6 +429,9 @@ def ground_breakdown(grounder: ChunkGrounder, breakdown: LLMBreakdown) -> Breakd
 def ground_chunk(document: Document, chunk: Chunk, facts: ChunkFacts) -> DocumentExtraction:
     """One chunk's grounded extraction (`ungrounded` counts the numbers dropped)."""
     grounder = ChunkGrounder(document, chunk)
+    grounder.register_subjects(
+        [clean_name(p.name) for p in facts.projects] + [clean_name(i.name) for i in facts.indicators]
+    )
     projects = [p for item in facts.projects if (p := ground_project(grounder, item)) is not None]
     indicators = [i for item in facts.indicators if (i := ground_indicator(grounder, item)) is not None]
     breakdowns = [b for item in facts.breakdowns if (b := ground_breakdown(grounder, item)) is not None]

@@ -71,6 +71,8 @@ def drop() -> Behaviour:
 
 @dataclass
 class RecordedRequest:
+    """One request as received; header names lower-cased."""
+
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
@@ -144,7 +146,9 @@ class FakeOpenAI:
                     body = {}
                 with fake._lock:
                     fake.requests.append(
-                        RecordedRequest(self.path, dict(self.headers.items()), body, time.monotonic())
+                        RecordedRequest(
+                            self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
+                        )
                     )
                 behaviour = fake._next(body)
                 if behaviour.delay:
