@@ -153,10 +153,10 @@ def scores_table(report: EvalReport) -> Table:
 def documents_table(report: EvalReport) -> Table:
     """One row per document with its F1/accuracy figures (for runs over many documents)."""
     paths = [(label, path) for label, path in _rows(report) if path.endswith((".f1", ".accuracy", ".exact"))]
-    table = Table(title="per document", title_justify="left")
-    table.add_column("document", overflow="fold")
+    table = Table(title="per document (F1; parents: accuracy; grounding: exact)", title_justify="left")
+    table.add_column("document", no_wrap=True)
     for label, _ in paths:
-        table.add_column(label, justify="right")
+        table.add_column(label.replace(" F1", "").replace(" acc", ""), justify="right", no_wrap=True)
     for name, scores in report.documents.items():
         dumped = scores.model_dump(mode="json")
         table.add_row(name, *(_figure(metric(dumped, path)) for _, path in paths))
