@@ -104,7 +104,7 @@ def _flags_table(flags: list[StoredFlag]) -> Table:
     table.add_column("severity", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("rule", no_wrap=True)
-    table.add_column("document", overflow="fold")
+    table.add_column("document", no_wrap=True)
     table.add_column("subject", overflow="fold")
     table.add_column("arithmetic", overflow="fold")
     for flag in flags:
