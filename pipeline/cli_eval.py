@@ -33,7 +33,6 @@ from pipeline.evaluate import (
     evaluate_pairs,
     floor_failures,
     metric,
-    observe_with_pipeline,
     pair_gold_with_documents,
 )
 from pipeline.gold import dump_gold, extraction_to_gold
@@ -220,6 +219,27 @@ def print_comparison(comparison: Comparison, show_errors: int) -> None:
 
 
 # --- stored runs ---------------------------------------------------------------------------------
+
+
+def observe_with_pipeline(settings: Settings) -> Callable[[Path], Observed]:
+    """An `observe` that runs ingest → … → check on the file now (`pipeline.run.process_path`)."""
+    from pipeline.ingest import ingest
+    from pipeline.run import process_path
+
+    def observe(path: Path) -> Observed:
+        try:
+            original: str | None = ingest(path, settings.max_file_bytes).original_text
+        except ReconError:
+            original = None
+        try:
+            result = process_path(path, settings)
+        except ConfigError:
+            raise  # e.g. --backend llm without a model: the user fixes it, no document is to blame
+        except ReconError as exc:
+            return Observed(None, None, original, failure=str(exc))
+        return Observed(result.extraction, result.check, original, failure=result.error)
+
+    return observe
 
 
 def observe_stored_run(settings: Settings, run_id: int) -> Callable[[Path], Observed]:

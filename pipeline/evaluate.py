@@ -2,7 +2,10 @@
 
 The scoring functions are pure: gold and an extraction (plus the checker's
 flags and the document's original text) in, pydantic score records out.
-`evaluate` at the bottom does the I/O (gold files, documents, the pipeline).
+At the bottom, `pair_gold_with_documents` reads the gold files and
+`evaluate_pairs` scores them, getting each document's extraction from an
+`observe` callable (a fresh pipeline run or a stored run, see `pipeline.cli_eval`),
+so this module never imports the extraction stages.
 
 Alignment (projects, indicators, breakdown parts, flag subjects) pairs gold
 and extracted items one-to-one by name:
@@ -38,7 +41,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from pipeline.errors import ConfigError, GoldFormatError, ReconError
+from pipeline.errors import ConfigError, GoldFormatError
 from pipeline.gold import gold_files, gold_stem, gold_to_extraction, load_gold
 from schemas import (
     MONEY_UNITS,
@@ -922,7 +925,7 @@ def evaluate_pairs(
     check_gold: bool = False,
     meta: dict[str, str] | None = None,
 ) -> EvalReport:
-    """Score every pair; `observe` runs (or loads) the pipeline for a document path.
+    """Score every pair; `observe` runs (or loads) the pipeline for a document path (see `cli_eval`).
 
     A document the pipeline failed on scores as an empty extraction (all
     missed), and the failure is listed among the errors.
@@ -950,22 +953,3 @@ def evaluate_pairs(
             )
         evaluations.append(evaluation)
     return build_report(evaluations, meta)
-
-
-def observe_with_pipeline(settings: Any) -> Callable[[Path], Observed]:
-    """An `observe` that runs ingest → … → check on the file now (`pipeline.run.process_path`)."""
-    from pipeline.ingest import ingest
-    from pipeline.run import process_path
-
-    def observe(path: Path) -> Observed:
-        try:
-            original: str | None = ingest(path).original_text
-        except ReconError:
-            original = None
-        try:
-            result = process_path(path, settings)
-        except ReconError as exc:
-            return Observed(None, None, original, failure=str(exc))
-        return Observed(result.extraction, result.check, original, failure=result.error)
-
-    return observe
