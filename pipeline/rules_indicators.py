@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pipeline.numbers import stated_number
 from schemas import Chunk, Document, Indicator, Span, StatedNumber
@@ -224,7 +224,7 @@ class _Draft:
     actual: StatedNumber | None = None
     rate: StatedNumber | None = None
     sentence_id: int = 0
-    group: list[_Draft] = field(default_factory=list)
+    category: str | None = None
 
 
 def _unit_of(match: re.Match[str]) -> str:
@@ -656,7 +656,9 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
                 draft.actual = value
             add(draft)
 
-    return _finish(document, _merge(drafts), chunks)
+    table_drafts, table_rows = _table_indicators(document)
+    drafts = [draft for draft in drafts if not _inside(table_rows, draft.position)]
+    return _finish(document, _merge(table_drafts + drafts), chunks)
 
 
 def _is_listed_part(
@@ -765,6 +767,166 @@ def _chunk_for(chunks: list[Chunk], position: int) -> str | None:
     return None
 
 
+# --- 绩效自评表: tables flattened to tab-separated lines -------------------------------------------
+
+#: Header cells naming each column of a 绩效自评表 (first match wins, in this order).
+_NAME_HEADER_RE = re.compile(r"三级指标|指标名称|绩效指标|具体指标|指标内容")
+_TARGET_HEADER_RE = re.compile(r"指标值|目标值|预期值|计划值|年度目标|预期目标|计划数|目标数|任务数")
+_ACTUAL_HEADER_RE = re.compile(r"实际完成值|完成值|实际值|实际完成|完成数|实际数|完成情况|实际")
+_RATE_HEADER_RE = re.compile(r"完成率|达成率|完成比例")
+_CATEGORY_HEADER_RES = (re.compile(r"二级指标"), re.compile(r"一级指标"))
+_UNIT_HEADER_RE = re.compile(r"^(?:计量单位|单位)$")
+#: A value cell: optional comparison, the number, optional unit.
+_CELL_VALUE_RE = re.compile(
+    rf"(?:[≥≤><=＞＜]|不低于|不少于|不高于|不超过|达到)?[ \t]*(?P<number>{_NUMBER})[ \t]*"
+    rf"(?P<unit>{_UNIT_ALTERNATION}|万元|亿元|元)?"
+)
+
+
+@dataclass
+class _TableLayout:
+    """Which column holds what, from a 绩效自评表 header row."""
+
+    width: int
+    name: int
+    target: int | None
+    actual: int | None
+    rate: int | None
+    category: int | None
+    unit: int | None
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A table row's cells with their offsets; `shift` cells merged away on the left."""
+
+    cells: list[str]
+    starts: list[int]
+    shift: int
+
+    def cell(self, column: int | None) -> tuple[str, int] | None:
+        """The text and start offset of the cell under header column `column`."""
+        if column is None or column - self.shift < 0:
+            return None
+        return self.cells[column - self.shift], self.starts[column - self.shift]
+
+
+def _column(cells: list[str], pattern: re.Pattern[str], taken: set[int]) -> int | None:
+    for index, cell in enumerate(cells):
+        if index not in taken and pattern.search(cell):
+            taken.add(index)
+            return index
+    return None
+
+
+def _table_layout(cells: list[str]) -> _TableLayout | None:
+    """The layout of a header row, or None when the row is not a 绩效指标 header."""
+    taken: set[int] = set()
+    name = _column(cells, _NAME_HEADER_RE, taken)
+    if name is None:
+        return None
+    rate = _column(cells, _RATE_HEADER_RE, taken)
+    actual = _column(cells, _ACTUAL_HEADER_RE, taken)
+    target = _column(cells, _TARGET_HEADER_RE, taken)
+    if target is None and actual is None:
+        return None
+    category = None
+    for pattern in _CATEGORY_HEADER_RES:
+        category = _column(cells, pattern, taken)
+        if category is not None:
+            break
+    unit = _column(cells, _UNIT_HEADER_RE, taken)
+    return _TableLayout(len(cells), name, target, actual, rate, category, unit)
+
+
+def _cell_value(
+    document: Document, cell_start: int, cell: str, default_unit: str | None
+) -> tuple[StatedNumber, str | None] | None:
+    """The number a value cell states (`≥90%`, `3287人`), spanned, with its unit."""
+    match = _CELL_VALUE_RE.search(cell)
+    if match is None or re.search(r"\d", cell[: match.start()]):
+        return None
+    unit = match.group("unit") or default_unit
+    if unit == "％":
+        unit = "%"
+    start = cell_start + match.start("number")
+    return stated_number(document, start, start + len(match.group("number")), unit), unit
+
+
+def _table_indicators(document: Document) -> tuple[list[_Draft], list[tuple[int, int]]]:
+    """Indicators from 绩效自评表 rows (tab-separated cells) and the offsets those rows cover."""
+    text = document.text
+    drafts: list[_Draft] = []
+    rows: list[tuple[int, int]] = []
+    layout: _TableLayout | None = None
+    category: str | None = None
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        line_start, offset = offset, offset + len(line)
+        body = line.rstrip("\r\n")
+        if "\t" not in body:
+            layout = None
+            continue
+        cells = body.split("\t")
+        header = _table_layout(cells)
+        if header is not None:
+            layout, category = header, None
+            rows.append((line_start, offset))
+            continue
+        if layout is None:
+            continue
+        rows.append((line_start, offset))
+        starts = [line_start]
+        for cell in cells[:-1]:
+            starts.append(starts[-1] + len(cell) + 1)
+        shift = layout.width - len(cells)  # merged cells on the left: align from the right
+        if shift < 0:
+            continue
+        row = _Row(cells, starts, shift)
+        if layout.category is not None:
+            found = row.cell(layout.category)
+            if found is not None and found[0].strip():
+                category = re.sub(r"指标$", "", found[0].strip()) or None
+        named = row.cell(layout.name)
+        if named is None or not named[0].strip() or re.fullmatch(r"[\d.\s]*", named[0]):
+            continue
+        raw_name = named[0]
+        name = "".join(char for char in raw_name.strip() if char not in _QUOTES)
+        unit_cell = row.cell(layout.unit)
+        default_unit = unit_cell[0].strip() or None if unit_cell is not None else None
+        values: dict[str, tuple[StatedNumber, str | None]] = {}
+        columns = (("target", layout.target), ("actual", layout.actual), ("rate", layout.rate))
+        for field_name, column in columns:
+            found = row.cell(column)
+            if found is None:
+                continue
+            value = _cell_value(document, found[1], found[0], "%" if field_name == "rate" else default_unit)
+            if value is not None:
+                values[field_name] = value
+        if not values:
+            continue
+        unit = next((value[1] for key, value in values.items() if key != "rate" and value[1]), None)
+        name_start = named[1] + (len(raw_name) - len(raw_name.lstrip()))
+        drafts.append(
+            _Draft(
+                name=name,
+                name_start=name_start,
+                name_end=name_start + len(raw_name.strip()),
+                position=named[1],
+                unit=unit,
+                target=values["target"][0] if "target" in values else None,
+                actual=values["actual"][0] if "actual" in values else None,
+                rate=values["rate"][0] if "rate" in values else None,
+                category=category,
+            )
+        )
+    return drafts, rows
+
+
+def _inside(rows: list[tuple[int, int]], position: int) -> bool:
+    return any(start <= position < end for start, end in rows)
+
+
 def _finish(document: Document, drafts: list[_Draft], chunks: list[Chunk]) -> list[Indicator]:
     indicators: list[Indicator] = []
     for draft in drafts:
@@ -777,6 +939,7 @@ def _finish(document: Document, drafts: list[_Draft], chunks: list[Chunk]) -> li
                 rate=draft.rate,
                 unit=draft.unit,
                 name_span=Span(start=original_start, end=original_end),
+                category=draft.category,
                 chunk_id=_chunk_for(chunks, draft.position),
                 source="rules",
             )

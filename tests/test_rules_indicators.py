@@ -205,6 +205,73 @@ CASES: tuple[Case, ...] = (
 )
 
 
+TABLE = (
+    "附件：2023年度部门整体支出绩效自评表\n"
+    "一级指标\t二级指标\t三级指标\t年度指标值\t实际完成值\t分值\t得分\t偏差原因\n"
+    "产出指标\t数量指标\t城乡居民健康档案建档率\t≥90%\t92.5%\t10\t10\t\n"
+    "\t\t65岁以上老年人健康管理人数\t59000人\t59174人\t10\t10\t\n"
+    "\t质量指标\t高血压规范管理率\t≥60%\t84.36%\t10\t9\t略低\n"
+    "效益指标\t社会效益指标\t群众健康意识\t有效提升\t有效提升\t10\t10\t\n"
+    "满意度指标\t服务对象满意度指标\t群众满意度\t≥90%\t95%\t10\t10\t\n"
+    "成本指标\t经济成本指标\t项目成本\t２００万元\t198.5万元\t10\t10\t\n"
+    "合计\t\t\t\t\t100\t98\t\n"
+    "我局整体支出绩效自评得分98分。\n"
+)
+
+
+def test_self_evaluation_table() -> None:
+    document = document_of(TABLE)
+    indicators = {indicator.name: indicator for indicator in extract_indicators(document, [])}
+    assert sorted(indicators) == sorted(
+        [
+            "城乡居民健康档案建档率",
+            "65岁以上老年人健康管理人数",
+            "高血压规范管理率",
+            "群众满意度",
+            "项目成本",
+            "整体支出绩效自评得分",
+        ]
+    )
+    rate = indicators["城乡居民健康档案建档率"]
+    assert (_value(rate, "target"), _value(rate, "actual"), rate.unit, rate.category) == (
+        "90",
+        "92.5",
+        "%",
+        "数量",
+    )
+    people = indicators["65岁以上老年人健康管理人数"]
+    assert (_value(people, "target"), _value(people, "actual"), people.unit) == ("59000", "59174", "人")
+    assert people.category == "数量"  # carried down a vertically merged cell
+    assert indicators["高血压规范管理率"].category == "质量"
+    assert indicators["群众满意度"].category == "服务对象满意度"
+    cost = indicators["项目成本"]
+    assert cost.target is not None and cost.target.text == "２００"
+    assert (_value(cost, "target"), _value(cost, "actual"), cost.unit) == ("200", "198.5", "万元")
+    for indicator in indicators.values():
+        for field in ("target", "actual", "rate"):
+            number = getattr(indicator, field)
+            if number is not None:
+                assert document.original_text[number.span.start : number.span.end] == number.text
+
+
+def test_table_with_rate_and_unit_columns() -> None:
+    document = document_of(
+        "指标名称\t计量单位\t目标值\t完成值\t完成率\n"
+        "免费产前筛查\t人\t2760\t2788\t101.01%\n"
+        "两癌筛查\t例\t3494\t3533\t101.12\n"
+    )
+    indicators = {indicator.name: indicator for indicator in extract_indicators(document, [])}
+    screening = indicators["免费产前筛查"]
+    assert (_value(screening, "target"), _value(screening, "actual"), _value(screening, "rate")) == (
+        "2760",
+        "2788",
+        "101.01",
+    )
+    assert screening.unit == "人"
+    assert indicators["两癌筛查"].unit == "例"
+    assert _value(indicators["两癌筛查"], "rate") == "101.12"
+
+
 def _value(indicator: Indicator, field: str) -> str | None:
     number = getattr(indicator, field)
     return None if number is None else str(number.normalized)
