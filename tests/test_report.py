@@ -156,3 +156,22 @@ def test_render_without_source_text(sample: Sample) -> None:
     assert '<a class="num"' not in page  # nothing to link to
     assert "<mark id=" not in page
     assert IMG_NAME not in page
+
+
+def test_overlapping_and_out_of_range_spans_share_or_skip_marks() -> None:
+    from pipeline.report import _Marks
+    from schemas import Span
+
+    text = "预算2023年1234.5万元"
+    outer = Span(start=2, end=7)  # "2023年"
+    inner = Span(start=2, end=6)  # "2023", inside the outer mark
+    amount = Span(start=7, end=13)
+    beyond = Span(start=40, end=44)
+    marks = _Marks(0, text, [inner, amount, outer, beyond])
+    assert marks.target(outer) == "n-0-0"
+    assert marks.target(inner) == "n-0-0"
+    assert marks.target(amount) == "n-0-1"
+    assert marks.target(beyond) is None
+    assert marks.render_source(text) == (
+        '预算<mark id="n-0-0">2023年</mark><mark id="n-0-1">1234.5</mark>万元'
+    )
