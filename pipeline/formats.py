@@ -20,7 +20,6 @@ from docx.document import Document as DocxDocument
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.table import Table
-from docx.text.paragraph import Paragraph
 
 from pipeline.errors import IngestError
 
@@ -143,10 +142,64 @@ def decode_text(path: str, data: bytes) -> tuple[str, str]:
 # --------------------------------------------------------------------------- DOCX
 
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _PARAGRAPH_TAG = f"{{{_W_NS}}}p"
 _TABLE_TAG = f"{{{_W_NS}}}tbl"
+_ROW_TAG = f"{{{_W_NS}}}tr"
+_CELL_TAG = f"{{{_W_NS}}}tc"
 _SDT_TAG = f"{{{_W_NS}}}sdt"
 _SDT_CONTENT_TAG = f"{{{_W_NS}}}sdtContent"
+#: Run content and the text it stands for (w:t carries its own text).
+_RUN_CONTENT: dict[str, str] = {
+    f"{{{_W_NS}}}tab": "\t",
+    f"{{{_W_NS}}}br": "\n",
+    f"{{{_W_NS}}}cr": "\n",
+    f"{{{_W_NS}}}noBreakHyphen": "-",
+}
+_TEXT_TAG = f"{{{_W_NS}}}t"
+#: Subtrees whose text is not part of the document as it reads (deleted or moved-away
+#: revisions; the fallback copy of a text box that also appears in mc:Choice).
+_SKIPPED_SUBTREES = frozenset({f"{{{_W_NS}}}del", f"{{{_W_NS}}}moveFrom", f"{{{_MC_NS}}}Fallback"})
+
+
+def _inline_text(element: BaseOxmlElement) -> str:
+    """Text of a paragraph, including what python-docx's `Paragraph.text` leaves out.
+
+    `Paragraph.text` reads only direct `w:r`/`w:hyperlink` children, so the text of
+    tracked insertions (`w:ins`), smart tags, simple fields and inline content
+    controls would be lost; here every `w:t` below the paragraph counts, in order.
+    """
+    pieces: list[str] = []
+
+    def visit(node: BaseOxmlElement) -> None:
+        for child in node.iterchildren():
+            tag = child.tag
+            if not isinstance(tag, str) or tag in _SKIPPED_SUBTREES:
+                continue
+            if tag == _TEXT_TAG:
+                pieces.append(child.text or "")
+            elif tag in _RUN_CONTENT:
+                pieces.append(_RUN_CONTENT[tag])
+            else:
+                visit(child)
+
+    visit(element)
+    return "".join(pieces)
+
+
+def _cell_text(tc: BaseOxmlElement) -> str:
+    """A table cell on one line: its paragraphs (and any nested table) joined by spaces."""
+    parts: list[str] = []
+    for child in tc.iterchildren():
+        if child.tag == _PARAGRAPH_TAG:
+            parts.append(_inline_text(child))
+        elif child.tag == _TABLE_TAG:
+            for row in child.iterchildren(_ROW_TAG):
+                parts.extend(_cell_text(cell) for cell in row.iterchildren(_CELL_TAG))
+        elif child.tag == _SDT_TAG:
+            for content in child.iterchildren(_SDT_CONTENT_TAG):
+                parts.append(_cell_text(content))
+    return " ".join(part.replace("\n", " ") for part in parts if part)
 
 
 def _table_lines(table: Table) -> list[str]:
@@ -162,8 +215,7 @@ def _table_lines(table: Table) -> list[str]:
                 continue  # horizontally merged: python-docx repeats the same cell
             previous_tc = tc
             # A vertically merged continuation is reported as the cell above it: leave it empty.
-            text = cell.text if tc in own_cells else ""
-            cells.append(" ".join(text.split("\n")))
+            cells.append(_cell_text(tc) if tc in own_cells else "")
         lines.append("\t".join(cells))
     return lines
 
@@ -172,7 +224,7 @@ def _block_lines(parent: BaseOxmlElement, document: DocxDocument) -> list[str]:
     lines: list[str] = []
     for child in parent.iterchildren():
         if child.tag == _PARAGRAPH_TAG:
-            lines.append(Paragraph(child, document).text)
+            lines.append(_inline_text(child))
         elif child.tag == _TABLE_TAG:
             lines.extend(_table_lines(Table(child, document)))
         elif child.tag == _SDT_TAG:

@@ -17,7 +17,7 @@ entry, `len(original)`). Changes made, in order:
    (`1,234.56` → `1234.56`, `1，234` → `1234`);
 6. spaces inside a number that PDF extraction inserted before its point
    (`9 . 05` → `9.05`), before `%`, and between CJK characters and digits
-   (`2023 年` → `2023年`, `为 10万元` → `为10万元`) are removed;
+   (`2023 年` → `2023年`, `为 10万元` → `为10万元`), and inside `万 元`/`亿 元`, are removed;
 7. a line break is dropped when the next line starts with an amount and a unit
    (`项目支出\\n6969.76万元` → `项目支出6969.76万元`) and the previous line
    does not end a sentence (。！？；) or with a digit.
@@ -68,6 +68,7 @@ _THOUSANDS_RE = re.compile(r"(?<![\d.,，])\d{1,3}(?:[,，]\d{3})+(?![,，]?\d)"
 _POINT_SPACES_RE = re.compile(r"(?<=\d)( +)\.( *)(?=\d)")
 _PERCENT_SPACES_RE = re.compile(r"(?<=\d) +(?=%)")
 _CJK_DIGIT_SPACES_RE = re.compile(f"(?<=[{_CJK}]) +(?=\\d)|(?<=\\d) +(?=[{_CJK}])")
+_UNIT_SPACES_RE = re.compile(r"(?<=[万亿]) +(?=元)")
 _BROKEN_AMOUNT_RE = re.compile(
     r"(?<=[^。！？；\n\d.,，%\s]) *\n *(?=\d+(?:\.\d+)?(?:" + "|".join(CONTINUATION_UNITS) + "))"
 )
@@ -180,5 +181,6 @@ def normalize(original: str) -> tuple[str, OffsetMap]:
     tracked.delete_matches(_POINT_SPACES_RE, _ascii_spaces_only(tracked))
     tracked.delete_matches(_PERCENT_SPACES_RE)
     tracked.delete_matches(_CJK_DIGIT_SPACES_RE)
+    tracked.delete_matches(_UNIT_SPACES_RE)
     tracked.delete_matches(_BROKEN_AMOUNT_RE)
     return tracked.text, OffsetMap(to_original=[*tracked.origins, len(original)])

@@ -46,6 +46,7 @@ def _document(original: str) -> Document:
         pytest.param("2023 年", "2023年", id="space-digit-cjk"),
         pytest.param("预算为 10万元", "预算为10万元", id="space-cjk-digit"),
         pytest.param("1,234.56 万元", "1234.56万元", id="separator-and-space"),
+        pytest.param("支出 6969.76 万 元", "支出6969.76万元", id="spaced-unit"),
         pytest.param("执行率9 . 05%", "执行率9.05%", id="spaces-around-point"),
         pytest.param("完成率 98.5 %", "完成率98.5%", id="space-before-percent"),
         pytest.param("1. 2023年项目", "1. 2023年项目", id="numbered-list-point-kept"),
