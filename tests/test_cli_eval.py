@@ -202,3 +202,24 @@ def test_eval_of_a_stored_run_matches_a_fresh_eval(corpus: tuple[Path, Path], tm
         app, ["eval", "--docs", str(docs), "--gold", str(gold), "--run", "99", "--db", str(db)]
     )
     assert missing.exit_code != 0
+
+
+def test_check_gold_prints_and_writes_the_checker_on_gold_figures(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    docs, gold = corpus
+    target = _draft(docs, gold)
+    data = json.loads(target.read_text(encoding="utf-8"))
+    data.pop("draft")
+    # an inconsistency the gold facts do not show: the checker on gold must miss it
+    data["inconsistencies"] = [{"rule": "date", "subject": "不存在的项目", "values": ["2033"]}]
+    target.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "eval.json"
+    plain = _eval(docs, gold, "--json", str(out))
+    assert plain.exit_code == 0 and "check-gold" not in plain.output
+    assert json.loads(out.read_text(encoding="utf-8"))["overall"]["check_gold"] is None
+    checked = _eval(docs, gold, "--check-gold", "--json", str(out))
+    assert checked.exit_code == 0, checked.output
+    assert "check-gold F1" in checked.output and "checker on gold facts" in checked.output
+    check_gold = json.loads(out.read_text(encoding="utf-8"))["overall"]["check_gold"]
+    assert check_gold["gold"] == 1 and check_gold["recall"] == 0.0
