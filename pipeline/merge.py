@@ -66,7 +66,7 @@ class _ProjectAcc:
 
     def add(self, project: Project, conflicts: list[Statement]) -> None:
         if self.parent is None and project.parent:
-            self.parent = project.parent
+            self.parent = clean_name(project.parent)
         self.unit = self.unit or project.unit
         self.name_span = self.name_span or project.name_span
         self.chunk_id = self.chunk_id or project.chunk_id
@@ -129,8 +129,8 @@ def _merge_projects(projects: Sequence[Project], conflicts: list[Statement]) -> 
                 target = next((acc for acc in same_name if acc.parent is None), None)
         if target is None:
             target = _ProjectAcc(
-                name=project.name,
-                parent=project.parent,
+                name=clean_name(project.name) or project.name,
+                parent=clean_name(project.parent) if project.parent else None,
                 unit=project.unit,
                 name_span=project.name_span,
                 chunk_id=project.chunk_id,

@@ -1,0 +1,135 @@
+"""Merging per-chunk extractions: one project per name, facts unioned, parents linked, nothing invented."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pipeline.merge import merge_extractions, normalise_name
+from schemas import (
+    Breakdown,
+    BreakdownItem,
+    DocumentExtraction,
+    FactKey,
+    Indicator,
+    Project,
+    Span,
+    StatedNumber,
+)
+
+
+def num(value: str, start: int, unit: str | None = "万元") -> StatedNumber:
+    return StatedNumber(
+        text=value,
+        normalized=value,
+        value=Decimal(value),
+        unit=unit,
+        span=Span(start=start, end=start + len(value)),
+    )
+
+
+def part(*projects: Project, ungrounded: int = 0, **extra: object) -> DocumentExtraction:
+    return DocumentExtraction(document="d.txt", projects=list(projects), ungrounded=ungrounded, **extra)  # type: ignore[arg-type]
+
+
+def project(name: str, parent: str | None = None, chunk: str = "c0", **facts: list[StatedNumber]) -> Project:
+    return Project(
+        name=name,
+        parent=parent,
+        unit="万元",
+        facts={FactKey(key): numbers for key, numbers in facts.items()},
+        chunk_id=chunk,
+        source="llm",
+    )
+
+
+def test_normalise_name() -> None:
+    assert normalise_name("3、项目“2023年基层医疗机构专项”") == normalise_name("2023年基层医疗机构专项")
+    assert normalise_name("（2）2022年 ") == "2022年"
+    assert normalise_name(None) == ""
+
+
+def test_same_project_in_two_chunks_is_one_with_the_union_of_facts() -> None:
+    first = project("基层医疗机构专项", budget_initial=[num("225", 10)], spent=[num("228.65", 40)])
+    again = project(
+        "项目“基层医疗机构专项”", chunk="c1", spent=[num("228.65", 40)], carryover_out=[num("5.4", 60)]
+    )
+    merged = merge_extractions("d.txt", [part(first, ungrounded=1), part(again, ungrounded=2)])
+    (only,) = merged.projects
+    assert only.name == "基层医疗机构专项" and only.chunk_id == "c0"
+    assert {k: [n.normalized for n in v] for k, v in only.facts.items()} == {
+        FactKey.BUDGET_INITIAL: ["225"],
+        FactKey.SPENT: ["228.65"],
+        FactKey.CARRYOVER_OUT: ["5.4"],
+    }
+    assert FactKey.CARRYOVER_IN not in only.facts  # absent stays absent, never zero
+    assert merged.ungrounded == 3
+    assert merged.statements == []
+
+
+def test_supplements_add_up_across_chunks_but_the_same_span_counts_once() -> None:
+    a = project("X", supplement=[num("13.95", 100)])
+    b = project("X", chunk="c1", supplement=[num("13.95", 100), num("0.68", 130)])
+    (merged,) = merge_extractions("d.txt", [part(a), part(b)]).projects
+    assert [n.normalized for n in merged.facts[FactKey.SUPPLEMENT]] == ["13.95", "0.68"]
+
+
+def test_same_value_stated_twice_is_one_fact_and_a_different_value_is_a_conflict() -> None:
+    a = project("X", spent=[num("28", 10)])
+    same_elsewhere = project("X", chunk="c1", spent=[num("28", 500)])
+    different = project("X", chunk="c2", spent=[num("228.65", 900)])
+    merged = merge_extractions("d.txt", [part(a), part(same_elsewhere), part(different)])
+    (only,) = merged.projects
+    assert [n.normalized for n in only.facts[FactKey.SPENT]] == ["28"]  # never summed
+    assert [(s.label, s.amount.normalized) for s in merged.statements] == [
+        ("X:spent", "28"),
+        ("X:spent", "228.65"),
+    ]
+
+
+def test_sub_projects_are_linked_to_their_parent() -> None:
+    parent = project("项目“2023年基层医疗机构专项”", budget_initial=[num("225", 0)])
+    child = project("2023年三支一扶项目", parent="2023年基层医疗机构专项", spent=[num("28", 50)])
+    child_seen_without_parent = project("2023年三支一扶项目", chunk="c1", budget_initial=[num("23", 70)])
+    merged = merge_extractions("d.txt", [part(parent, child), part(child_seen_without_parent)])
+    assert [p.name for p in merged.projects] == ["2023年基层医疗机构专项", "2023年三支一扶项目"]
+    child_merged = merged.projects[1]
+    assert child_merged.parent == merged.projects[0].name
+    assert set(child_merged.facts) == {FactKey.SPENT, FactKey.BUDGET_INITIAL}
+
+
+def test_same_name_under_different_parents_stays_apart() -> None:
+    a = project("2022年", parent="专项A", spent=[num("47.96", 10)])
+    b = project("2022年", parent="专项B", spent=[num("12", 90)])
+    merged = merge_extractions("d.txt", [part(a, b)])
+    assert [(p.name, p.parent) for p in merged.projects] == [("2022年", "专项A"), ("2022年", "专项B")]
+
+
+def test_a_project_is_not_its_own_parent() -> None:
+    merged = merge_extractions("d.txt", [part(project("X", parent="项目“X”", spent=[num("1", 0)]))])
+    assert merged.projects[0].parent is None
+
+
+def test_indicators_fill_gaps_and_breakdowns_union_parts() -> None:
+    first = Indicator(name="高血压规范管理率", actual=num("84.36", 10, "%"), source="llm")
+    second = Indicator(
+        name="高血压规范管理率", target=num("80", 200, "%"), actual=num("99", 300, "%"), source="llm"
+    )
+    total = BreakdownItem(label="总支出", amount=num("7347.90", 400))
+    bd1 = Breakdown(total=total, parts=[BreakdownItem(label="项目支出", amount=num("6969.76", 420))])
+    bd2 = Breakdown(
+        total=total,
+        parts=[
+            BreakdownItem(label="基本支出", amount=num("378.14", 440)),
+            BreakdownItem(label="项目支出", amount=num("6969.76", 420)),
+        ],
+        exhaustive=False,
+    )
+    merged = merge_extractions(
+        "d.txt", [part(indicators=[first], breakdowns=[bd1]), part(indicators=[second], breakdowns=[bd2])]
+    )
+    (indicator,) = merged.indicators
+    assert indicator.actual is not None and indicator.actual.normalized == "84.36"  # first sighting leads
+    assert indicator.target is not None and indicator.target.normalized == "80"
+    (breakdown,) = merged.breakdowns
+    assert [p.label for p in breakdown.parts] == ["项目支出", "基本支出"]
+    assert breakdown.exhaustive is False
