@@ -784,8 +784,12 @@ def _statements(breakdowns: list[Breakdown], fiscal_year: int | None) -> list[St
     scope = str(fiscal_year) if fiscal_year else None
     for breakdown in breakdowns:
         total_label = _statement_label(breakdown.total.label)
+        if not total_label:
+            continue
         statements.append(Statement(label=total_label, scope=scope, amount=breakdown.total.amount))
         for part in breakdown.parts:
+            if not _statement_label(part.label):
+                continue
             statements.append(
                 Statement(
                     label=_statement_label(part.label),
@@ -797,10 +801,11 @@ def _statements(breakdowns: list[Breakdown], fiscal_year: int | None) -> list[St
 
 
 def _statement_label(label: str) -> str:
-    """`2023年度总支出` and `2023年支出` are the same quantity: drop years and 总/度."""
-    label = re.sub(r"(?:19|20)\d{2}年(?:度)?", "", label)
-    label = re.sub(r"^(?:本年|全年|年度|度)", "", label)
-    return label.removeprefix("总").strip() or label
+    """`2023年度总支出` and `2023年支出` are the same quantity: drop 度 and a leading 总,
+    keep the year (2022年… and 2023年… are different quantities)."""
+    label = re.sub(r"((?:19|20)\d{2}年)度", r"\1", label)
+    label = re.sub(r"((?:19|20)\d{2}年|^)总", r"\1", label)
+    return label.strip()
 
 
 def _years(document: Document, drafts: list[_ProjectDraft]) -> list[YearMention]:
