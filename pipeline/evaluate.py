@@ -579,33 +579,25 @@ def _score_parts(
 
 
 def score_breakdowns(context: _Context, gold: Sequence[Breakdown], got: Sequence[Breakdown]) -> Score:
-    """Each breakdown's total is one fact and each part one fact (parts aligned by label)."""
+    """Each breakdown's total is one fact and each part one fact (parts aligned by label).
+
+    An unaligned gold breakdown counts all its facts missed; an unaligned
+    extracted one, all spurious.
+    """
     alignment = dict(max_weight_assignment([[_breakdown_weight(g, e) for e in got] for g in gold]))
     tally = _Tally()
     for i, breakdown in enumerate(gold):
-        j = alignment.get(i)
+        other = got[alignment[i]] if i in alignment else None
         subject = breakdown.total.label
-        gold_total = {"total": [breakdown.total.amount]}
-        if j is None:
-            _compare_facts(context, tally, "breakdowns", subject, gold_total, {})
-            for part in breakdown.parts:
-                _compare_facts(
-                    context, tally, "breakdowns", f"{subject}/{part.label}", {"part": [part.amount]}, {}
-                )
-            continue
-        other = got[j]
-        _compare_facts(context, tally, "breakdowns", subject, gold_total, {"total": [other.total.amount]})
-        _score_parts(context, tally, subject, breakdown.parts, other.parts)
+        got_total = {"total": [other.total.amount]} if other is not None else {}
+        _compare_facts(context, tally, "breakdowns", subject, {"total": [breakdown.total.amount]}, got_total)
+        _score_parts(context, tally, subject, breakdown.parts, other.parts if other is not None else [])
     aligned_got = set(alignment.values())
     for j, breakdown in enumerate(got):
-        if j in aligned_got:
-            continue
-        subject = breakdown.total.label
-        _compare_facts(context, tally, "breakdowns", subject, {}, {"total": [breakdown.total.amount]})
-        for part in breakdown.parts:
-            _compare_facts(
-                context, tally, "breakdowns", f"{subject}/{part.label}", {}, {"part": [part.amount]}
-            )
+        if j not in aligned_got:
+            subject = breakdown.total.label
+            _compare_facts(context, tally, "breakdowns", subject, {}, {"total": [breakdown.total.amount]})
+            _score_parts(context, tally, subject, [], breakdown.parts)
     return tally.score()
 
 
