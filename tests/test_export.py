@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from _review_data import FLOW_EQUATION, HOSTILE_NAME, IMG_NAME, Sample, make_sample
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -16,7 +17,6 @@ from pipeline.export import ExportFormat, ExportWhat, export, to_csv
 from pipeline.review import FlagFilter
 from pipeline.store import Store
 from schemas import Severity
-from tests._review_data import FLOW_EQUATION, HOSTILE_NAME, IMG_NAME, Sample, make_sample
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from _review_data import FLOW_EQUATION, HOSTILE_NAME, HOSTILE_TEXT, IMG_NAME, Sample, make_sample
 from typer.testing import CliRunner
 
 from pipeline.cli_review import register
@@ -15,7 +16,6 @@ from pipeline.review import list_flags, record_decision
 from pipeline.store import Store
 from schemas import Rule
 from schemas.stored import FlagStatus
-from tests._review_data import FLOW_EQUATION, HOSTILE_NAME, HOSTILE_TEXT, IMG_NAME, Sample, make_sample
 
 _ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "h4", "p", "table", "tr", "th", "td",

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _review_data import Sample, make_sample
 
 from pipeline.report import write_report
 from pipeline.store import Store
-from tests._review_data import Sample, make_sample
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 

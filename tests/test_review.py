@@ -8,15 +8,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from rich.console import Console
-from typer.testing import CliRunner
-
-from pipeline.cli_review import NUMBER_STYLE, passage_text, register, render_view
-from pipeline.review import FlagFilter, FlagNotFoundError, list_flags, passages, reviewer_name, show_flag
-from pipeline.store import Store
-from schemas import Rule, Severity, Span
-from schemas.stored import FlagStatus
-from tests._review_data import (
+from _review_data import (
     FLOW_EQUATION,
     HOSTILE_NAME,
     HOSTILE_TEXT,
@@ -25,6 +17,14 @@ from tests._review_data import (
     make_sample,
     store_run,
 )
+from rich.console import Console
+from typer.testing import CliRunner
+
+from pipeline.cli_review import NUMBER_STYLE, passage_text, register, render_view
+from pipeline.review import FlagFilter, FlagNotFoundError, list_flags, passages, reviewer_name, show_flag
+from pipeline.store import Store
+from schemas import Rule, Severity, Span
+from schemas.stored import FlagStatus
 
 
 @pytest.fixture
