@@ -148,7 +148,7 @@ def test_percent_after_a_slash_is_not_money() -> None:
     assert all(b.total.amount.unit != "万元" for b in extraction.breakdowns)
 
 
-@pytest.mark.parametrize("sample", sorted(SAMPLES.glob("*")), ids=lambda p: p.name)
+@pytest.mark.parametrize("sample", sorted(p for p in SAMPLES.glob("*") if p.suffix != ".md"), ids=lambda p: p.name)
 def test_every_span_slices_back_to_the_number_as_written(sample: Path) -> None:
     document = ingest(sample)
     extraction = extract(document, chunk_document(document, 3000))
