@@ -148,7 +148,7 @@ _QUOTES = '“”‘’"「」『』'
 _LEADING_NOISE_RE = re.compile(
     r"^(?:"
     r"[、，,和及与并且以及另还]+|对|向|为(?!期)"
-    r"|通过|经过|在|(?:截至|截止|截止到|截至到)(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:底|末|止|前)?"
+    r"|通过|经过|在(?!册|编|职|岗|校|院)|(?:截至|截止|截止到|截至到)(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:底|末|止|前)?"
     r"|\d{4}年(?:度|全年|年底|年末|底|末|内|起|以来)?"
     r"|\d{1,2}月(?:份)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:前|止|底)?"
     r"|前期|此前|近期|期间|做到|今年以来|今年|本年度|本年|年内|全年|当年|目前|现已|现|已经|已|当前|同时|此外|其中|另外"
@@ -163,11 +163,11 @@ _TRAILING_NOISE_RE = re.compile(
     r"(?:"
     r"分别为|分别是|分别达到?|均为|均达到?|均|分别"
     r"|已达到|达到了|达到|已达|达|保持在|维持在|稳定在|持续保持在|为|是|有|约|近|超过|超|共计|共|累计|计|合计|总计"
-    r"|不低于|不少于|不超过|在"
+    r"|不低于|不少于|不超过|在|[≥≤＞＜>]=?"
     r")$"
 )
 #: Wording that marks a value as a goal rather than an achievement.
-_TARGET_WORDING_RE = re.compile(r"(?:不低于|不少于|力争|确保|目标为?|计划)$")
+_TARGET_WORDING_RE = re.compile(r"(?:不低于|不少于|力争|确保|目标为?|计划|[≥≤＞＜>]=?)$")
 
 #: Sentences about the organisation and its staff, not performance.
 _ORGANISATION_RE = re.compile(
@@ -269,29 +269,32 @@ def _find_quantities(text: str) -> list[_Quantity]:
     return quantities
 
 
-def _clean_name(raw: str) -> tuple[str, int]:
-    """The name with leading/trailing noise removed, and how many characters were cut at the front."""
-    name = raw.strip(" \t\u3000")
-    cut = len(raw) - len(raw.lstrip(" \t\u3000"))
-    while True:
-        match = _LEADING_NOISE_RE.match(name)
+def _clean_name(raw: str) -> tuple[str, int, int]:
+    """The name in `raw` with leading/trailing noise removed, and the `[start, end)` of the
+    words it was taken from within `raw` (quote marks and 累计 are dropped from the name only)."""
+    blanks = " \t\u3000"
+    start, end = len(raw) - len(raw.lstrip(blanks)), len(raw.rstrip(blanks))
+    while start < end:
+        match = _LEADING_NOISE_RE.match(raw[start:end])
         if not match or not match.group(0):
             break
-        cut += match.end()
-        name = name[match.end() :].lstrip(" \t\u3000")
-    while True:
-        stripped = _TRAILING_NOISE_RE.sub("", name).rstrip(" \t\u3000")
-        if stripped == name:
+        start += match.end()
+        while start < end and raw[start] in blanks:
+            start += 1
+    while start < end:
+        match = _TRAILING_NOISE_RE.search(raw, start, end)
+        if not match or not match.group(0):
             break
-        name = stripped
-    actions = list(re.finditer(r"开展了?|完成了?|分配(?:给)?(?:我区|我县|我市|本区)?", name))
+        end = match.start()
+        while end > start and raw[end - 1] in blanks:
+            end -= 1
+    actions = list(re.finditer(r"开展了?|完成了?|分配(?:给)?(?:我区|我县|我市|本区)?", raw[start:end]))
     action = actions[-1] if actions else None
-    if action is not None and action.start() > 0 and len(name) - action.end() >= 2:
-        cut += action.end()
-        name = name[action.end() :]
-    name = name.replace("累计", "")
+    if action is not None and action.start() > 0 and end - start - action.end() >= 2:
+        start += action.end()
+    name = raw[start:end].replace("累计", "")
     name = "".join(char for char in name if char not in _QUOTES)
-    return name, cut
+    return name, start, end
 
 
 def _target_section_starts(text: str) -> list[tuple[int, bool]]:
@@ -447,12 +450,12 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
         sentence_start = sentence_ends[sentence_id - 1] if sentence_id > 0 else 0
         boundary = _name_boundary(text, quantity.number_start, max(previous_end, sentence_start))
         raw_name = text[boundary : quantity.number_start]
-        name, cut = _clean_name(raw_name)
-        name_start = boundary + cut
+        name, name_start, name_end = _clean_name(raw_name)
+        name_start, name_end = boundary + name_start, boundary + name_end
         if "分别" in name[:-2]:
-            offset = name.index("分别") + 3
-            name_start += offset
-            name = name[offset:]
+            respectively = text.find("分别", name_start, name_end)
+            name_start = min(respectively + 3, name_end)
+            name = name[name.index("分别") + 3 :]
         previous_end = quantity.end
         unit = quantity.unit
         number = stated_number(document, quantity.number_start, quantity.number_end, unit)
@@ -485,7 +488,7 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
                 _Draft(
                     name=stem,
                     name_start=name_start,
-                    name_end=name_start + len(stem),
+                    name_end=max(name_start, name_end - 3),
                     position=quantity.number_start,
                     unit=None,
                     rate=number,
@@ -529,14 +532,14 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
                 start = bracket
                 while start > 0 and text[start - 1] not in _CLAUSE_BOUNDARY and text[start - 1] != "、":
                     start -= 1
-                owner_name, cut = _clean_name(text[start:bracket])
-                name_start = start + cut
+                owner_name, name_start, name_end = _clean_name(text[start:bracket])
+                name_start, name_end = start + name_start, start + name_end
             if not owner_name:
                 continue
             draft = _Draft(
                 name=owner_name,
                 name_start=name_start,
-                name_end=name_start + len(owner_name),
+                name_end=name_end,
                 position=quantity.number_start,
                 unit=unit,
                 sentence_id=sentence_id,
@@ -566,12 +569,11 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
         noun, noun_end = _following_noun(text, quantity.end)
         if _ORGANISATION_RE.search(noun):
             continue  # 7个内设机构, 16个事业单位
-        name_end = name_start + len(name)
         if re.match(r"(?:通过|经过|利用|采取|依托)", raw_name.lstrip("，、 ")) and bare_verb:
             verb_match = _BARE_VERB_RE.search(name)
             if verb_match is not None:
-                name_start += verb_match.start()
                 name = name[verb_match.start() :]  # 通过财政“一卡通”发放159名… -> 发放…
+                name_start = max(name_start, text.rfind(name, name_start, name_end))
         if noun.startswith(("第", "为", "是", "均")):
             noun = ""
         noun = re.sub(r"^(?:开展了?|进行了?)", "", noun)

@@ -177,6 +177,24 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
+        "comparison_sign_marks_a_target",
+        "城乡居民健康档案建档率 ≥90%，",
+        (Expected("城乡居民健康档案建档率", target="90", unit="%"),),
+    ),
+    Case(
+        "noun_after_number_joined_by_he",
+        "截至目前已完成30名集中隔离密接人员和92名方舱集中隔离感染者的转运工作。",
+        (
+            Expected("集中隔离密接人员", actual="30", unit="名"),
+            Expected("方舱集中隔离感染者", actual="92", unit="名"),
+        ),
+    ),
+    Case(
+        "aspects_and_subject_counts_are_not_indicators",
+        "内容包含血压测量、康复指导6个方面。共监测疑似预防接种异常反应9例，经调查诊断7例均为一般反应，1例为偶合反应。",
+        (Expected("监测疑似预防接种异常反应", actual="9", unit="例"),),
+    ),
+    Case(
         "staff_and_departments_are_not_indicators",
         "本部门共有行政编制11名，事业编9名。实有人数45人，其中：在职人员17人，退休28人。设局长1名，副局长3名。"
         "区卫生健康局设下列7个内设机构。",
