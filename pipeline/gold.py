@@ -54,6 +54,7 @@ GOLD_SUFFIX = ".gold.json"
 PERCENT = "%"
 
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
+_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
 _NO_SPAN = Span(start=0, end=0)
 
 
@@ -314,9 +315,27 @@ def _breakdown_to_gold(breakdown: Breakdown) -> GoldBreakdown:
 
 
 def _flag_to_gold(flag: Flag) -> GoldInconsistency:
-    return GoldInconsistency(
-        rule=flag.rule, subject=flag.subject, values=list(flag.values), note=flag.message
-    )
+    """A flag as a gold inconsistency; values that are not plain numbers are left out."""
+    values = [value for value in flag.values if _NUMBER_RE.fullmatch(value)]
+    return GoldInconsistency(rule=flag.rule, subject=flag.subject, values=values, note=flag.message)
+
+
+def _loadable_projects(projects: list[GoldProject]) -> list[GoldProject]:
+    """Make a draft pass `load_gold`: repeated names get ` [2]`, ` [3]`…; dangling parents are dropped."""
+    seen: Counter[str] = Counter()
+    renamed: list[GoldProject] = []
+    for project in projects:
+        seen[project.name] += 1
+        if seen[project.name] > 1:
+            project = project.model_copy(update={"name": f"{project.name} [{seen[project.name]}]"})
+        renamed.append(project)
+    names = {project.name for project in renamed}
+    return [
+        project
+        if project.parent is None or project.parent in names
+        else project.model_copy(update={"parent": None})
+        for project in renamed
+    ]
 
 
 def extraction_to_gold(
@@ -325,7 +344,9 @@ def extraction_to_gold(
     """A gold document pre-filled from an extraction (and optionally the checker's flags).
 
     Marked `draft` by default: a human must check every entry before it counts
-    as gold. Names are kept as extracted.
+    as gold. Names are kept as extracted, except that a repeated name gets a
+    ` [2]` suffix and a parent naming no extracted project is dropped, so the
+    draft always passes `load_gold`.
     """
     return GoldDocument(
         format="recon-gold/1",
@@ -333,7 +354,7 @@ def extraction_to_gold(
         organization=extraction.organization,
         fiscal_year=extraction.fiscal_year,
         draft=draft,
-        projects=[_project_to_gold(project) for project in extraction.projects],
+        projects=_loadable_projects([_project_to_gold(project) for project in extraction.projects]),
         indicators=[_indicator_to_gold(indicator) for indicator in extraction.indicators],
         breakdowns=[_breakdown_to_gold(breakdown) for breakdown in extraction.breakdowns],
         inconsistencies=[_flag_to_gold(flag) for flag in flags],

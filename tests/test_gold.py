@@ -18,7 +18,7 @@ from pipeline.gold import (
     load_gold_dir,
     parse_gold,
 )
-from schemas import FactKey
+from schemas import DocumentExtraction, FactKey, Flag, Project, Rule, Severity, Span, StatedNumber
 from schemas.gold import GoldAmount, GoldDocument
 
 REPO = Path(__file__).resolve().parent.parent
@@ -164,3 +164,38 @@ def test_draft_flag_defaults_false_and_reads_true(tmp_path: Path) -> None:
     assert not load_gold(_write(tmp_path, _minimal())).draft
     assert load_gold(_write(tmp_path, _minimal(draft=True))).draft
     assert GoldDocument(format="recon-gold/1", document="x.txt").draft is False
+
+
+def test_a_draft_from_any_extraction_passes_load_gold(tmp_path: Path) -> None:
+    def spent(value: str) -> dict[FactKey, list[StatedNumber]]:
+        number = StatedNumber(
+            text=value, normalized=value, value=Decimal(value), unit="万元", span=Span(start=0, end=1)
+        )
+        return {FactKey.SPENT: [number]}
+
+    extraction = DocumentExtraction(
+        document="t.txt",
+        projects=[
+            Project(name="甲", facts=spent("1")),
+            Project(name="甲", facts=spent("2")),
+            Project(name="乙", parent="不存在", facts=spent("3")),
+            Project(name="丙", parent="甲", facts=spent("4")),
+        ],
+    )
+    flag = Flag(
+        rule=Rule.DATE,
+        severity=Severity.ERROR,
+        subject="甲",
+        message="m",
+        equation="e",
+        values=["2033", "2033年"],
+    )
+    draft = extraction_to_gold(extraction, flags=[flag])
+    path = tmp_path / "t.gold.json"
+    path.write_text(dump_gold(draft), encoding="utf-8")
+    loaded = load_gold(path)
+    assert loaded.draft
+    assert [p.name for p in loaded.projects] == ["甲", "甲 [2]", "乙", "丙"]
+    assert [p.parent for p in loaded.projects] == [None, None, None, "甲"]
+    assert loaded.inconsistencies[0].values == ["2033"]
+    assert loaded.projects[1].facts[FactKey.SPENT] == "2"
