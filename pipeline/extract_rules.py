@@ -47,6 +47,7 @@ from schemas import (
     Project,
     Span,
     StatedNumber,
+    StatedRatio,
     Statement,
     YearMention,
 )
@@ -72,6 +73,9 @@ _NUMBERED_ITEM = re.compile(
 )
 _THREE_PUBLIC_ITEMS = re.compile(
     r"公务接待费?|公务用车购置及运行维护费|公车购置和维护费|因公出国（境）费|出国经费|公务用车"
+)
+_DENSITY = re.compile(
+    r"(?P<label>[\u4e00-\u9fff]{1,6}密度)为?(?P<number>\d+(?:\.\d+)?)(?P<unit>只/[\u4e00-\u9fff]{1,2})"
 )
 _YEAR = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d{2})年")
 _ORGANIZATION = re.compile(
@@ -607,6 +611,32 @@ class _Extractor:
                 return amount
         return None
 
+    # -- pass 6: densities with their counts (`鼠夹2936个，捕获鼠31只，鼠密度为0.10只/夹`) -----
+    def densities(self) -> list[StatedRatio]:
+        """A `X密度为V只/夹` whose clause also states the count caught and the count set."""
+        text = self.text
+        ratios: list[StatedRatio] = []
+        for match in _DENSITY.finditer(text):
+            clause_start = max(text.rfind(mark, 0, match.start()) for mark in "；;。\n") + 1
+            counts = [
+                a
+                for a in all_amounts(text, clause_start, match.start())
+                if not a.money and a.unit != "%"
+            ]
+            if len(counts) != 2:
+                continue
+            denominator, numerator = counts
+            value = Amount(match.start("number"), match.end("number"), match.group("unit"), match.end())
+            ratios.append(
+                StatedRatio(
+                    label=match.group("label"),
+                    value=self.number(value),
+                    numerator=self.number(numerator),
+                    denominator=self.number(denominator),
+                )
+            )
+        return ratios
+
     # -- lists that name projects ------------------------------------------------------------
     def _list_projects(self, total_label: str, items: list[_Item]) -> None:
         """Items of a list under a project total become projects with one fact."""
@@ -662,6 +692,7 @@ class _Extractor:
             breakdowns=self.breakdowns,
             statements=_statements(self.breakdowns, fiscal_year),
             years=_years(self.document, self.projects),
+            ratios=self.densities(),
         )
 
 

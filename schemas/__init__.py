@@ -13,6 +13,7 @@ from schemas.extraction import (
     FactKey,
     Indicator,
     Project,
+    StatedRatio,
     Statement,
     YearMention,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "SkippedCheck",
     "Span",
     "StatedNumber",
+    "StatedRatio",
     "Statement",
     "YearMention",
 ]

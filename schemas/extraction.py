@@ -117,6 +117,22 @@ class Statement(BaseModel):
     amount: StatedNumber
 
 
+class StatedRatio(BaseModel):
+    """A stated ratio with its numerator and denominator stated too.
+
+    `鼠夹2936个，捕获鼠31只，鼠密度为0.10只/夹` → value 0.10, numerator 31,
+    denominator 2936, scale 1; a percentage has scale 100.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    value: StatedNumber
+    numerator: StatedNumber
+    denominator: StatedNumber
+    scale: int = 1
+
+
 class YearMention(BaseModel):
     """A year written in a project name or statement (`2033年`)."""
 
@@ -140,4 +156,5 @@ class DocumentExtraction(BaseModel):
     breakdowns: list[Breakdown] = Field(default_factory=list)
     statements: list[Statement] = Field(default_factory=list)
     years: list[YearMention] = Field(default_factory=list)
+    ratios: list[StatedRatio] = Field(default_factory=list)
     ungrounded: int = Field(default=0, description="numbers a model returned that are not in the text")

@@ -182,3 +182,9 @@ def test_seed_000_projects_recall() -> None:
             expected = sum(Decimal(v["value"] if isinstance(v, dict) else v) for v in values)
             found += got.get((project["name"], key)) == expected
     assert found / total >= 0.97
+
+
+def test_densities_carry_their_counts() -> None:
+    text = "全年共布放有效鼠夹2936个，捕获鼠31只,鼠密度为0.10只/夹；布放有效粘蟑纸数为590张，粘捕蟑螂为453只，蟑密度为0.08只/张。\n"
+    ratios = {r.label: (r.value.normalized, r.numerator.normalized, r.denominator.normalized) for r in _extract(text).ratios}
+    assert ratios == {"鼠密度": ("0.10", "31", "2936"), "蟑密度": ("0.08", "453", "590")}
