@@ -11,11 +11,15 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections import Counter
 from html.parser import HTMLParser
+from typing import Any
 
 import charset_normalizer
 import docx
+import pdfplumber
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
 from docx.document import Document as DocxDocument
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.xmlchemy import BaseOxmlElement
@@ -251,8 +255,126 @@ def docx_text(path: str, data: bytes) -> str:
 # --------------------------------------------------------------------------- PDF
 
 
+#: A page needs at least this many vector paths (ruling lines) before pdfplumber looks for tables.
+_MIN_PATHS_FOR_TABLES = 4
+_WHITESPACE_RE = re.compile(r"\s+")
+
+
+def _visible_chars(text: str) -> Counter[str]:
+    return Counter(_WHITESPACE_RE.sub("", text))
+
+
+def _bounded(textpage: pdfium.PdfTextPage, page_height: float, box: tuple[float, float, float, float]) -> str:
+    """pdfium text inside a pdfplumber box `(x0, top, x1, bottom)` (top-left origin)."""
+    x0, top, x1, bottom = box
+    text: str = textpage.get_text_bounded(
+        left=x0, bottom=page_height - bottom, right=x1, top=page_height - top
+    )
+    return text.replace("\r\n", "\n").strip()
+
+
+def _table_lines_pdf(table: Any, textpage: pdfium.PdfTextPage, page_height: float) -> list[str]:
+    """One line per table row, cells joined by a tab; a spanned (None) cell is not repeated."""
+    lines: list[str] = []
+    for row in table.rows:
+        cells = [
+            _WHITESPACE_RE.sub(" ", _bounded(textpage, page_height, cell))
+            for cell in row.cells
+            if cell is not None
+        ]
+        lines.append("\t".join(cells))
+    return lines
+
+
+def _page_text_with_tables(
+    textpage: pdfium.PdfTextPage, plumber_page: Any, page_width: float, page_height: float
+) -> str | None:
+    """The page read in horizontal bands, ruled tables as tab-separated rows; None if no table.
+
+    Text above, between and below tables is read as it is; text beside a table
+    (left or right of it) follows the table's rows.
+    """
+    tables = [
+        table
+        for table in plumber_page.find_tables()
+        if len(table.rows) >= 2 and max(len(row.cells) for row in table.rows) >= 2
+    ]
+    if not tables:
+        return None
+    tables.sort(key=lambda table: table.bbox[1])
+    parts: list[str] = []
+    previous_bottom = 0.0
+    for table in tables:
+        x0, top, x1, bottom = table.bbox
+        if top < previous_bottom:
+            return None  # side-by-side or overlapping tables: keep the plain text layer
+        parts.append(_bounded(textpage, page_height, (0, previous_bottom, page_width, top)))
+        parts.append(_bounded(textpage, page_height, (0, top, x0, bottom)))
+        parts.extend(_table_lines_pdf(table, textpage, page_height))
+        parts.append(_bounded(textpage, page_height, (x1, top, page_width, bottom)))
+        previous_bottom = bottom
+    parts.append(_bounded(textpage, page_height, (0, previous_bottom, page_width, page_height)))
+    return "\n".join(part for part in parts if part)
+
+
+def _ruled_paths(page: pdfium.PdfPage) -> int:
+    count = 0
+    for _ in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_PATH], max_depth=2):
+        count += 1
+        if count >= _MIN_PATHS_FOR_TABLES:
+            break
+    return count
+
+
+class _TableReader:
+    """Opens the PDF with pdfplumber only if some page has ruling lines, and only once."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pdf: Any = None
+
+    def page(self, index: int) -> Any:
+        if self.pdf is None:
+            self.pdf = pdfplumber.open(io.BytesIO(self.data))
+        return self.pdf.pages[index]
+
+    def close(self) -> None:
+        if self.pdf is not None:
+            self.pdf.close()
+
+
+def _page_text(
+    page: pdfium.PdfPage, index: int, tables: _TableReader, warnings: list[str]
+) -> str:
+    textpage = page.get_textpage()
+    try:
+        plain: str = textpage.get_text_range()
+        if _ruled_paths(page) < _MIN_PATHS_FOR_TABLES:
+            return plain
+        width, height = page.get_size()
+        try:
+            banded = _page_text_with_tables(textpage, tables.page(index), width, height)
+        except Exception as exc:  # tables are only an enhancement: the text layer already read stands
+            reason = type(exc).__name__
+            warnings.append(f"page {index + 1}: table detection failed ({reason}); read as plain text")
+            return plain
+        if banded is None:
+            return plain
+        if _visible_chars(banded) != _visible_chars(plain):
+            # Never lose or duplicate text for the sake of table layout.
+            return plain
+        return banded
+    finally:
+        textpage.close()
+
+
 def pdf_text(path: str, data: bytes) -> tuple[str, list[str]]:
-    """The text layer of every page (pypdfium2), pages joined by a newline, and warnings."""
+    """The text layer of every page, pages joined by a newline, and warnings.
+
+    pypdfium2 reads the text layer. On a page with ruling lines, pdfplumber finds
+    the tables, whose rows then become tab-separated lines (cell text still read
+    by pdfium); that layout is used only when it has exactly the page's characters.
+    """
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -261,26 +383,24 @@ def pdf_text(path: str, data: bytes) -> tuple[str, list[str]]:
             raise IngestError(path, "encrypted PDF: a password is required") from exc
         raise IngestError(path, f"corrupt PDF: {detail}") from exc
     pages: list[str] = []
+    warnings: list[str] = []
+    tables = _TableReader(data)
     try:
         for index in range(len(pdf)):
             page = pdf[index]
             try:
-                textpage = page.get_textpage()
-                try:
-                    pages.append(textpage.get_text_range())
-                finally:
-                    textpage.close()
+                pages.append(_page_text(page, index, tables, warnings))
             finally:
                 page.close()
     except pdfium.PdfiumError as exc:
         raise IngestError(path, f"corrupt PDF: page {len(pages) + 1}: {exc}") from exc
     finally:
+        tables.close()
         pdf.close()
     if not any(page.strip() for page in pages):
         raise IngestError(path, NO_TEXT_LAYER_REASON)
     refuse_garbage(path, "".join(pages), "PDF text layer")
     empty = [str(number) for number, page in enumerate(pages, start=1) if not page.strip()]
-    warnings = []
     if empty:
         warnings.append(f"pages without a text layer (scanned? not read): {', '.join(empty)}")
     return "\n".join(pages), warnings

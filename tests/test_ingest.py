@@ -170,6 +170,33 @@ def test_pdf_text_layer(tmp_path: Path) -> None:
     assert document.warnings == []
 
 
+def test_pdf_ruled_table_rows_become_tab_separated_lines(tmp_path: Path) -> None:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.cell(w=0, h=8, text="Before the table: total 1,459.5", new_x="LMARGIN", new_y="NEXT")
+    rows = [
+        ("Project", "Budget", "Spent"),
+        ("Clinic A with a rather long name that wraps onto a second line in its cell", "225", "228.65"),
+        ("Clinic B", "1,234.5", "1,200"),
+    ]
+    with pdf.table(col_widths=(60, 30, 30)) as table:
+        for values in rows:
+            row = table.row()
+            for value in values:
+                row.cell(value)
+    pdf.cell(w=0, h=8, text="After the table: rate 98.5 %", new_x="LMARGIN", new_y="NEXT")
+    document = ingest(_write(tmp_path / "table.pdf", bytes(pdf.output())))
+    assert document.original_text.split("\n") == [
+        "Before the table: total 1,459.5",
+        "Project\tBudget\tSpent",
+        "Clinic A with a rather long name that wraps onto a second line in its cell\t225\t228.65",
+        "Clinic B\t1,234.5\t1,200",
+        "After the table: rate 98.5 %",
+    ]
+    assert "Clinic B\t1234.5\t1200" in document.text
+
+
 def test_pdf_blank_page_is_a_warning(tmp_path: Path) -> None:
     document = ingest(_write(tmp_path / "mixed.pdf", _pdf_with_text(["Total 42"], blank_pages=1)))
     assert "Total 42" in document.text
