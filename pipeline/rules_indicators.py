@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from decimal import Decimal
 
 from pipeline.numbers import stated_number
 from schemas import Chunk, Document, Indicator, Span, StatedNumber
@@ -103,6 +104,15 @@ _QUANTITY_RE = re.compile(
     rf"(?![{_BAD_FOLLOWERS}]|方面)"
 )
 
+#: A density written with its compound unit in brackets: `5.08〔只/(灯•夜)〕`.
+_BRACKETED_UNIT_RE = re.compile(
+    rf"(?<![\d.])(?P<number>{_NUMBER})[ \t]?〔(?P<unit>[^〔〕\n，。]{{1,6}}/[^〔〕\n，。]{{1,10}})〕"
+)
+#: Fines imposed: the one money amount that is a performance figure (监督执法 output).
+_PENALTY_RE = re.compile(
+    rf"罚(?:款|没款?)(?:人民币|金额|总额|共计|合计|为|达)*[ \t]?(?P<number>{_NUMBER})[ \t]?(?P<unit>万元|元)"
+)
+
 #: Labels introducing a target or actual value with or without a unit.
 _TARGET_LABELS: tuple[str, ...] = (
     "指标数",
@@ -162,7 +172,7 @@ _LEADING_NOISE_RE = re.compile(
 _TRAILING_NOISE_RE = re.compile(
     r"(?:"
     r"分别为|分别是|分别达到?|均为|均达到?|均|分别"
-    r"|已达到|达到了|达到|已达|达|保持在|维持在|稳定在|持续保持在|为|是|有|约|近|超过|超|共计|共|累计|计|合计|总计"
+    r"|人民币|已达到|达到了|达到|已达|达|保持在|维持在|稳定在|持续保持在|为|是|有|约|近|超过|超|共计|共|累计|计|合计|总计"
     r"|不低于|不少于|不超过|在|[≥≤＞＜>]=?"
     r")$"
 )
@@ -253,6 +263,19 @@ def _find_quantities(text: str) -> list[_Quantity]:
             )
         )
         taken.add(match.start("number"))
+    for pattern in (_BRACKETED_UNIT_RE, _PENALTY_RE):
+        for match in pattern.finditer(text):
+            if match.start("number") in taken:
+                continue
+            quantities.append(
+                _Quantity(
+                    number_start=match.start("number"),
+                    number_end=match.end("number"),
+                    end=match.end(),
+                    unit=match.group("unit"),
+                )
+            )
+            taken.add(match.start("number"))
     for match in _LABELLED_VALUE_RE.finditer(text):
         if match.start("number") in taken:
             continue
@@ -435,7 +458,7 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
     drafts: list[_Draft] = []
     previous_end = 0
     recent: list[_Draft] = []  # indicators of the current sentence, for rates, 分别 and subjects
-    consumed: set[int] = set()  # quantities already given out by a 分别 list
+    consumed: set[int] = _summing_parts(document, quantities)  # parts; later: 分别 values
 
     def add(draft: _Draft) -> None:
         drafts.append(draft)
@@ -561,7 +584,24 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             continue  # the units a fund was paid out to (拨付至5个社区卫生服务中心)
         if sentence_so_far.count("《") > sentence_so_far.count("》"):
             continue  # inside a document title (《健康芦淞行动15个专项行动…》)
-        if re.match(r"[ \t]?(?:均为|均是|为|是)", text[quantity.end : quantity.end + 3]):
+        predicate = re.match(r"[ \t]?(?:均为|均是|为|是)", text[quantity.end : quantity.end + 3])
+        if predicate is not None and raw_name.endswith("其中"):
+            noun, noun_end = _following_noun(text, quantity.end + predicate.end())
+            if len(noun) >= _MIN_NAME_LENGTH:  # 其中10起为蘑菇中毒事件
+                add(
+                    _Draft(
+                        name=noun,
+                        name_start=quantity.end + predicate.end(),
+                        name_end=noun_end,
+                        position=quantity.number_start,
+                        unit=unit,
+                        actual=number,
+                        sentence_id=sentence_id,
+                    )
+                )
+                previous_end = noun_end
+            continue
+        if predicate is not None:
             continue  # the count is the subject of a predicate (7例均为一般反应)
         connector_before = raw_name.rstrip(" \t").endswith(("、", "和", "及", "与", "以及"))
         modifies_noun = name.endswith("的") and "用于" not in name
@@ -607,9 +647,10 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             continue
         if _COMPARISON_RE.search(name) or _NOT_A_NAME_RE.search(name) or _ORGANISATION_RE.search(name):
             continue
-        if unit == "%" and _MONEY_NAME_RE.search(name):
+        performance_rate = name.endswith(("到位率", "使用率"))
+        if unit == "%" and _MONEY_NAME_RE.search(name) and not performance_rate:
             continue
-        if unit == "%" and _money_nearby(text, boundary, quantity.number_start):
+        if unit == "%" and not performance_rate and _money_nearby(text, boundary, quantity.number_start):
             continue
         if re.fullmatch(r"[\d.\-~、，A-Za-z+]+|.*[岁年月日时]", name):
             continue
@@ -663,6 +704,31 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
     return _finish(document, _merge(table_drafts + drafts), chunks)
 
 
+def _summing_parts(document: Document, quantities: list[_Quantity]) -> set[int]:
+    """Indices of quantities that, two or more in a row, add up to the quantity just before
+    them in the same unit and sentence (`立案54起，一般程序案件36起，简易程序案件18起`)."""
+    text = document.text
+    parts: set[int] = set()
+    for index, total in enumerate(quantities):
+        if total.unit in (None, "%"):
+            continue
+        total_value = Decimal(text[total.number_start : total.number_end])
+        running = Decimal(0)
+        cursor = index + 1
+        while cursor < len(quantities) and quantities[cursor].unit == total.unit:
+            between = text[quantities[cursor - 1].end : quantities[cursor].number_start]
+            if re.search(r"[。；;！？\n]", between):
+                break
+            running += Decimal(text[quantities[cursor].number_start : quantities[cursor].number_end])
+            if running == total_value and cursor - index >= 2:
+                parts.update(range(index + 1, cursor + 1))
+                break
+            if running > total_value:
+                break
+            cursor += 1
+    return parts
+
+
 def _is_listed_part(
     text: str, quantities: list[_Quantity], index: int, sentence_so_far: str, sentence_start: int
 ) -> bool:
@@ -676,6 +742,11 @@ def _is_listed_part(
     match = re.compile(r"[。；;！？\n]").search(text, start)
     if match is not None:
         end = match.start()
+    if sentence_so_far[marker - 1 : marker] in ("（", "("):
+        closing = text.find("）" if text[start - 1] == "（" else ")", start, end)
+        end = closing if closing > 0 else end  # （其中结核性胸膜炎4例）: the aside only
+    following = text.find("其中", start + 2, end)
+    end = following if following > 0 else end
     unit = quantities[index].unit
     parts = [q for q in quantities if start <= q.number_start < end and q.unit == unit]
     return len(parts) >= 2
