@@ -41,7 +41,7 @@ def _as_written(value: Any) -> str | None:
     if isinstance(value, str):
         stripped = value.strip()
         return None if stripped.lower() in _NOT_STATED else stripped
-    raise ValueError("expected the number as written in the text, e.g. \"9.05万元\"")
+    raise ValueError('expected the number as written in the text, e.g. "9.05万元"')
 
 
 class _Flat(BaseModel):
@@ -53,7 +53,7 @@ class LLMProject(_Flat):
 
     name: str = Field(description="project name as written, without quote marks and list numbers")
     parent: str | None = Field(default=None, description="name of the enclosing project for a sub-item")
-    budget_initial: str | None = Field(default=None, description="年初预算, as written, e.g. \"225万元\"")
+    budget_initial: str | None = Field(default=None, description='年初预算, as written, e.g. "225万元"')
     carryover_in: str | None = Field(default=None, description="上年结余结转 / 上年结转")
     transfer_in: str | None = Field(default=None, description="年中调增上级转移支付 / 上级补助")
     supplement: list[str] = Field(default_factory=list, description="年中追加 / 追加 amounts, in text order")
@@ -62,7 +62,7 @@ class LLMProject(_Flat):
     budget_total: str | None = Field(default=None, description="全年预算数 / 调整后预算 (a total)")
     spent: str | None = Field(default=None, description="实际支出 / 支出决算")
     carryover_out: str | None = Field(default=None, description="年末结余结转")
-    execution_rate: str | None = Field(default=None, description="预算执行率, e.g. \"97.6%\"")
+    execution_rate: str | None = Field(default=None, description='预算执行率, e.g. "97.6%"')
 
     @field_validator(
         "budget_initial",
@@ -98,7 +98,7 @@ class LLMIndicator(_Flat):
     name: str = Field(description="indicator name as written")
     target: str | None = Field(default=None, description="指标值 / 目标值, as written")
     actual: str | None = Field(default=None, description="完成值 / 实际完成, as written")
-    rate: str | None = Field(default=None, description="完成率, as written, e.g. \"100.3%\"")
+    rate: str | None = Field(default=None, description='完成率, as written, e.g. "100.3%"')
     unit: str | None = Field(default=None, description="unit of target/actual: 人, 个, %, 万元 …")
     category: str | None = Field(default=None, description="产出 / 效益 / 满意度 / 数量 … when stated")
 
@@ -110,7 +110,7 @@ class LLMIndicator(_Flat):
 
 class LLMBreakdownPart(_Flat):
     label: str
-    value: str = Field(description="amount as written, e.g. \"6969.76万元\"")
+    value: str = Field(description='amount as written, e.g. "6969.76万元"')
 
     @field_validator("value", mode="before")
     @classmethod
@@ -125,7 +125,7 @@ class LLMBreakdown(_Flat):
     """A stated total with the stated parts that make it up (其中 / 包括 / 分别)."""
 
     total_label: str = Field(description="e.g. 总支出")
-    total: str = Field(description="the total as written, e.g. \"7347.90万元\"")
+    total: str = Field(description='the total as written, e.g. "7347.90万元"')
     parts: list[LLMBreakdownPart] = Field(default_factory=list)
 
     @field_validator("total", mode="before")
