@@ -165,7 +165,7 @@ _LEADING_NOISE_RE = re.compile(
     r"|一共|共计|共有|总计|合计|累计|共|计"
     r"|全区|全县|全市|全省|我区|我县|我市|我局|我队|我委|我单位|辖区内?|区域内"
     r"|及时|持续|继续|积极|先后|快速|顺利|圆满|全面|认真|共同|均|总共|又"
-    r"|完成了|完成|开展了|开展|实现了|实现|落实|建成了|建成|举办了?|新增|成功|正在|产生"
+    r"|完成了|完成|开展了|开展|实现了|实现|落实|建成了|建成|举办了?|打造了?|新增|成功|正在|产生"
     r")"
 )
 #: Trailing linking words between a name and its number.
@@ -430,9 +430,14 @@ def _line_subject(text: str, position: int) -> str | None:
 
 def _inherit_subject(name: str, previous: str) -> str:
     """A short name in a list takes the subject of the item before it:
-    `60岁以上老年人第一剂接种…，全程接种率86.69%` -> 60岁以上老年人全程接种率."""
+    `60岁以上老年人第一剂接种…，全程接种率86.69%` -> 60岁以上老年人全程接种率;
+    `医共体上转病人3134人，下转358人` -> 医共体下转病人 (parallel wording)."""
     if len(name) > 5 or len(previous) <= len(name):
         return name
+    if 2 <= len(name) <= 3:
+        position = previous.rfind(name[1:])
+        if position >= 1 and previous[position - 1] != name[0]:
+            return previous[: position - 1] + name + previous[position + len(name) - 1 :]
     anchor = previous.find(name[:2], 1)
     if anchor > 0 and "岁" in previous[:anchor]:
         return previous[:anchor] + name
@@ -459,6 +464,7 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
     previous_end = 0
     recent: list[_Draft] = []  # indicators of the current sentence, for rates, 分别 and subjects
     consumed: set[int] = _summing_parts(document, quantities)  # parts; later: 分别 values
+    shared_nouns: dict[int, tuple[str, int]] = {}  # quantity index -> noun it shares, its end
 
     def add(draft: _Draft) -> None:
         drafts.append(draft)
@@ -617,6 +623,14 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
         if noun.startswith(("第", "为", "是", "均")):
             noun = ""
         noun = re.sub(r"^(?:开展了?|进行了?)", "", noun)
+        if index in shared_nouns:  # 城市15分钟和农村30分钟急救圈: the second half
+            shared, shared_end = shared_nouns.pop(index)
+            name, name_end, previous_end = name + shared, shared_end, shared_end
+        elif not noun and name and index + 1 < len(quantities):
+            pair = _shared_noun(text, quantities, index)
+            if pair is not None:  # …: the first half takes the noun both share
+                shared_nouns[index + 1] = pair
+                name = name + pair[0]
         if len(name) <= 2 and not name.endswith("率") and len(noun) >= 4 and not bare_verb:
             name, name_end = name + noun, noun_end  # 国家4866人慢病监测人群… -> 国家慢病监测人群…
             previous_end = noun_end
@@ -702,6 +716,18 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
     table_drafts, table_rows = _table_indicators(document)
     drafts = [draft for draft in drafts if not _inside(table_rows, draft.position)]
     return _finish(document, _merge(table_drafts + drafts), chunks)
+
+
+def _shared_noun(text: str, quantities: list[_Quantity], index: int) -> tuple[str, int] | None:
+    """The noun two joined quantities share (`城市15分钟和农村30分钟急救圈` -> 急救圈), and its end."""
+    current, following = quantities[index], quantities[index + 1]
+    between = text[current.end : following.number_start]
+    if following.unit != current.unit or not re.fullmatch(r"[和与及、][\u4e00-\u9fff]{1,6}", between):
+        return None
+    noun, noun_end = _following_noun(text, following.end)
+    if len(noun) < _MIN_NAME_LENGTH or len(noun) > 10:
+        return None
+    return noun, noun_end
 
 
 def _summing_parts(document: Document, quantities: list[_Quantity]) -> set[int]:
