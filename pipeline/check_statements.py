@@ -136,8 +136,8 @@ def check_years(state: CheckState, extraction: DocumentExtraction) -> None:
         seen.add((year, subject))
         late = year > fiscal_year + YEARS_AFTER
         early = year < fiscal_year - YEARS_BEFORE
-        state.passed += 0 if late or early else 1
         if not (late or early):
+            state.passed += 1
             continue
         offset = year - fiscal_year
         state.flags.append(

@@ -15,11 +15,13 @@ from schemas import (
     BreakdownItem,
     DocumentExtraction,
     FactKey,
+    Indicator,
     Project,
     Rule,
     Severity,
     Span,
     StatedNumber,
+    Statement,
 )
 
 _offsets = itertools.count(0, 10)
@@ -155,3 +157,73 @@ def test_rounded_flow_identity_never_flags(
     )
     report = check(extraction)
     assert [f for f in report.flags if f.severity is not Severity.INFO] == []
+
+
+_units = st.sampled_from(["万元", "元", "亿元", "人", "%", None])
+_texts = st.one_of(
+    st.just("0"),
+    st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False).map(
+        lambda d: format(d, "f")
+    ),
+    st.integers(min_value=0, max_value=10**6).map(str),
+)
+_stated = st.builds(num, _texts, _units)
+_names = st.sampled_from(["甲", "乙", "丙", "2033年丁", "2022年"])
+
+
+@st.composite
+def _projects(draw: st.DrawFn) -> Project:
+    keys = draw(st.lists(st.sampled_from(list(FactKey)), max_size=6, unique=True))
+    facts = {key: draw(st.lists(_stated, min_size=1, max_size=2)) for key in keys}
+    return Project(
+        name=draw(_names),
+        parent=draw(st.one_of(st.none(), _names)),
+        unit=draw(st.sampled_from(["万元", "元", None])),
+        facts=facts,
+    )
+
+
+@st.composite
+def _extractions(draw: st.DrawFn) -> DocumentExtraction:
+    breakdowns = [
+        Breakdown(
+            unit=draw(_units),
+            total=BreakdownItem(label=draw(_names), amount=draw(_stated)),
+            parts=[BreakdownItem(label="p", amount=a) for a in draw(st.lists(_stated, max_size=4))],
+            exhaustive=draw(st.booleans()),
+        )
+        for _ in range(draw(st.integers(min_value=0, max_value=2)))
+    ]
+    indicators = [
+        Indicator(
+            name=draw(_names),
+            target=draw(st.one_of(st.none(), _stated)),
+            actual=draw(st.one_of(st.none(), _stated)),
+            rate=draw(st.one_of(st.none(), _stated)),
+            unit=draw(_units),
+        )
+        for _ in range(draw(st.integers(min_value=0, max_value=2)))
+    ]
+    statements = [
+        Statement(label=draw(_names), scope=draw(st.sampled_from([None, "2023"])), amount=draw(_stated))
+        for _ in range(draw(st.integers(min_value=0, max_value=3)))
+    ]
+    return DocumentExtraction(
+        document="fuzz.txt",
+        fiscal_year=draw(st.one_of(st.none(), st.integers(min_value=2000, max_value=2030))),
+        projects=draw(st.lists(_projects(), max_size=5)),
+        breakdowns=breakdowns,
+        indicators=indicators,
+        statements=statements,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(_extractions())
+def test_any_extraction_checks_without_raising_and_deterministically(extraction: DocumentExtraction) -> None:
+    report = check(extraction)
+    assert report == check(extraction)
+    for flag in report.flags:
+        assert flag.values and flag.equation and flag.message
+        if flag.rule is not Rule.DATE:
+            assert len(flag.spans) == len(flag.values)
