@@ -193,6 +193,7 @@ _FUNDING_RE = re.compile(r"\d[ \t]?(?:元|万元)|经费|资金|拨付|下拨|�
 #: Change and comparison wording (比上年增加3%), never an indicator's value.
 _COMPARISON_RE = re.compile(
     r"比上年|同比|环比|较上年|增长|增加|减少|下降|上涨|上升|提高了?|降低了?|占总|排名|第$"
+    r"|满分|分值|权重|总分"
 )
 #: A name that is only a verb: the counted noun follows the number (`抽派316名医务人员`).
 _BARE_VERB_RE = re.compile(
@@ -328,7 +329,7 @@ def _target_section_starts(text: str) -> list[tuple[int, bool]]:
     for line in text.splitlines(keepends=True):
         stripped = line.strip(" \t\u3000\n")
         is_short = 0 < len(stripped) <= 40 and "。" not in stripped[:-1]
-        if is_short and "目标" in stripped:
+        if is_short and "目标" in stripped and not re.search(r"完成|实现|情况|结果|偏差", stripped):
             marks.append((offset, True))
         elif re.match(r"[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]", stripped):
             marks.append((offset, False))
@@ -420,11 +421,12 @@ def _following_noun(text: str, start: int) -> tuple[str, int]:
 def _line_subject(text: str, position: int) -> str | None:
     """The item named at the start of the line holding `position` (`（2）2022年农村奖励扶助项目支出…`)."""
     line_start = text.rfind("\n", 0, position) + 1
+    line = text[line_start:position]
     match = re.match(
         r"[ \t\u3000]*(?:\d{1,2}[、.]|[（(]\d{1,2}[）)])[ \t]*(?:项目)?[“\"]?"
         r"(?P<subject>[^，。；“”\"]{2,30}?)[”\"]?(?:项目|专项)",
-        text[line_start:position],
-    )
+        line,
+    ) or re.match(r"[ \t\u3000]*(?P<subject>[^，。；\d]{2,20}?)(?:项目|专项)[。．.]", line)
     return match.group("subject") if match else None
 
 
@@ -652,7 +654,9 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
         else:
             # an example list inside the name: 管理高血压、糖尿病…等慢性病患者 -> 管理高血压等慢性病患者
             name = re.sub(r"(?:、\w{1,8}?)+(?=等\w{2})", "", name)
-        if re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助|购买)", name):
+        if not name and not noun and unit != "%":
+            name = _line_subject(text, quantity.number_start) or ""  # 免费孕前优生健康检查项目。…已完成400人
+        elif re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助|购买)", name):
             subject = _line_subject(text, quantity.number_start)
             if subject is not None:
                 name = subject + name

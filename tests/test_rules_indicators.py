@@ -242,6 +242,16 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
+        "paragraph_topic_names_an_unnamed_count",
+        "免费孕前优生健康检查项目。各街道输送情况良好，目前已完成400人，完成了全年任务数的100%。",
+        (Expected("免费孕前优生健康检查", actual="400", rate="100", unit="人"),),
+    ),
+    Case(
+        "scores_weights_and_meetings_are_not_indicators",
+        "区委常委会第17次会议专题听取汇报。该指标分值10分，满分100分，2个工作日内办结，3个月内完成。",
+        (),
+    ),
+    Case(
         "staff_and_departments_are_not_indicators",
         "本部门共有行政编制11名，事业编9名。实有人数45人，其中：在职人员17人，退休28人。设局长1名，副局长3名。"
         "区卫生健康局设下列7个内设机构。",
