@@ -187,7 +187,7 @@ _ORGANISATION_RE = re.compile(
 #: The subset that marks a whole sentence as describing the organisation.
 _ORGANISATION_SENTENCE_RE = re.compile(r"编制|在编|在职|退休|实有|内设|直属|下设|人员情况|事业单位")
 #: Money wording: a percentage named so is a budget ratio (预算执行率), not an indicator.
-_MONEY_NAME_RE = re.compile(r"预算|支出|决算|经费|执行率|结余|结转|收入|财政|拨款|元")
+_MONEY_NAME_RE = re.compile(r"预算|支出|决算|经费|执行率|结余|结转|收入|财政|拨款|支付|元")
 #: Funding wording: counts of the units a fund reached are not indicators.
 _FUNDING_RE = re.compile(r"\d[ \t]?(?:元|万元)|经费|资金|拨付|下拨|补助|用于")
 #: Change and comparison wording (比上年增加3%), never an indicator's value.
@@ -321,6 +321,25 @@ def _clean_name(raw: str) -> tuple[str, int, int]:
     return name, start, end
 
 
+#: A list number at the start of a line: 一、 （一） 1、 1. （1）.
+_LIST_MARKER_RE = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[、.．])\s*"
+)
+#: A line that announces the indicator class of what it states: `1.产出指标：…`.
+_CATEGORY_LINE_RE = re.compile(
+    r"(?P<category>产出|效益|满意度|数量|质量|时效|成本|社会效益|经济效益|生态效益|可持续影响"
+    r"|服务对象满意度)指标[:：]"
+)
+
+
+def _line_category(text: str, position: int) -> str | None:
+    """The indicator class the line holding `position` opens with (`2.效益指标：…` -> 效益)."""
+    line_start = text.rfind("\n", 0, position) + 1
+    line = _LIST_MARKER_RE.sub("", text[line_start:position].lstrip(" \t\u3000"))
+    match = _CATEGORY_LINE_RE.match(line)
+    return match.group("category") if match else None
+
+
 def _target_section_starts(text: str) -> list[tuple[int, bool]]:
     """(offset, is_goal_section) marks: a heading about 绩效目标 opens a goal section, the next
     numbered heading closes it."""
@@ -329,7 +348,8 @@ def _target_section_starts(text: str) -> list[tuple[int, bool]]:
     for line in text.splitlines(keepends=True):
         stripped = line.strip(" \t\u3000\n")
         is_short = 0 < len(stripped) <= 40 and "。" not in stripped[:-1]
-        if is_short and "目标" in stripped and not re.search(r"完成|实现|情况|结果|偏差", stripped):
+        unnumbered = _LIST_MARKER_RE.sub("", stripped)
+        if is_short and "目标" in stripped and not re.search(r"\d|完成|实现|情况|结果|偏差", unnumbered):
             marks.append((offset, True))
         elif re.match(r"[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]", stripped):
             marks.append((offset, False))
@@ -539,6 +559,16 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             and recent[-1].rate is None
         ):
             recent[-1].rate = number  # 管理数300人、有效管理299人、管理率99.67%
+            continue
+
+        # 2a. a target stated right after its actual (孕产妇系统管理率95.2%，目标值为90%)
+        if (
+            name in (*_TARGET_LABELS, "目标", "计划", "指标")
+            and recent
+            and recent[-1].target is None
+            and recent[-1].unit in (unit, None)
+        ):
+            recent[-1].target = number
             continue
 
         # 2. an actual value labelled right after its target (实际完成59174人, 有效管理299人)
@@ -1042,7 +1072,7 @@ def _finish(document: Document, drafts: list[_Draft], chunks: list[Chunk]) -> li
                 rate=draft.rate,
                 unit=draft.unit,
                 name_span=Span(start=original_start, end=original_end),
-                category=draft.category,
+                category=draft.category or _line_category(document.text, draft.position),
                 chunk_id=_chunk_for(chunks, draft.position),
                 source="rules",
             )

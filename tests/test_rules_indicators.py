@@ -252,6 +252,19 @@ CASES: tuple[Case, ...] = (
         (),
     ),
     Case(
+        "target_label_after_actual",
+        "孕产妇系统管理率95.2%，目标值为90%；群众满意度达96.5%，目标为≥90%。",
+        (
+            Expected("孕产妇系统管理率", target="90", actual="95.2", unit="%"),
+            Expected("群众满意度", target="90", actual="96.5", unit="%"),
+        ),
+    ),
+    Case(
+        "payment_progress_is_a_budget_figure",
+        "项目于2023年12月31日前完成，资金支付进度为100%。",
+        (),
+    ),
+    Case(
         "staff_and_departments_are_not_indicators",
         "本部门共有行政编制11名，事业编9名。实有人数45人，其中：在职人员17人，退休28人。设局长1名，副局长3名。"
         "区卫生健康局设下列7个内设机构。",
@@ -380,6 +393,17 @@ def test_fullwidth_span_points_at_fullwidth_text() -> None:
     assert indicator.actual is not None
     assert indicator.actual.text == "２２７７"
     assert indicator.actual.normalized == "2277"
+
+
+def test_category_from_the_line_that_announces_it() -> None:
+    document = document_of(
+        "（三）项目绩效目标完成情况\n"
+        "1.产出指标：完成适龄儿童免疫规划疫苗接种12.5万剂次；\n"
+        "2.满意度指标：群众满意度达96.5%。\n"
+        "全年报告法定传染病2277例。\n"
+    )
+    categories = {indicator.name: indicator.category for indicator in extract_indicators(document, [])}
+    assert categories == {"适龄儿童免疫规划疫苗接种": "产出", "群众满意度": "满意度", "报告法定传染病": None}
 
 
 def test_chunk_id_is_the_chunk_holding_the_number() -> None:
