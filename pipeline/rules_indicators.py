@@ -1,27 +1,40 @@
 """Offline rules extractor for performance indicators (绩效指标).
 
-Self-evaluation reports state indicators mostly in running text, as a phrase
-followed by a counted quantity (`累计摸排国内重点地区来芦人员7832人`,
-`高血压规范管理率84.36%`), sometimes with a labelled target, actual and
-completion rate (`任务书59000人，实际完成59174人，完成率100.3%`,
-`农村两癌筛查（指标数2450，完成数2564）`, `分别是任务数的101.01%和101.12%`).
+Self-evaluation reports state indicators in two ways, and both are read:
 
-The extractor works on the normalised text in four passes:
+* 绩效自评表 rows, flattened by ingest to tab-separated lines. A header row
+  (三级指标/指标名称 … 指标值/目标值 … 完成值/实际值 … 完成率) fixes the columns;
+  each following row gives name, target, actual, rate, unit and the 二级指标
+  as `category` (vertically merged cells carry down).
+* Running text, mostly a phrase followed by a counted quantity
+  (`累计摸排国内重点地区来芦人员7832人`, `高血压规范管理率84.36%`), sometimes with
+  labelled targets, actuals and completion rates
+  (`任务书59000人，实际完成59174人，完成率100.3%`,
+  `农村两癌筛查（指标数2450，完成数2564）`, `分别是任务数的101.01%和101.12%`).
+
+Running text is read in four steps:
 
 1. find every quantity: a number followed by a count unit (人, 例, 人次, 万人,
-   %, ‰, …) or a number after a target/actual label (指标数, 完成数, …);
-   money (元, 万元) is left to the projects extractor;
+   %, ‰, /10万, …), a bracketed compound unit, a fine (罚款…元) or a number
+   after a target/actual label (指标数, 完成数, …); other money is left to the
+   projects extractor;
 2. name each quantity by the phrase between the previous clause boundary (or
    the previous quantity) and the number, stripped of dates, adverbs and
-   linking verbs (`2021年累计…`, `…为`, `…达到`);
+   linking verbs (`2021年累计…`, `…为`, `…达到`); when that phrase is empty, a
+   bare verb or a connector, the noun after the number names it
+   (`建成225个常态化便民免费核酸采样点`); short list items borrow the subject of
+   the item before (`60岁以上老年人…，全程接种率86.69%`, `上转病人…，下转358人`);
 3. decide the role: labels and completion-rate clauses attach to the indicator
    before them; `A、B分别为x、y` / `A和B均为x` distribute; statements in a
-   绩效目标 section or worded as `不低于` are targets;
+   绩效目标 section or worded as `不低于`/`≥` are targets;
 4. merge a target-only and an actual-only indicator of the same name, and drop
    repeats (reports often restate a paragraph word for word).
 
-Descriptive counts (staff, internal departments, budget shares) are filtered
-by their wording. Every number keeps its exact span in the original text.
+Descriptive counts are skipped by their wording: staff and departments,
+units a fund was paid out to, parts of a total just stated (`其中…` lists,
+parts that add up to the figure before them), ranks, scores' weights and
+budget percentages. Every number keeps its exact span in the original text;
+`name_span` covers the words the name was taken from.
 """
 
 from __future__ import annotations
