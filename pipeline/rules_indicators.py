@@ -242,7 +242,7 @@ class _Draft:
     name: str
     name_start: int
     name_end: int
-    position: int
+    position: int  # offset of its number in the normalised text (chunk lookup)
     unit: str | None
     target: StatedNumber | None = None
     actual: StatedNumber | None = None
@@ -491,28 +491,75 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
     `chunks` only assign `chunk_id`; the whole normalised text is scanned so
     that an indicator cut by a chunk boundary is still read whole.
     """
-    text = document.text
-    quantities = _find_quantities(text)
-    goal_marks = _target_section_starts(text)
-    sentence_ends = _sentence_ends(text)
-    drafts: list[_Draft] = []
-    previous_end = 0
-    recent: list[_Draft] = []  # indicators of the current sentence, for rates, 分别 and subjects
-    consumed: set[int] = _summing_parts(document, quantities)  # parts; later: 分别 values
-    shared_nouns: dict[int, tuple[str, int]] = {}  # quantity index -> noun it shares, its end
+    table_drafts, table_rows = _table_indicators(document)
+    text_drafts = [
+        draft for draft in _RunningText(document).read() if not _inside(table_rows, draft.position)
+    ]
+    return _finish(document, _merge(table_drafts + text_drafts), chunks)
 
-    def add(draft: _Draft) -> None:
-        drafts.append(draft)
-        recent.append(draft)
 
-    for index, quantity in enumerate(quantities):
-        if index in consumed:
-            continue
-        sentence_id = bisect_right(sentence_ends, quantity.number_start)
-        if recent and recent[-1].sentence_id != sentence_id:
-            recent = []
-        sentence_start = sentence_ends[sentence_id - 1] if sentence_id > 0 else 0
-        boundary = _name_boundary(text, quantity.number_start, max(previous_end, sentence_start))
+@dataclass
+class _Clause:
+    """One quantity of the running text with the words that name it."""
+
+    index: int
+    quantity: _Quantity
+    number: StatedNumber
+    raw_name: str  # the text between the clause boundary and the number
+    boundary: int
+    name: str  # raw_name cleaned of dates, adverbs and linking verbs
+    name_start: int
+    name_end: int
+    sentence_id: int
+    sentence_start: int
+
+    @property
+    def unit(self) -> str | None:
+        return self.quantity.unit
+
+
+class _RunningText:
+    """Reads indicators from running text, one quantity at a time, in text order.
+
+    State carried between quantities: the indicators of the current sentence
+    (`recent`, which later rates, labels and list items attach to), the end of
+    the last quantity (a name never reaches back past it), and the quantities
+    already used up by a 分别 list or a sum of parts.
+    """
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.text = document.text
+        self.quantities = _find_quantities(self.text)
+        self.goal_marks = _target_section_starts(self.text)
+        self.sentence_ends = _sentence_ends(self.text)
+        self.drafts: list[_Draft] = []
+        self.recent: list[_Draft] = []
+        self.previous_end = 0
+        self.consumed: set[int] = _summing_parts(document, self.quantities)
+        self.shared_nouns: dict[int, tuple[str, int]] = {}  # quantity index -> shared noun, its end
+
+    def read(self) -> list[_Draft]:
+        for index, quantity in enumerate(self.quantities):
+            if index in self.consumed:
+                continue
+            clause = self._clause(index, quantity)
+            if self._read_rate(clause) or self._read_labelled(clause):
+                continue
+            self._read_plain(clause)
+        return self.drafts
+
+    def _add(self, draft: _Draft) -> None:
+        self.drafts.append(draft)
+        self.recent.append(draft)
+
+    def _clause(self, index: int, quantity: _Quantity) -> _Clause:
+        text = self.text
+        sentence_id = bisect_right(self.sentence_ends, quantity.number_start)
+        if self.recent and self.recent[-1].sentence_id != sentence_id:
+            self.recent = []
+        sentence_start = self.sentence_ends[sentence_id - 1] if sentence_id > 0 else 0
+        boundary = _name_boundary(text, quantity.number_start, max(self.previous_end, sentence_start))
         raw_name = text[boundary : quantity.number_start]
         name, name_start, name_end = _clean_name(raw_name)
         name_start, name_end = boundary + name_start, boundary + name_end
@@ -520,50 +567,63 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             respectively = text.find("分别", name_start, name_end)
             name_start = min(respectively + 3, name_end)
             name = name[name.index("分别") + 3 :]
-        previous_end = quantity.end
-        unit = quantity.unit
-        number = stated_number(document, quantity.number_start, quantity.number_end, unit)
+        self.previous_end = quantity.end
+        number = stated_number(self.document, quantity.number_start, quantity.number_end, quantity.unit)
+        return _Clause(
+            index=index,
+            quantity=quantity,
+            number=number,
+            raw_name=raw_name,
+            boundary=boundary,
+            name=name,
+            name_start=name_start,
+            name_end=name_end,
+            sentence_id=sentence_id,
+            sentence_start=sentence_start,
+        )
 
-        # 1. a completion rate for what was just stated
-        if unit == "%" and recent and (_RATE_NAME_RE.match(name) or _RATE_OF_TASK_RE.search(raw_name)):
+    def _read_rate(self, clause: _Clause) -> bool:
+        """A completion rate: for what was just stated, or an indicator of its own."""
+        if clause.unit != "%":
+            return False
+        name, raw_name, number, recent = clause.name, clause.raw_name, clause.number, self.recent
+        if recent and (_RATE_NAME_RE.match(name) or _RATE_OF_TASK_RE.search(raw_name)):
             owners = [draft for draft in recent if draft.rate is None]
-            if "分别" in raw_name and len(owners) > 1:
-                values = _distributed_values(document, quantities, index, len(owners), unit)
-                consumed.update(range(index + 1, index + len(values)))
-                previous_end = quantities[index + len(values) - 1].end
+            if "分别" in raw_name and len(owners) > 1:  # 分别是任务数的101.01%和101.12%
+                values = _distributed_values(self.document, self.quantities, clause.index, len(owners), "%")
+                self.consumed.update(range(clause.index + 1, clause.index + len(values)))
+                self.previous_end = self.quantities[clause.index + len(values) - 1].end
                 for owner, value in zip(owners, values, strict=False):
                     owner.rate = value
-            elif "均" in raw_name:
+            elif "均" in raw_name:  # 任务完成率均为100%
                 for owner in owners:
                     owner.rate = number
             elif owners:
                 owners[-1].rate = number
-            continue
-        if unit == "%" and name.endswith(("完成率", "达成率")) and len(name) > 3:
+            return True
+        if name.endswith(("完成率", "达成率")) and len(name) > 3:
             stem = name[:-3]
-            rate_owner = next(
+            stated = next(
                 (draft for draft in reversed(recent) if draft.rate is None and stem[-2:] in draft.name),
                 None,
             )
-            if rate_owner is not None:
-                rate_owner.rate = number
-                continue
-            add(
-                _Draft(
-                    name=stem,
-                    name_start=name_start,
-                    name_end=max(name_start, name_end - 3),
-                    position=quantity.number_start,
-                    unit=None,
-                    rate=number,
-                    sentence_id=sentence_id,
+            if stated is not None:  # …第一剂次累计接种34402剂，第一剂接种完成率达104.15%
+                stated.rate = number
+            else:  # 流动人群血吸虫病监测任务完成率为100%
+                self._add(
+                    _Draft(
+                        name=stem,
+                        name_start=clause.name_start,
+                        name_end=max(clause.name_start, clause.name_end - 3),
+                        position=clause.quantity.number_start,
+                        unit=None,
+                        rate=number,
+                        sentence_id=clause.sentence_id,
+                    )
                 )
-            )
-            continue
-
+            return True
         if (
-            unit == "%"
-            and recent
+            recent
             and len(name) <= 4
             and name.endswith("率")
             and name[:-1] in recent[-1].name
@@ -572,94 +632,95 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             and recent[-1].rate is None
         ):
             recent[-1].rate = number  # 管理数300人、有效管理299人、管理率99.67%
-            continue
+            return True
+        return False
 
-        # 2a. a target stated right after its actual (孕产妇系统管理率95.2%，目标值为90%)
+    def _read_labelled(self, clause: _Clause) -> bool:
+        """A value introduced by a target/actual label, alone or for the indicator just stated."""
+        name, number, recent, quantity = clause.name, clause.number, self.recent, clause.quantity
         if (
             name in (*_TARGET_LABELS, "目标", "计划", "指标")
             and recent
             and recent[-1].target is None
-            and recent[-1].unit in (unit, None)
+            and recent[-1].unit in (clause.unit, None)
         ):
-            recent[-1].target = number
-            continue
-
-        # 2. an actual value labelled right after its target (实际完成59174人, 有效管理299人)
+            recent[-1].target = number  # 孕产妇系统管理率95.2%，目标值为90%
+            return True
         label = quantity.label or (name if name in _ACTUAL_LABELS else None)
-        if label in _ACTUAL_LABELS and recent:
+        if label in _ACTUAL_LABELS and recent:  # …任务书59000人，实际完成59174人
             owner = recent[-1]
             if owner.actual is not None and owner.target is None:
                 owner.target, owner.actual = owner.actual, number
             elif owner.actual is None:
                 owner.actual = number
             if owner.unit is None:
-                owner.unit = unit
-            continue
-
-        # 3. a value after 「name（指标数 …」: the name stands before the bracket
-        if quantity.label is not None:
-            owner_name = name
-            if not owner_name or owner_name in _TARGET_LABELS:
-                bracket = text.rfind("（", 0, quantity.number_start)
-                if bracket < 0 or quantity.number_start - bracket > 12:
-                    continue
-                start = bracket
-                while start > 0 and text[start - 1] not in _CLAUSE_BOUNDARY and text[start - 1] != "、":
-                    start -= 1
-                owner_name, name_start, name_end = _clean_name(text[start:bracket])
-                name_start, name_end = start + name_start, start + name_end
-            if not owner_name:
-                continue
+                owner.unit = clause.unit
+            return True
+        if quantity.label is None:
+            return False
+        # 农村两癌筛查（指标数2450，完成数2564）: the name stands before the bracket
+        owner_name, name_start, name_end = name, clause.name_start, clause.name_end
+        if not owner_name or owner_name in _TARGET_LABELS:
+            bracket = self.text.rfind("（", 0, quantity.number_start)
+            if bracket < 0 or quantity.number_start - bracket > 12:
+                return True
+            start = bracket
+            while start > 0 and self.text[start - 1] not in _CLAUSE_BOUNDARY and self.text[start - 1] != "、":
+                start -= 1
+            owner_name, name_start, name_end = _clean_name(self.text[start:bracket])
+            name_start, name_end = start + name_start, start + name_end
+        if owner_name:
             draft = _Draft(
                 name=owner_name,
                 name_start=name_start,
                 name_end=name_end,
                 position=quantity.number_start,
-                unit=unit,
-                sentence_id=sentence_id,
+                unit=clause.unit,
+                sentence_id=clause.sentence_id,
             )
             if quantity.label in _TARGET_LABELS:
                 draft.target = number
             else:
                 draft.actual = number
-            add(draft)
-            continue
+            self._add(draft)
+        return True
 
-        # 4. a plain quantity, named before the number or, after a bare verb, by the noun after it
-        sentence_so_far = text[sentence_start : quantity.number_start]
+    def _is_descriptive(self, clause: _Clause) -> bool:
+        """True for counts the sentence shows are not performance (staff, parts, fund recipients)."""
+        text, unit = self.text, clause.unit
+        sentence_so_far = text[clause.sentence_start : clause.quantity.number_start]
         if _ORGANISATION_SENTENCE_RE.search(sentence_so_far):
-            continue
-        if unit != "%" and _is_listed_part(text, quantities, index, sentence_so_far, sentence_start):
-            continue  # parts of a total just stated, not indicators of their own
+            return True
+        if unit != "%" and _is_listed_part(
+            text, self.quantities, clause.index, sentence_so_far, clause.sentence_start
+        ):
+            return True  # parts of a total just stated, not indicators of their own
         if unit in ("个", "家") and _FUNDING_RE.search(sentence_so_far):
-            continue  # the units a fund was paid out to (拨付至5个社区卫生服务中心)
-        if sentence_so_far.count("《") > sentence_so_far.count("》"):
-            continue  # inside a document title (《健康芦淞行动15个专项行动…》)
+            return True  # the units a fund was paid out to (拨付至5个社区卫生服务中心)
+        return sentence_so_far.count("《") > sentence_so_far.count("》")  # inside a document title
+
+    def _read_plain(self, clause: _Clause) -> None:
+        """A plain quantity, named before the number or, after a bare verb, by the noun after it."""
+        if self._is_descriptive(clause):
+            return
+        text, unit, quantity, raw_name = self.text, clause.unit, clause.quantity, clause.raw_name
+        name, name_start, name_end = clause.name, clause.name_start, clause.name_end
         predicate = re.match(r"[ \t]?(?:均为|均是|为|是)", text[quantity.end : quantity.end + 3])
-        if predicate is not None and raw_name.endswith("其中"):
-            noun, noun_end = _following_noun(text, quantity.end + predicate.end())
-            if len(noun) >= _MIN_NAME_LENGTH:  # 其中10起为蘑菇中毒事件
-                add(
-                    _Draft(
-                        name=noun,
-                        name_start=quantity.end + predicate.end(),
-                        name_end=noun_end,
-                        position=quantity.number_start,
-                        unit=unit,
-                        actual=number,
-                        sentence_id=sentence_id,
-                    )
-                )
-                previous_end = noun_end
-            continue
         if predicate is not None:
-            continue  # the count is the subject of a predicate (7例均为一般反应)
+            if raw_name.endswith("其中"):  # 其中10起为蘑菇中毒事件
+                noun, noun_end = _following_noun(text, quantity.end + predicate.end())
+                if len(noun) >= _MIN_NAME_LENGTH:
+                    self._emit(
+                        clause, [noun], [clause.number], (quantity.end + predicate.end(), noun_end), False
+                    )
+                    self.previous_end = noun_end
+            return  # otherwise the count is the subject of a predicate (7例均为一般反应)
         connector_before = raw_name.rstrip(" \t").endswith(("、", "和", "及", "与", "以及"))
         modifies_noun = name.endswith("的") and "用于" not in name
         bare_verb = len(name) <= 8 and _BARE_VERB_RE.search(name) is not None
         noun, noun_end = _following_noun(text, quantity.end)
         if _ORGANISATION_RE.search(noun):
-            continue  # 7个内设机构, 16个事业单位
+            return  # 7个内设机构, 16个事业单位
         if re.match(r"(?:通过|经过|利用|采取|依托)", raw_name.lstrip("，、 ")) and bare_verb:
             verb_match = _BARE_VERB_RE.search(name)
             if verb_match is not None:
@@ -668,32 +729,27 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
         if noun.startswith(("第", "为", "是", "均")):
             noun = ""
         noun = re.sub(r"^(?:开展了?|进行了?)", "", noun)
-        if index in shared_nouns:  # 城市15分钟和农村30分钟急救圈: the second half
-            shared, shared_end = shared_nouns.pop(index)
-            name, name_end, previous_end = name + shared, shared_end, shared_end
-        elif not noun and name and index + 1 < len(quantities):
-            pair = _shared_noun(text, quantities, index)
+        if clause.index in self.shared_nouns:  # 城市15分钟和农村30分钟急救圈: the second half
+            shared, shared_end = self.shared_nouns.pop(clause.index)
+            name, name_end, self.previous_end = name + shared, shared_end, shared_end
+        elif not noun and name and clause.index + 1 < len(self.quantities):
+            pair = _shared_noun(text, self.quantities, clause.index)
             if pair is not None:  # …: the first half takes the noun both share
-                shared_nouns[index + 1] = pair
+                self.shared_nouns[clause.index + 1] = pair
                 name = name + pair[0]
         if len(name) <= 2 and not name.endswith("率") and len(noun) >= 4 and not bare_verb:
             name, name_end = name + noun, noun_end  # 国家4866人慢病监测人群… -> 国家慢病监测人群…
-            previous_end = noun_end
+            self.previous_end = noun_end
         elif (not name or connector_before or modifies_noun or bare_verb) and len(noun) >= _MIN_NAME_LENGTH:
-            if unit == "%":
-                continue
-            if _BARE_VERB_RE.fullmatch(noun):
-                continue
+            if unit == "%" or _BARE_VERB_RE.fullmatch(noun):
+                return
             if re.search(r"\d[ \t]?(?:元|万元|亿元)", raw_name):
-                continue  # a count inside a money statement (拨付62万元至3个…)
+                return  # a count inside a money statement (拨付62万元至3个…)
             verb = "" if connector_before or modifies_noun else name
-            if verb.startswith(("为", "向", "给")) and len(verb) > 1:
-                verb = verb[1:] if verb[0] != "为" else verb
             name = verb + noun
             if not verb:
                 name_start = quantity.end
-            name_end = noun_end
-            previous_end = noun_end
+            name_end = self.previous_end = noun_end
         else:
             # an example list inside the name: 管理高血压、糖尿病…等慢性病患者 -> 管理高血压等慢性病患者
             name = re.sub(r"(?:、\w{1,8}?)+(?=等\w{2})", "", name)
@@ -704,65 +760,87 @@ def extract_indicators(document: Document, chunks: list[Chunk]) -> list[Indicato
             if subject is not None:
                 name = subject + name
         name = re.sub(r"^[\dA-Za-z]+(?:[+][\dA-Za-z]+){2,}", "", name)  # “1+1+1+N”包村团队
-        if len(name) < _MIN_NAME_LENGTH or len(name) > _MAX_NAME_LENGTH:
-            continue
-        if _COMPARISON_RE.search(name) or _NOT_A_NAME_RE.search(name) or _ORGANISATION_RE.search(name):
-            continue
-        performance_rate = name.endswith(("到位率", "使用率"))
-        if unit == "%" and _MONEY_NAME_RE.search(name) and not performance_rate:
-            continue
-        if unit == "%" and not performance_rate and _money_nearby(text, boundary, quantity.number_start):
-            continue
-        if re.fullmatch(r"[\d.\-~、，A-Za-z+]+|.*[岁年月日时]", name):
-            continue
+        if not self._acceptable_name(clause, name):
+            return
         is_target = (
-            _in_goal_section(goal_marks, quantity.number_start)
+            _in_goal_section(self.goal_marks, quantity.number_start)
             or bool(_TARGET_WORDING_RE.search(raw_name.rstrip()))
             or "分配" in raw_name
         )
         target_label = next((label for label in _TARGET_LABELS if name.endswith(label)), None)
         if target_label is not None and len(name) > len(target_label):
-            name = name[: -len(target_label)]
+            name = name[: -len(target_label)]  # 65岁以上老年人健康管理任务书59000人
             is_target = True
-        if name.endswith("数") and len(name) > 3 and _next_is_actual_label(text, quantities, index):
-            name = name[:-1]
+        if (
+            name.endswith("数")
+            and len(name) > 3
+            and _next_is_actual_label(text, self.quantities, clause.index)
+        ):
+            name = name[:-1]  # 肺结核患者管理数300人、有效管理299人
             is_target = True
+        items, values = self._list_items(clause, name)
+        self._emit(clause, items, values, (name_start, name_end), is_target)
+
+    def _acceptable_name(self, clause: _Clause, name: str) -> bool:
+        """False for names that show the number is no indicator (comparisons, budget shares, dates)."""
+        if len(name) < _MIN_NAME_LENGTH or len(name) > _MAX_NAME_LENGTH:
+            return False
+        if _COMPARISON_RE.search(name) or _NOT_A_NAME_RE.search(name) or _ORGANISATION_RE.search(name):
+            return False
+        if clause.unit == "%" and not name.endswith(("到位率", "使用率")):  # fund arrival/use rates stay
+            if _MONEY_NAME_RE.search(name):
+                return False
+            if _money_nearby(self.text, clause.boundary, clause.quantity.number_start):
+                return False
+        return not re.fullmatch(r"[\d.\-~、，A-Za-z+]+|.*[岁年月日时]", name)
+
+    def _list_items(self, clause: _Clause, name: str) -> tuple[list[str], list[StatedNumber]]:
+        """`A、B分别为x、y` -> (A, x), (B, y); `A和B均为x` -> (A, x), (B, x); else the one name."""
+        raw_name, number = clause.raw_name, clause.number
         distributes = "分别" in raw_name or "均" in raw_name[-4:]
         items = _share_words(_split_items(name)) if distributes else [name]
         values = [number]
         if "分别" in raw_name and len(items) > 1:
-            values = _distributed_values(document, quantities, index, len(items), unit)
+            values = _distributed_values(
+                self.document, self.quantities, clause.index, len(items), clause.unit
+            )
             if len(values) == 1:
                 values = values * len(items)
             elif len(values) == len(items):
-                consumed.update(range(index + 1, index + len(values)))
-                previous_end = quantities[index + len(values) - 1].end
+                self.consumed.update(range(clause.index + 1, clause.index + len(values)))
+                self.previous_end = self.quantities[clause.index + len(values) - 1].end
         elif len(items) > 1:
             values = [number] * len(items)
         if len(values) != len(items):
             items, values = [name], [number]
-        if len(items) == 1 and recent:
-            items = [_inherit_subject(items[0], recent[-1].name)]
+        if len(items) == 1 and self.recent:
+            items = [_inherit_subject(items[0], self.recent[-1].name)]
+        return items, values
+
+    def _emit(
+        self,
+        clause: _Clause,
+        items: list[str],
+        values: list[StatedNumber],
+        name_span: tuple[int, int],
+        is_target: bool,
+    ) -> None:
         for item, value in zip(items, values, strict=True):
             if len(item) < _MIN_NAME_LENGTH:
                 continue
             draft = _Draft(
                 name=item,
-                name_start=name_start,
-                name_end=name_end,
-                position=value.span.start,
-                unit=unit,
-                sentence_id=sentence_id,
+                name_start=name_span[0],
+                name_end=name_span[1],
+                position=clause.quantity.number_start,
+                unit=clause.unit,
+                sentence_id=clause.sentence_id,
             )
             if is_target:
                 draft.target = value
             else:
                 draft.actual = value
-            add(draft)
-
-    table_drafts, table_rows = _table_indicators(document)
-    drafts = [draft for draft in drafts if not _inside(table_rows, draft.position)]
-    return _finish(document, _merge(table_drafts + drafts), chunks)
+            self._add(draft)
 
 
 def _shared_noun(text: str, quantities: list[_Quantity], index: int) -> tuple[str, int] | None:
