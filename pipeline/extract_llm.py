@@ -433,10 +433,7 @@ def reread_flagged(
     and what the re-reads cost. Flags on rule-extracted numbers and `info`
     flags are left alone.
     """
-    settings.require_llm()
     started = time.monotonic()
-    check = checker or _default_checker()
-    prompt = reread_prompt()
     accounting = Accounting()
     items = _model_items(extraction)
     by_chunk: dict[str, list[Flag]] = {}
@@ -449,6 +446,11 @@ def reread_flagged(
             continue
         flagged[flag.key] = item
         by_chunk.setdefault(item.chunk_id, []).append(flag)
+    if not by_chunk:
+        return extraction, [], accounting  # nothing the model read is flagged: no model needed
+    settings.require_llm()
+    check = checker or _default_checker()
+    prompt = reread_prompt()
     chunk_by_id = {c.id: c for c in chunks}
     requests: list[tuple[Chunk, list[dict[str, str]]]] = []
     keys: dict[str, str] = {}

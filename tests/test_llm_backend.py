@@ -458,3 +458,18 @@ def test_reread_ignores_flags_on_rule_extracted_numbers(server: FakeOpenAI) -> N
     calls = server.calls
     _, corrections, accounting = reread_flagged(document, chunks, as_rules, check(as_rules), settings)
     assert corrections == [] and accounting.calls == 0 and server.calls == calls
+
+
+def test_reread_that_fails_leaves_facts_and_says_why(server: FakeOpenAI) -> None:
+    from pipeline.check import check
+
+    document, chunks = make_document(PROJECT_TEXT)
+    settings = settings_for(server, transport_retries=1)
+    server.push(answer(_misread()))
+    extraction, _ = extract_document(document, chunks, settings)
+    report = check(extraction)
+    server.push(status(500), status(500))
+    kept, corrections, accounting = reread_flagged(document, chunks, extraction, report, settings)
+    assert kept == extraction
+    assert corrections and all(c.outcome == "unresolved" and "HTTP 500" in c.note for c in corrections)
+    assert accounting.failed_chunks == 1 and accounting.calls == 2
