@@ -172,11 +172,13 @@ def render_view(view: FlagView) -> list[Text]:
         lines.append(Text(""))
         lines.append(Text("skipped checks of this document that bear on it:", style="dim"))
         lines.extend(Text(f"  {s.rule.value} · {s.subject}: {s.reason}") for s in skipped)
+    lines.append(Text(""))
     if flag.decision is not None:
-        lines.append(Text(""))
         decision = flag.decision
         line = f"decision: {decision.status.value} by {decision.by or '?'} at {decision.at}"
         lines.append(Text(line + (f": {decision.note}" if decision.note else "")))
+    else:
+        lines.append(Text(f"decide: recon review {flag.id} --confirm | --dismiss [--note TEXT]", style="dim"))
     return lines
 
 
