@@ -1,8 +1,10 @@
 """Smoke test of the local backend with a real GGUF model (marked `local_model`).
 
-Runs only when llama-cpp-python (with its server extra) is installed and a
-GGUF is found at RECON_MODEL_PATH or in the `recon model fetch` cache;
-otherwise it skips at once, saying why. One short chunk with two projects goes
+Opt-in, because it loads a 1.5B model (3 GB RAM, minutes of CPU on two cores)
+and must not run inside every plain `pytest`: it runs only when selected with
+`-m local_model` (or RECON_LOCAL_SMOKE=1), llama-cpp-python (with its server
+extra) is installed and a GGUF is found at RECON_MODEL_PATH or in the
+`recon model fetch` cache; otherwise it skips at once, saying why. One short chunk with two projects goes
 through the real path: `local_server` starts llama.cpp, and the ordinary LLM
 extractor (`pipeline.extract_llm.extract_document`) talks to it. Every number
 must be grounded (its span slices to its text) and correct.
@@ -57,6 +59,12 @@ def _model_path() -> Path | None:
     return find_cached_model("qwen2.5-coder-1.5b")
 
 
+def _opted_in(config: pytest.Config) -> bool:
+    expression = str(config.getoption("markexpr", "") or "")
+    selected = "local_model" in expression and "not local_model" not in expression
+    return selected or os.environ.get("RECON_LOCAL_SMOKE") == "1"
+
+
 def _skip_reason() -> str | None:
     if importlib.util.find_spec("llama_cpp") is None:
         return "llama_cpp is not installed (scripts/build_llama_cpp.sh)"
@@ -82,7 +90,9 @@ def _extract(document: Any, chunks: list[Any], settings: Any) -> tuple[DocumentE
     return result
 
 
-def test_two_projects_grounded_and_correct(tmp_path: Path) -> None:
+def test_two_projects_grounded_and_correct(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if not _opted_in(request.config):
+        pytest.skip("opt-in: run with `pytest -m local_model` (or RECON_LOCAL_SMOKE=1)")
     reason = _skip_reason()
     if reason is not None:
         pytest.skip(reason)
