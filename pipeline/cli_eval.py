@@ -2,8 +2,9 @@
 
 Thin commands: the scoring lives in `pipeline.evaluate`, the gold format in
 `pipeline.gold`; this module parses options, prints rich tables and turns
-errors into exit codes (2 for a usage/gold-file problem, 1 when a figure is
-below its `--floor`).
+errors into exit codes like `recon run`: 1 when a figure is below its
+`--floor` (or another recon error), 2 for a usage or gold-file problem, 4 when
+the store cannot be read (`--run`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.errors import ConfigError, GoldFormatError, ReconError
+from pipeline.errors import ConfigError, GoldFormatError, ReconError, StoreError
 from pipeline.evaluate import (
     METRICS,
     Comparison,
@@ -43,8 +44,10 @@ from schemas import CheckReport, DocumentExtraction, DocumentResult, DocumentSta
 EXIT_BELOW_FLOOR = 1
 #: Exit code for a usage problem: bad option, malformed or draft gold file, missing document.
 EXIT_USAGE = 2
-#: Exit code for any other recon error (store, ingest).
-EXIT_ERROR = 3
+#: Exit code when the store cannot be used (as for `recon run`).
+EXIT_STORE = 4
+#: Exit code for any other recon error.
+EXIT_ERROR = 1
 
 EvalBackend = Literal["rules", "llm", "auto"]
 
@@ -62,7 +65,9 @@ error_console = Console(stderr=True)
 
 def _fail(error: ReconError) -> NoReturn:
     error_console.print(f"Error: {error}", markup=False, highlight=False)
-    code = EXIT_USAGE if isinstance(error, ConfigError | GoldFormatError) else EXIT_ERROR
+    if isinstance(error, ConfigError | GoldFormatError):
+        raise typer.Exit(EXIT_USAGE)
+    code = EXIT_STORE if isinstance(error, StoreError) else EXIT_ERROR
     raise typer.Exit(code)
 
 

@@ -201,7 +201,7 @@ def test_eval_of_a_stored_run_matches_a_fresh_eval(corpus: tuple[Path, Path], tm
     missing = runner.invoke(
         app, ["eval", "--docs", str(docs), "--gold", str(gold), "--run", "99", "--db", str(db)]
     )
-    assert missing.exit_code != 0
+    assert missing.exit_code == 4 and "no run 99" in missing.output
 
 
 def test_check_gold_prints_and_writes_the_checker_on_gold_figures(
