@@ -23,6 +23,7 @@ this module.
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import random
 import threading
@@ -124,6 +125,19 @@ def _backoff(state: RetryCallState) -> float:
         return min(asked, RETRY_AFTER_MAX_SECONDS)
     base = min(BACKOFF_INITIAL_SECONDS * 2.0 ** (state.attempt_number - 1), BACKOFF_MAX_SECONDS)
     return base + random.uniform(0, BACKOFF_INITIAL_SECONDS)
+
+
+@functools.cache
+def _prepared(response_model: type[ResponseT]) -> type[ResponseT]:
+    """The response model wrapped for instructor once, instead of on every call.
+
+    Instructor wraps a plain model in a fresh `ResponseSchema` subclass per
+    request, which defeats its own schema cache: the JSON schema is then
+    rebuilt for every call, the bulk of a call's client-side cost. A model
+    wrapped already is used as is. Answers are still instances of `response_model`.
+    """
+    wrapped: type[ResponseT] = instructor.response_schema(response_model)
+    return wrapped
 
 
 class RateLimiter:
@@ -281,7 +295,9 @@ class LLMClient:
         if extra_body is not None:
             request["extra_body"] = extra_body
         try:
-            value = create(response_model=response_model, max_retries=self.settings.max_retries, **request)
+            value = create(
+                response_model=_prepared(response_model), max_retries=self.settings.max_retries, **request
+            )
         except InstructorRetryException as exc:
             cause = exc.__cause__ or exc
             failure = self._failure(chunk_id, stats, _describe(cause))
