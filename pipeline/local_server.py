@@ -20,7 +20,10 @@ answers one request at a time at 5–8 tokens/s:
   `json_schema` (HTTP 500);
 * smaller chunks (`RECON_LOCAL_CHUNK_CHARS`, default 1500) unless the chunk
   size was set explicitly;
-* one request at a time and a longer timeout, unless set explicitly.
+* one request at a time and a longer timeout, unless set explicitly;
+* a context of 8192 tokens (`RECON_LOCAL_N_CTX`): the extraction prompt with
+  its schema is ~2,900 tokens before the chunk, so 4096 leaves no room for a
+  1500-character chunk and its answer.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from pipeline.settings import Settings
 
 __all__ = [
     "DEFAULT_LOCAL_CHUNK_CHARS",
+    "DEFAULT_LOCAL_N_CTX",
     "LocalServer",
     "LocalServerError",
     "local_server",
@@ -64,8 +68,10 @@ logger = logging.getLogger(__name__)
 #: Chunk size for the local backend when none was set: a 1.5B model is slow and
 #: drops facts on long inputs, and n_ctx 4096 must hold prompt, schema and answer.
 DEFAULT_LOCAL_CHUNK_CHARS = 1500
-#: Seconds a local request may take (the first one after start takes ~45 s).
-DEFAULT_LOCAL_TIMEOUT = 600.0
+#: Seconds a local request may take (the first one after start reads the whole prompt).
+DEFAULT_LOCAL_TIMEOUT = 900.0
+#: llama.cpp context window: prompt + schema (~2,900 tokens) + chunk + answer.
+DEFAULT_LOCAL_N_CTX = 8192
 MODEL_ALIAS = "recon-local"
 INSTALL_HINT = "pip install -e '.[local]' — see README (build it portable with scripts/build_llama_cpp.sh)"
 
@@ -286,6 +292,16 @@ def resolve_model_path(settings: Settings) -> Path:
     )
 
 
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
 def local_settings(settings: Settings, base_url: str, model: str = MODEL_ALIAS) -> Settings:
     """`settings` pointed at a local server, with local defaults where the user set nothing."""
     explicit = settings.model_fields_set
@@ -296,11 +312,7 @@ def local_settings(settings: Settings, base_url: str, model: str = MODEL_ALIAS) 
         logger.warning("llama.cpp's server rejects response_format json_schema; using json_object_schema")
         update["instructor_mode"] = "json_object_schema"
     if "chunk_chars" not in explicit:
-        raw = os.environ.get("RECON_LOCAL_CHUNK_CHARS")
-        try:
-            update["chunk_chars"] = int(raw) if raw else DEFAULT_LOCAL_CHUNK_CHARS
-        except ValueError as exc:
-            raise ConfigError(f"RECON_LOCAL_CHUNK_CHARS must be an integer, got {raw!r}") from exc
+        update["chunk_chars"] = _int_env("RECON_LOCAL_CHUNK_CHARS", DEFAULT_LOCAL_CHUNK_CHARS)
     if "concurrency" not in explicit:
         update["concurrency"] = 1
     if "timeout_seconds" not in explicit:
@@ -317,21 +329,23 @@ def local_server(
     *,
     launcher: Sequence[str] | None = None,
     ready_timeout: float = 180.0,
-    n_ctx: int = 4096,
+    n_ctx: int | None = None,
     n_threads: int | None = None,
 ) -> Iterator[Settings]:
     """Start a llama.cpp server for `settings`' GGUF and yield Settings pointed at it.
 
     `launcher` replaces `python -m llama_cpp.server` (tests pass a fake server
-    script). The server is stopped when the block exits, however it exits.
+    script). `n_ctx` defaults to `RECON_LOCAL_N_CTX` or 8192, `n_threads` to
+    `RECON_LOCAL_THREADS` or the CPU count (at most 8). The server is stopped
+    when the block exits, however it exits.
     """
     model_path = resolve_model_path(settings)
     if launcher is None:
         _check_llama_cpp_installed()
     server = LocalServer(
         model_path,
-        n_ctx=n_ctx,
-        n_threads=n_threads,
+        n_ctx=n_ctx or _int_env("RECON_LOCAL_N_CTX", DEFAULT_LOCAL_N_CTX),
+        n_threads=n_threads or _int_env("RECON_LOCAL_THREADS", 0) or None,
         launcher=launcher,
         log_path=settings.out_dir / "llama-server.log",
     )

@@ -46,7 +46,7 @@ FAKE_SERVER = textwrap.dedent(
     with open(os.environ["FAKE_PID_FILE"], "a") as f:
         f.write(f"{os.getpid()}\\n")
     behaviour = os.environ.get("FAKE_BEHAVIOUR", "ok")
-    print("fake llama server starting", args.model, flush=True)
+    print("fake llama server starting", " ".join(sys.argv[1:]), flush=True)
     if behaviour == "crash":
         print("error: failed to load model", flush=True)
         sys.exit(3)
@@ -136,7 +136,18 @@ def test_started_ready_and_stopped_on_exit(fake: Fake) -> None:
         assert _alive(pid)
     assert _wait_dead(pid, 0.5), "server still running after the with block"
     log = (settings.out_dir / "llama-server.log").read_text()
-    assert "fake llama server starting" in log and str(fake["model"]) in log
+    assert "fake llama server starting" in log and f"--model {fake['model']}" in log
+    assert "--n_ctx 8192" in log and "--host 127.0.0.1" in log
+
+
+def test_context_and_threads_from_the_environment(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECON_LOCAL_N_CTX", "16384")
+    monkeypatch.setenv("RECON_LOCAL_THREADS", "3")
+    settings = load_settings()
+    with local_server(settings, launcher=_launcher(fake), ready_timeout=20):
+        pass
+    log = (settings.out_dir / "llama-server.log").read_text()
+    assert "--n_ctx 16384" in log and "--n_threads 3" in log
 
 
 def test_ready_detection_waits_for_a_slow_start(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
