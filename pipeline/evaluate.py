@@ -87,6 +87,7 @@ def normalize_name(name: str) -> str:
     '三支一扶'
     """
     text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", name).translate(_QUOTES))
+    text = unicodedata.normalize("NFKC", text)  # removing a quote can bring combining marks together
     while (match := _LIST_NUMBER.match(text)) and match.end() < len(text):
         text = text[match.end() :]
     return text

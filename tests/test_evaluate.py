@@ -532,3 +532,20 @@ def test_check_gold_scores_a_checker_on_gold_facts(tmp_path: Path) -> None:
     assert (report.overall.check_gold.extracted, report.overall.check_gold.gold) == (1, 0)
     assert any(got.projects and got.projects[0].name == "甲" for got in seen)  # the gold facts were checked
     assert gold_path.exists()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False))
+def test_the_same_money_in_any_unit_scores_correct(value: Decimal) -> None:
+    wan = format(value, "f")
+    gold = gold_doc(projects=[{"name": "甲", "unit": "万元", "facts": {"spent": wan}}])
+    for got in (num(format(value * 10000, "f"), "元"), num(format(value / 10000, "f"), "亿元")):
+        assert score(gold, extraction(projects=[project("甲", spent=got)])).scores.projects.correct == 1
+    off = num(format(value + Decimal("0.01"), "f"), "万元")
+    assert score(gold, extraction(projects=[project("甲", spent=off)])).scores.projects.correct == 0
+
+
+@given(st.text(max_size=30))
+def test_normalize_name_is_idempotent(name: str) -> None:
+    once = normalize_name(name)
+    assert normalize_name(once) == once
