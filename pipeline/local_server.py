@@ -20,7 +20,8 @@ answers one request at a time at 5–8 tokens/s:
   `json_schema` (HTTP 500);
 * smaller chunks (`RECON_LOCAL_CHUNK_CHARS`, default 1500) unless the chunk
   size was set explicitly;
-* one request at a time and a longer timeout, unless set explicitly;
+* one request at a time, a longer timeout and one transport retry, unless
+  set explicitly;
 * a context of 8192 tokens (`RECON_LOCAL_N_CTX`): the extraction prompt with
   its schema is ~2,900 tokens before the chunk, so 4096 leaves no room for a
   1500-character chunk and its answer.
@@ -317,6 +318,9 @@ def local_settings(settings: Settings, base_url: str, model: str = MODEL_ALIAS) 
         update["concurrency"] = 1
     if "timeout_seconds" not in explicit:
         update["timeout_seconds"] = DEFAULT_LOCAL_TIMEOUT
+    if "transport_retries" not in explicit:
+        # A local server that timed out is busy, not flaky: re-sending the same long prompt only queues it.
+        update["transport_retries"] = 1
     try:
         return Settings(**{**settings.model_dump(), **update})
     except ValueError as exc:

@@ -270,6 +270,7 @@ def test_local_defaults_and_explicit_settings(fake: Fake, monkeypatch: pytest.Mo
         assert local.chunk_chars == DEFAULT_LOCAL_CHUNK_CHARS
         assert local.concurrency == 1
         assert local.timeout_seconds >= 300
+        assert local.transport_retries == 1
         assert local.api_key is not None
     monkeypatch.setenv("RECON_CHUNK_CHARS", "2500")
     explicit = load_settings(instructor_mode="tools", concurrency=3)
