@@ -124,11 +124,10 @@ def _write_xlsx(path: Path, sheets: list[tuple[str, tuple[str, ...], list[dict[s
     for title, columns, rows in sheets:
         sheet = workbook.create_sheet(title)
         sheet.append(list(columns))
-        for row in rows:
-            sheet.append([None] * len(columns))
+        for row_number, row in enumerate(rows, start=2):
             for index, column in enumerate(columns, start=1):
                 value = row.get(column)
-                cell = sheet.cell(row=sheet.max_row, column=index)
+                cell = sheet.cell(row=row_number, column=index)
                 if isinstance(value, int) and not isinstance(value, bool):
                     cell.value = value
                 elif value is not None:
