@@ -16,7 +16,6 @@ Skipped, with the reason, when chromium is not installed (CI installs it with
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import os
 import select
@@ -82,22 +81,13 @@ class _DevTools:
     def __init__(self, command: list[str]) -> None:
         to_browser_read, self._write_fd = os.pipe()
         self._read_fd, from_browser_write = os.pipe()
-
-        def pipes_on_3_and_4() -> None:
-            # the browser reads commands on fd 3 and writes answers/events on fd 4; copy both
-            # above 10 first so that neither dup2 can clobber the other
-            read_copy = fcntl.fcntl(to_browser_read, fcntl.F_DUPFD, 10)
-            write_copy = fcntl.fcntl(from_browser_write, fcntl.F_DUPFD, 10)
-            os.dup2(read_copy, 3)
-            os.dup2(write_copy, 4)
-
+        # The browser reads commands on fd 3 and writes answers/events on fd 4. The pipes go in
+        # as stdin/stdout and a shell moves them to 3/4 before exec'ing chromium (no preexec_fn).
         self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            ["/bin/sh", "-c", 'exec "$@" 3<&0 4>&1 </dev/null >/dev/null', "sh", *command],
+            stdin=to_browser_read,
+            stdout=from_browser_write,
             stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4),
-            preexec_fn=pipes_on_3_and_4,
         )
         os.close(to_browser_read)
         os.close(from_browser_write)
