@@ -140,7 +140,7 @@ def ingest(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         original, warnings = pdf_text(str(path), data)
     else:
         original, encoding = html_text(str(path), data)
-    text, offsets = normalize(original)
+    text, offsets = normalize(original, soft_wraps=document_format is DocumentFormat.PDF)
     if not text.strip():
         raise IngestError(str(path), "no text: the file holds only whitespace or markup")
     return Document(

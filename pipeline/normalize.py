@@ -20,7 +20,11 @@ entry, `len(original)`). Changes made, in order:
    (`2023 年` → `2023年`, `为 10万元` → `为10万元`), and inside `万 元`/`亿 元`, are removed;
 7. a line break is dropped when the next line starts with an amount and a unit
    (`项目支出\\n6969.76万元` → `项目支出6969.76万元`) and the previous line
-   does not end a sentence (。！？；) or with a digit.
+   does not end a sentence (。！？；) or with a digit;
+8. spaces between two CJK ideographs are removed (`年初预   算` → `年初预算`);
+9. for PDF text layers only (`soft_wraps`), a line break that merely wraps a
+   sentence at the page width is removed (not after 。！？；：, not before a
+   heading, list number or table row, never between two digits).
 
 Invariant relied on by `pipeline.numbers.stated_number`: a number matched in the
 normalised text maps to an original slice that is the same number as written
@@ -71,6 +75,18 @@ _CJK_DIGIT_SPACES_RE = re.compile(f"(?<=[{_CJK}]) +(?=\\d)|(?<=\\d) +(?=[{_CJK}]
 _UNIT_SPACES_RE = re.compile(r"(?<=[万亿]) +(?=元)")
 _BROKEN_AMOUNT_RE = re.compile(
     r"(?<=[^。！？；\n\d.,，%\s]) *\n *(?=\d+(?:\.\d+)?(?:" + "|".join(CONTINUATION_UNITS) + "))"
+)
+
+
+_IDEOGRAPH = r"\u3400-\u4dbf\u4e00-\u9fff"
+_CJK_CJK_SPACES_RE = re.compile(f"(?<=[{_IDEOGRAPH}])[ \u3000]+(?=[{_IDEOGRAPH}])")
+#: A PDF line break inside a sentence: not after sentence-final punctuation, not
+#: between two digits, not before a heading or list marker or a table row.
+_SOFT_WRAP_RE = re.compile(
+    r"(?<=[^。！？；：:\n\t])\n"
+    r"(?![ \t]*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十\d]{1,3}[）)]"
+    r"|\d{1,2}[、.．](?!\d)|\n|$))"
+    r"(?![^\n]*\t)"
 )
 
 
@@ -170,8 +186,31 @@ def _ascii_spaces_only(tracked: _Tracked) -> Callable[[re.Match[str]], list[tupl
     return choose
 
 
-def normalize(original: str) -> tuple[str, OffsetMap]:
-    """The normalised text of `original` and the map from its offsets back to `original`."""
+def _wrapped_lines(tracked: _Tracked) -> Callable[[re.Match[str]], list[tuple[int, int]]]:
+    """Remove a line break only where the line before it is full (it reaches the page
+    width: at least 80% of the longest lines), and never between two digits, so a
+    short heading such as `2、内设科室` keeps its line."""
+    lengths = sorted(len(line.strip()) for line in tracked.text.split("\n") if line.strip())
+    full_width = lengths[int(len(lengths) * 0.9)] if lengths else 0
+
+    def choose(match: re.Match[str]) -> list[tuple[int, int]]:
+        line_start = tracked.text.rfind("\n", 0, match.start()) + 1
+        line = tracked.text[line_start : match.start()].strip()
+        before = tracked.text[match.start() - 1 : match.start()]
+        after = tracked.text[match.end() : match.end() + 1]
+        if (before.isdigit() and after.isdigit()) or len(line) < 0.8 * full_width:
+            return []
+        return [match.span()]
+
+    return choose
+
+
+def normalize(original: str, soft_wraps: bool = False) -> tuple[str, OffsetMap]:
+    """The normalised text of `original` and the map from its offsets back to `original`.
+
+    `soft_wraps` (PDF text layers) also removes line breaks that only wrap a
+    sentence at the page width, so `参公\n编制实有14人` reads as one sentence.
+    """
     tracked = _Tracked(original)
     tracked.delete_matches(_CRLF_RE)
     tracked.delete_matches(_ZERO_WIDTH_RE, _not_gluing_numbers(tracked))
@@ -183,4 +222,7 @@ def normalize(original: str) -> tuple[str, OffsetMap]:
     tracked.delete_matches(_CJK_DIGIT_SPACES_RE)
     tracked.delete_matches(_UNIT_SPACES_RE)
     tracked.delete_matches(_BROKEN_AMOUNT_RE)
+    tracked.delete_matches(_CJK_CJK_SPACES_RE)
+    if soft_wraps:
+        tracked.delete_matches(_SOFT_WRAP_RE, _wrapped_lines(tracked))
     return tracked.text, OffsetMap(to_original=[*tracked.origins, len(original)])

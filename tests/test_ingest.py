@@ -420,3 +420,16 @@ def test_file_size_limit_comes_from_the_environment(tmp_path: Path, monkeypatch:
     assert limit == 10
     path = _write(tmp_path / "small.txt", CHINESE.encode())
     assert "(raise RECON_MAX_FILE_BYTES)" in _ingest_error(path, max_bytes=limit).reason
+
+
+def test_pdf_soft_wraps_are_joined_but_headings_keep_their_lines() -> None:
+    """The generated sample PDF wraps sentences at the page width; ingest rejoins them."""
+    from pathlib import Path as _Path
+
+    samples = _Path(__file__).resolve().parent.parent / "samples"
+    pdf = ingest(samples / "004_9e87d6aa48146b78.pdf")
+    txt = ingest(samples / "004_9e87d6aa48146b78.txt")
+    sentence = "其中行政编制实有50人、机关工勤编制实有1人、参公编制实有14人、事业编制实有56人。"
+    assert sentence in txt.text
+    assert sentence in pdf.text
+    assert "\n4、人员情况\n" in pdf.text
