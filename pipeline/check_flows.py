@@ -104,6 +104,9 @@ class CheckState:
     passed: int = 0
     trace: list[TestedRelation] = field(default_factory=list)
     corrections: dict[NumberId, Correction] = field(default_factory=dict)
+    #: The same corrections by the number's place in the text, so a number that appears in two
+    #: containers (a project fact and a breakdown part) is re-read once and flagged once.
+    corrections_by_span: dict[tuple[int, int, str], Correction] = field(default_factory=dict)
 
     def skip(self, rule: Rule, subject: str, reason: str) -> None:
         self.skipped.append(SkippedCheck(rule=rule, subject=subject, reason=reason))
@@ -123,16 +126,28 @@ class CheckState:
 
     # -- reading terms --------------------------------------------------------------------------
 
+    def correction_for(self, term: Term) -> Correction | None:
+        correction = self.corrections.get(term.ident)
+        if correction is None and (key := _span_key(term)) is not None:
+            correction = self.corrections_by_span.get(key)
+        return correction
+
+    def correct(self, term: Term, reading: Correction) -> None:
+        """Keep the re-reading of `term` for every later relation."""
+        self.corrections[term.ident] = reading
+        if (key := _span_key(term)) is not None:
+            self.corrections_by_span[key] = reading
+
     def value_in(self, term: Term, unit: str | None) -> Decimal:
         """The term's point value in `unit`, corrected if a unit slip was found for it."""
-        correction = self.corrections.get(term.ident)
+        correction = self.correction_for(term)
         if correction is not None:
             return convert(correction.value, correction.unit, unit)
         return convert(term.number.value, term.unit, unit)
 
     def interval_in(self, term: Term, unit: str | None) -> Interval:
         """The term's rounding interval in `unit` (its half-unit is taken in its own unit)."""
-        correction = self.corrections.get(term.ident)
+        correction = self.correction_for(term)
         if correction is not None:
             half = (
                 Decimal(0)
@@ -149,10 +164,16 @@ class CheckState:
 
     def written(self, term: Term, unit: str | None) -> str:
         """The term as written, with its unit when it differs from the relation's."""
-        correction = self.corrections.get(term.ident)
+        correction = self.correction_for(term)
         shown_unit = correction.unit if correction is not None else term.unit
         text = format_decimal(correction.value) if correction is not None else term.number.normalized
         return text if shown_unit == unit else f"{text}{shown_unit or ''}"
+
+
+def _span_key(term: Term) -> tuple[int, int, str] | None:
+    """Where the term's number stands in the text; None for an empty span (gold facts, tests)."""
+    span = term.number.span
+    return (span.start, span.end, term.number.normalized) if span.end > span.start else None
 
 
 def format_decimal(value: Decimal, decimals: int | None = None) -> str:
@@ -285,7 +306,7 @@ def rescaled_readings(state: CheckState, term: Term, unit: str | None) -> list[C
     """
     if term.number.value == 0 or not is_money(term.unit) or not is_money(unit):
         return []
-    if term.ident in state.corrections:
+    if state.correction_for(term) is not None:
         return []
     allowed = state.precision.decimals_for(unit, term.number.decimals)
     readings: list[Correction] = []
@@ -414,7 +435,7 @@ def handle_unit_slip(state: CheckState, relation: SumRelation, outcome: SumOutco
         return False
     term, reading = found
     equation = equation_text(state, relation, outcome)
-    state.corrections[term.ident] = reading
+    state.correct(term, reading)
     other_side = relation.right if term in relation.left else relation.left
     state.flags.append(
         unit_flag(

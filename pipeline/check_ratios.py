@@ -132,7 +132,7 @@ def assess_ratio(state: CheckState, relations: Sequence[RatioRelation]) -> None:
     if found is not None:
         term, reading = found
         equation = _equation(state, relation, interval, unit, holds=False)
-        state.corrections[term.ident] = reading
+        state.correct(term, reading)
         tolerance = interval.half_width + unit_step(rate.decimals) / 2
         state.flags.append(
             unit_flag(state, "ratio", term, reading, relation.operands, equation, tolerance, unit)

@@ -150,6 +150,30 @@ def _match_mode_is(mode: MatchMode) -> Callable[[CheckReport], None]:
     return assertion
 
 
+def _shared_number_doc() -> DocumentExtraction:
+    """One slipped number (`67.49元`, one span) both a project fact and a breakdown part."""
+    slipped = num("67.49", "元")
+    facts = {
+        FactKey.BUDGET_INITIAL: [num("9.64")],
+        FactKey.TRANSFER_IN: [num("57.85")],
+        FactKey.SPENT: [slipped],
+        FactKey.CARRYOVER_OUT: [num("0")],
+    }
+    return doc(
+        [Project(name="农村奖扶", unit="万元", facts=facts)],
+        breakdowns=[
+            Breakdown(
+                unit="万元",
+                total=BreakdownItem(label="支出", amount=num("97.49")),
+                parts=[
+                    BreakdownItem(label="农村奖扶", amount=slipped),
+                    BreakdownItem(label="其他", amount=num("30")),
+                ],
+            )
+        ],
+    )
+
+
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 CASES: list[Case] = [
@@ -468,6 +492,20 @@ CASES: list[Case] = [
             ]
         ),
         flags=[(Rule.FLOW_IDENTITY, ERROR)],
+    ),
+    Case(
+        "unit-slip-in-ratio",
+        doc([project("R", budget_total="10.00", spent="94000", execution_rate="94")]),
+        flags=[(Rule.UNIT, ERROR)],
+        first_values=[["94000", "10.00"]],
+        skipped=[Rule.FLOW_IDENTITY],
+    ),
+    Case(
+        "unit-slip-in-two-containers-flagged-once",
+        _shared_number_doc(),
+        flags=[(Rule.UNIT, ERROR)],
+        first_values=[["67.49", "9.64", "57.85"]],
+        passed=1,
     ),
     # --- conflict ----------------------------------------------------------------------------
     Case(
