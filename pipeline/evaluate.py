@@ -611,16 +611,20 @@ def scored_flags(flags: Iterable[Flag]) -> list[Flag]:
 
 
 def _flag_weight(gold: GoldInconsistency, flag: Flag) -> float | None:
-    """Same rule, and the same first value (as Decimal) or similar subjects."""
+    """Same rule, and the flag shares the value the gold entry lists first (as Decimal),
+    or their subjects are similar. Sharing means being among the flag's values: a
+    `conflict` has no natural first statement, so its order is not held against it;
+    a flag that also lists it first weighs more."""
     if gold.rule is not flag.rule:
         return None
     gold_first = _decimal(gold.values[0]) if gold.values else None
-    flag_first = _decimal(flag.values[0]) if flag.values else None
-    same_first = gold_first is not None and gold_first == flag_first
+    flag_values = [_decimal(value) for value in flag.values]
+    shares_first = gold_first is not None and gold_first in flag_values
+    same_first = shares_first and bool(flag_values) and flag_values[0] == gold_first
     subject = similarity(gold.subject, flag.subject)
-    if not same_first and subject < NAME_THRESHOLD:
+    if not shares_first and subject < NAME_THRESHOLD:
         return None
-    return 1.0 + (0.5 if same_first else 0.0) + 0.5 * subject
+    return 1.0 + (0.25 if shares_first else 0.0) + (0.25 if same_first else 0.0) + 0.5 * subject
 
 
 def score_flags(

@@ -391,6 +391,16 @@ def test_flags_match_by_rule_and_first_value_or_subject() -> None:
     assert flags.per_key["ratio"].precision == 0.0
 
 
+def test_a_conflict_matches_when_it_shares_the_gold_first_value_in_any_position() -> None:
+    gold = gold_doc(
+        inconsistencies=[{"rule": "conflict", "subject": "总支出", "values": ["7347.90", "7343.64"]}]
+    )
+    reversed_order = CheckReport(flags=[flag(Rule.CONFLICT, "2023年支出", "7343.64", "7347.90")])
+    unrelated = CheckReport(flags=[flag(Rule.CONFLICT, "2023年支出", "7343.64", "7000")])
+    assert score(gold, extraction(), reversed_order).scores.flags.correct == 1
+    assert score(gold, extraction(), unrelated).scores.flags.correct == 0
+
+
 # --- grounding -----------------------------------------------------------------------------------
 
 
