@@ -73,20 +73,22 @@ def test_kill_9_mid_run_then_resume_stores_each_document_once(tmp_path: Path) ->
     out = tmp_path / "out"
 
     process = _recon(str(docs), "--db", str(db), "--out", str(out), "--backend", "rules", "--quiet")
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # generous: CI machines may be busy
     while _stored_documents(db) < 1:
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "no document stored within 120 s"
+        assert process.poll() is None, f"the run ended before storing anything: {process.communicate()}"
+        assert time.monotonic() < deadline, "no document stored within 300 s"
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     process.communicate()
-    assert process.returncode == -signal.SIGKILL
     stored_before = _stored_documents(db)
-    assert 1 <= stored_before < total, "the run finished before it could be killed"
+    assert process.returncode == -signal.SIGKILL, (
+        f"not killed (rc {process.returncode}, {stored_before} stored)"
+    )
+    assert 1 <= stored_before < total, f"the run finished before it could be killed ({stored_before} stored)"
 
     resumed = _recon(str(docs), "--db", str(db), "--out", str(out), "--backend", "rules", "--quiet")
     stdout, stderr = resumed.communicate(timeout=600)
-    assert resumed.returncode in (0, 3), stderr
+    assert resumed.returncode in (0, 3), f"rc {resumed.returncode}: {stdout} {stderr}"
 
     fresh_facts, fresh_flags = _fresh_counts(tmp_path)
     with Store(db) as store:
