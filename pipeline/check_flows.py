@@ -375,8 +375,17 @@ def unit_flag(
         tolerance=tolerance,
         unit=unit,
         spans=[term.number.span, *(other.number.span for other in others if other is not term)],
-        details=f"{term.role} written in {term.unit}; the other amounts of the relation use {unit}",
+        details=_slip_details(term, as_written, reading, unit),
     )
+
+
+def _slip_details(term: Term, as_written: Decimal, reading: Correction, unit: str | None) -> str:
+    if term.unit != unit:
+        return f"{term.role} written in {term.unit}; the other amounts of the relation use {unit}"
+    factor = reading.value / as_written
+    power = "10⁴" if factor in (Decimal(10) ** 4, Decimal(10) ** -4) else "10⁸"
+    size = "small" if factor > 1 else "large"
+    return f"{term.role} written in {unit} like the others, but {power} times too {size}"
 
 
 def assess_sum(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from pipeline.check_flows import (
     CheckState,
@@ -92,6 +92,22 @@ def ratio_interval(state: CheckState, relation: RatioRelation) -> tuple[Interval
     return side(relation.numerator).divided_by(side(relation.denominator)).scaled(HUNDRED), unit
 
 
+def point_ratio(state: CheckState, relation: RatioRelation, unit: str | None, interval: Interval) -> Decimal:
+    """The ratio of the numbers as written (×100); the interval's middle if the denominator is zero."""
+
+    def side(terms: Sequence[Term]) -> Decimal:
+        return sum(
+            (-state.value_in(t, unit) if t.negative else state.value_in(t, unit) for t in terms), Decimal(0)
+        )
+
+    denominator = side(relation.denominator)
+    if denominator == 0:
+        return interval.mid
+    with localcontext() as context:
+        context.prec = 40
+        return side(relation.numerator) / denominator * HUNDRED
+
+
 def _side_text(state: CheckState, terms: Sequence[Term], unit: str | None) -> str:
     pieces = [("- " if t.negative else "+ ") + state.written(t, unit) for t in terms]
     text = " ".join(pieces).removeprefix("+ ")
@@ -147,7 +163,9 @@ def assess_ratio(state: CheckState, relations: Sequence[RatioRelation]) -> None:
 def _equation(
     state: CheckState, relation: RatioRelation, interval: Interval, unit: str | None, holds: bool
 ) -> str:
-    shown = format_decimal(interval.mid.quantize(unit_step(relation.rate.number.decimals + 2)))
+    shown = format_decimal(
+        point_ratio(state, relation, unit, interval).quantize(unit_step(relation.rate.number.decimals + 2))
+    )
     sign = "=" if holds else "≠"
     return (
         f"{_side_text(state, relation.numerator, unit)} / {_side_text(state, relation.denominator, unit)}"
@@ -165,7 +183,7 @@ def _flag(
     capped: bool,
 ) -> Flag:
     rate = relation.rate.number
-    recomputed = interval.mid.quantize(unit_step(rate.decimals + 4))
+    recomputed = point_ratio(state, relation, unit, interval).quantize(unit_step(rate.decimals + 4))
     gives = f"{relation.what} gives {format_decimal(recomputed)}%"
     if capped:
         message = f"{relation.subject}: rate stated as 100% while {gives} (capped at 100%?)"
