@@ -27,15 +27,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pipeline.check import check
 from pipeline.chunk import chunk_document
 from pipeline.errors import ConfigError, ExtractionError, IngestError, ReconError, StoreError
-from pipeline.extract_llm import ResponseCache, extract_document_detailed, reread_flagged
 from pipeline.extract_rules import extract
 from pipeline.ingest import discover, ingest
-from pipeline.local_server import local_server, resolve_model_path
 from pipeline.settings import Settings
 from pipeline.store import RunLock, Store
 from prompts import extract_prompt
@@ -52,6 +50,9 @@ from schemas import (
 )
 from schemas.llm import ChunkFailure
 from schemas.stored import RunCounts
+
+if TYPE_CHECKING:  # the LLM path (openai, instructor: ~2 s to import) loads only when a run uses it
+    from pipeline.extract_llm import ResponseCache
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +178,8 @@ def _extract_with_model(
     document: Document, chunks: list[Chunk], settings: Settings, cache: ResponseCache | None
 ) -> tuple[DocumentExtraction, CheckReport, Accounting, list[ChunkFailure]]:
     """Model extraction, check, then one arithmetic-guided re-read of what the model read wrong."""
+    from pipeline.extract_llm import extract_document_detailed, reread_flagged
+
     detailed = extract_document_detailed(document, chunks, settings, cache)
     accounting = detailed.accounting
     extraction = detailed.extraction
@@ -233,6 +236,8 @@ def _engine(settings: Settings) -> Iterator[_Engine]:
         settings.require_llm()
         yield _Engine(settings, backend, settings.model, prompt_version)
         return
+    from pipeline.local_server import local_server, resolve_model_path
+
     model_name = resolve_model_path(settings).name
     with local_server(settings) as served:
         served = served.model_copy(update={"backend": "local"})
