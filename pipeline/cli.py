@@ -93,7 +93,7 @@ def _setup_logging() -> None:
 def _table(summary: RunSummary) -> Table:
     llm = summary.backend != "rules"
     table = Table(title=f"recon run {summary.run_id}", title_justify="left")
-    table.add_column("document", overflow="fold")
+    table.add_column("document", no_wrap=True, overflow="ellipsis", max_width=60)
     for name in ("projects", "indicators", "breakdowns", "flags"):
         table.add_column(name, justify="right")
     table.add_column("status")
