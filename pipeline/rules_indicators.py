@@ -172,7 +172,7 @@ _LEADING_NOISE_RE = re.compile(
     r"^(?:"
     r"[、，,和及与并且以及另还]+|对|向|为(?!期)"
     r"|通过|经过|在(?!册|编|职|岗|校|院)|(?:截至|截止|截止到|截至到)(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:底|末|止|前)?"
-    r"|\d{4}年(?:度|全年|年底|年末|底|末|内|起|以来)?"
+    r"|\d{4}年(?:度|全年|年底|年末|底|末|内|起|以来|年)?"
     r"|\d{1,2}月(?:份)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:前|止|底)?"
     r"|前期|此前|近期|期间|做到|今年以来|今年|本年度|本年|年内|全年|当年|目前|现已|现|已经|已|当前|同时|此外|其中|另外"
     r"|一共|共计|共有|总计|合计|累计|共|计"
@@ -201,6 +201,11 @@ _ORGANISATION_RE = re.compile(
 _ORGANISATION_SENTENCE_RE = re.compile(r"编制|在编|在职|退休|实有|内设|直属|下设|人员情况|事业单位")
 #: Money wording: a percentage named so is a budget ratio (预算执行率), not an indicator.
 _MONEY_NAME_RE = re.compile(r"预算|支出|决算|经费|执行率|结余|结转|收入|财政|拨款|支付|元")
+#: Words that name a monitoring or survey activity, and a clause naming one after its verb.
+_ACTIVITY_WORD_RE = re.compile(r"监测|调查|检测|筛查|普查|抽检")
+_ACTIVITY_RE = re.compile(
+    r"(?:完成了?|开展了?|加强|组织|进行|推进|落实)(?P<activity>[^，。；、\d]{2,20}?(?:监测|调查|检测|筛查|普查|抽检))"
+)
 #: Funding wording: counts of the units a fund reached are not indicators.
 _FUNDING_RE = re.compile(r"\d[ \t]?(?:元|万元)|经费|资金|拨付|下拨|补助|用于")
 #: Change and comparison wording (比上年增加3%), never an indicator's value.
@@ -538,6 +543,7 @@ class _RunningText:
         self.previous_end = 0
         self.consumed: set[int] = _summing_parts(document, self.quantities)
         self.shared_nouns: dict[int, tuple[str, int]] = {}  # quantity index -> shared noun, its end
+        self.activity: tuple[int, str] | None = None  # (sentence, activity) the current list counts for
 
     def read(self) -> list[_Draft]:
         for index, quantity in enumerate(self.quantities):
@@ -778,8 +784,31 @@ class _RunningText:
         ):
             name = name[:-1]  # 肺结核患者管理数300人、有效管理299人
             is_target = True
+        name = self._with_activity(clause, name)
         items, values = self._list_items(clause, name)
         self._emit(clause, items, values, (name_start, name_end), is_target)
+
+    def _with_activity(self, clause: _Clause, name: str) -> str:
+        """Prefix the activity a list of counts belongs to when the clause right before the list
+        names it: `完成食品安全风险监测部分采样任务，采集新鲜蔬菜样30份、餐饮食品30份` ->
+        食品安全风险监测餐饮食品. The list ends at the first long or self-explaining name."""
+        if self.activity is None or self.activity[0] != clause.sentence_id:
+            self.activity = None
+            if self.recent or clause.unit == "%":
+                return name
+            before = self.text[clause.sentence_start : clause.boundary].rstrip("，,")
+            preceding = re.split(r"[，,；;：:]", before)[-1] if before else ""
+            if re.search(r"\d", preceding):
+                return name
+            found = list(_ACTIVITY_RE.finditer(preceding))
+            if not found:
+                return name
+            self.activity = (clause.sentence_id, found[-1].group("activity"))
+        activity = self.activity[1]
+        if len(name) > 8 or _ACTIVITY_WORD_RE.search(name) or clause.unit == "%":
+            self.activity = (clause.sentence_id, "")  # the list has ended
+            return name
+        return activity + name if activity else name
 
     def _acceptable_name(self, clause: _Clause, name: str) -> bool:
         """False for names that show the number is no indicator (comparisons, budget shares, dates)."""
