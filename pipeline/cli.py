@@ -130,15 +130,19 @@ def _status_cell(result: DocumentResult) -> str:
     return "[green]ok[/green]"
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def summary_line(record: RunRecord, settings: Settings) -> str:
     """`5 documents: 5 ok, 0 failed, 0 skipped; 12 flags (3 new errors); backend rules — …`."""
     counts = record.counts
-    new = f"{counts.new_error} new error{'s' if counts.new_error != 1 else ''}"
+    new = _plural(counts.new_error, "new error")
     if counts.new_warning:
-        new += f", {counts.new_warning} new warning{'s' if counts.new_warning != 1 else ''}"
+        new += ", " + _plural(counts.new_warning, "new warning")
     return (
-        f"{counts.documents} documents: {counts.ok} ok, {counts.failed} failed, {counts.skipped} skipped; "
-        f"{counts.flags} flags ({new}); {backend_reason(settings)}"
+        f"{_plural(counts.documents, 'document')}: {counts.ok} ok, {counts.failed} failed, "
+        f"{counts.skipped} skipped; {_plural(counts.flags, 'flag')} ({new}); {backend_reason(settings)}"
     )
 
 

@@ -217,7 +217,10 @@ class Store:
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read {self.db_path}: {exc}") from exc
 
     # -- ResponseCache -------------------------------------------------------------
 
@@ -228,8 +231,8 @@ class Store:
 
     def put(self, key: str, value: str) -> None:
         """Store a model response; committed at once so a killed run keeps what it paid for."""
-        with self._lock:
-            self._conn.execute(
+        with self.transaction() as conn:
+            conn.execute(
                 "INSERT OR REPLACE INTO llm_cache (key, value, created) VALUES (?, ?, ?)",
                 (key, value, utc_now()),
             )
@@ -572,6 +575,8 @@ class _Transaction:
                     raise StoreError(f"cannot write to {self._store.db_path}: {commit_exc}") from commit_exc
             else:
                 self._store._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"cannot write to {self._store.db_path}: {exc}") from exc
         finally:
             self._store._lock.release()
 

@@ -122,7 +122,7 @@ def test_second_process_is_refused_while_a_run_holds_the_lock(tmp_path: Path) ->
     again = _recon(str(SEED_FILES[0]), "--db", str(db), "--quiet", "--fail-on", "never")
     stdout, stderr = again.communicate(timeout=120)
     assert again.returncode == 0, stderr
-    assert stdout.startswith("1 documents: 1 ok")
+    assert stdout.startswith("1 document: 1 ok")
 
 
 def test_wait_blocks_until_the_other_run_ends(tmp_path: Path) -> None:

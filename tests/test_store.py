@@ -198,3 +198,12 @@ def test_run_lock_is_exclusive_and_released(tmp_path: Path) -> None:
         RunLock(db).acquire()
     with RunLock(db) as again:
         assert again.holder()["pid"] > 0
+
+
+def test_sqlite_errors_come_out_as_store_errors(tmp_path: Path) -> None:
+    with Store(tmp_path / "recon.db") as store:
+        with pytest.raises(StoreError, match="cannot write"), store.transaction() as conn:
+            conn.execute("INSERT INTO no_such_table VALUES (1)")
+        assert not store.connection.in_transaction
+        store.put("k", "v")  # the connection is usable afterwards
+        assert store.get("k") == "v"
