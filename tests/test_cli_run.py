@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fake_openai import FakeOpenAI, answer, fake_openai, status
+from fake_openai import Behaviour, FakeOpenAI, answer, fake_openai, junk, status
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -195,3 +195,60 @@ def test_llm_backend_counts_calls_caches_and_retries_failed_files(
     code, out, _ = _run(str(docs), "--db", str(db), "--force", "-q", "--fail-on", "never")
     assert code == 0 and "1 ok" in out
     assert fake_openai.calls == calls_after_first_success  # every chunk answered from the cache
+
+
+TWO_SECTIONS = (
+    "一、项目资金情况\n"
+    + "项目“甲专项”年初预算金额225万元，实际支出220万元，结余结转5万元。" * 4
+    + "\n二、绩效目标完成情况\n"
+    + "项目“乙专项”年初预算金额100万元，实际支出90万元，结余结转10万元。" * 4
+    + "\n"
+)
+
+
+def _answer_for(request: dict[str, object]) -> Behaviour:
+    text = json.dumps(request.get("messages"), ensure_ascii=False)
+    name = "乙专项" if "乙专项" in text else "甲专项"
+    return answer(
+        {"projects": [{"name": name, "budget_initial": "100万元" if name == "乙专项" else "225万元"}]}
+    )
+
+
+def test_chunks_the_model_failed_on_are_retried_next_run(
+    fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "two.txt").write_text(TWO_SECTIONS, encoding="utf-8")
+    db = tmp_path / "recon.db"
+    monkeypatch.setenv("RECON_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("RECON_MODEL", "fake-model")
+    monkeypatch.setenv("RECON_API_KEY", "sk-test-not-real")
+    monkeypatch.setenv("RECON_CHUNK_CHARS", "200")
+    monkeypatch.setenv("RECON_MAX_RETRIES", "0")
+
+    def second_section_is_junk(request: dict[str, object]) -> Behaviour:
+        if "乙专项" in json.dumps(request.get("messages"), ensure_ascii=False):
+            return junk()
+        return _answer_for(request)
+
+    fake_openai.responder = second_section_is_junk
+    code, out, _ = _run(str(docs), "--db", str(db), "-q", "--fail-on", "never", "--concurrency", "1")
+    assert code == 0 and "1 ok" in out
+    with Store(db) as store:
+        assert store.count("chunk_failures") == 1
+        subjects = {row[0] for row in store.connection.execute("SELECT DISTINCT subject FROM facts")}
+        assert subjects == {"甲专项"}
+
+    fake_openai.responder = _answer_for
+    calls_before = fake_openai.calls
+    code, out, _ = _run(str(docs), "--db", str(db), "-q", "--fail-on", "never")
+    assert "1 ok, 0 failed, 0 skipped" in out  # not skipped: a chunk is missing
+    assert fake_openai.calls == calls_before + 1  # only the failed chunk is asked again; the other is cached
+    with Store(db) as store:
+        assert store.count("chunk_failures") == 0
+        subjects = {row[0] for row in store.connection.execute("SELECT DISTINCT subject FROM facts")}
+        assert subjects == {"甲专项", "乙专项"}
+
+    code, out, _ = _run(str(docs), "--db", str(db), "-q", "--fail-on", "never")
+    assert "0 ok, 0 failed, 1 skipped" in out
