@@ -204,7 +204,10 @@ def run_command(
     ] = None,
     db: DbOption = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for one <file>.json per document (RECON_OUT).")
+        Path | None,
+        typer.Option(
+            "--out", help="Folder for one <file>.json per document (default ./recon-out, or RECON_OUT)."
+        ),
     ] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (RECON_BASE_URL).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name (RECON_MODEL).")] = None,
@@ -219,14 +222,20 @@ def run_command(
         Path | None, typer.Option(help="GGUF file for --backend local (RECON_MODEL_PATH).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
-    force: Annotated[bool, typer.Option(help="Re-process files even when unchanged.")] = False,
-    wait: Annotated[bool, typer.Option(help="Wait for another run on the same database to finish.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Re-process files even when unchanged.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for another run on the same database to finish.")
+    ] = False,
     fail_on: Annotated[
         Literal["error", "warning", "never"],
         typer.Option(help="Exit 3 when a run raises new flags of this severity or worse."),
     ] = "error",
 ) -> None:
-    """Process documents: extract, check, store; exit 0 ok, 1 failed files, 3 new flags, 4 store busy."""
+    """Process documents: extract, check, store, write <out>/<file>.json.
+
+    Unchanged files are skipped; failed files are retried. Exit 0 all good, 1 some files
+    failed, 2 usage/configuration error, 3 new flags at --fail-on or worse, 4 store busy.
+    """
     _setup_logging()
     with errors_at_the_edge():
         settings = load_settings(
