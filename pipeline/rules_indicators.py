@@ -92,6 +92,7 @@ COUNT_UNITS: tuple[str, ...] = (
     "所",
     "剂",
     "床",
+    "对",
     "辆",
     "套",
     "项",
@@ -178,7 +179,7 @@ _LEADING_NOISE_RE = re.compile(
     r"|一共|共计|共有|总计|合计|累计|共|计"
     r"|全区|全县|全市|全省|我区|我县|我市|我局|我队|我委|我单位|辖区内?|区域内"
     r"|及时|持续|继续|积极|先后|快速|顺利|圆满|全面|认真|共同|均|总共|又"
-    r"|完成了|完成|开展了|开展|实现了|实现|落实|建成了|建成|举办了?|打造了?|新增|成功|正在|产生"
+    r"|完成了|完成(?![率数值量比])|开展了|开展|实现了|实现(?![率数值])|落实|建成了|建成|举办了?|打造了?|新增|成功|正在|产生"
     r")"
 )
 #: Trailing linking words between a name and its number.
@@ -653,6 +654,8 @@ class _RunningText:
             recent[-1].target = number  # 孕产妇系统管理率95.2%，目标值为90%
             return True
         label = quantity.label or (name if name in _ACTUAL_LABELS else None)
+        if label is None and name.startswith("实际") and len(name) <= 8 and recent:
+            label = "实际完成"  # 服务对象满意度达到95%，实际调查满意度96.8%
         if label in _ACTUAL_LABELS and recent:  # …任务书59000人，实际完成59174人
             owner = recent[-1]
             if owner.actual is not None and owner.target is None:
@@ -759,7 +762,9 @@ class _RunningText:
         else:
             # an example list inside the name: 管理高血压、糖尿病…等慢性病患者 -> 管理高血压等慢性病患者
             name = re.sub(r"(?:、\w{1,8}?)+(?=等\w{2})", "", name)
-        if not name and not noun and unit != "%":
+        if not name and not noun and self.recent and re.fullmatch(r"[共计合]+", raw_name.strip()):
+            name = self.recent[-1].name  # 培训基层人员2期共300人次
+        elif not name and not noun and unit != "%":
             name = _line_subject(text, quantity.number_start) or ""  # 免费孕前优生健康检查项目。…已完成400人
         elif re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助|购买)", name):
             subject = _line_subject(text, quantity.number_start)

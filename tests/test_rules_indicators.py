@@ -277,6 +277,22 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
+        "completion_rate_right_after_a_count",
+        "全年共完成免费孕前优生健康检查1200对，完成率100%；",
+        (Expected("免费孕前优生健康检查", actual="1200", rate="100", unit="对"),),
+    ),
+    Case(
+        "actual_worded_with_shiji_after_a_goal",
+        "服务对象满意度达到95%，实际调查满意度96.8%。",
+        (Expected("服务对象满意度", target="95", actual="96.8", unit="%"),),
+    ),
+    Case(
+        "total_after_a_count_keeps_the_name",
+        "全年培训基层人员2期共300人次。",
+        (Expected("培训基层人员", actual="300", unit="人次"),),
+        exactly=False,
+    ),
+    Case(
         "staff_and_departments_are_not_indicators",
         "本部门共有行政编制11名，事业编9名。实有人数45人，其中：在职人员17人，退休28人。设局长1名，副局长3名。"
         "区卫生健康局设下列7个内设机构。",
