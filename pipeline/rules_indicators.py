@@ -154,7 +154,7 @@ _ACTUAL_LABELS: tuple[str, ...] = (
 _LABELLED_VALUE_RE = re.compile(
     rf"(?P<label>{'|'.join(sorted(_TARGET_LABELS + _ACTUAL_LABELS, key=len, reverse=True))})"
     rf"(?:为|是|[:：])?[ \t]?(?P<number>{_NUMBER})"
-    rf"(?![\d.%％‰]|[ \t]?(?:余|多)?[ \t]?(?:{_UNIT_ALTERNATION}|元|万元|年|月|日))"
+    rf"(?=[ \t]*(?:[，,。；;、）)\n]|$))"
 )
 
 #: A completion rate relative to the indicator(s) stated just before.
@@ -171,7 +171,7 @@ _QUOTES = '“”‘’"「」『』'
 #: Leading words that are not part of an indicator's name.
 _LEADING_NOISE_RE = re.compile(
     r"^(?:"
-    r"[、，,和及与并且以及另还]+|对|向|为(?!期)"
+    r"[、，,和及与并且以及另还]+|对|向|为(?!期)|[（(]?\d{1,2}[）)、.．](?!\d)"
     r"|通过|经过|在(?!册|编|职|岗|校|院)|(?:截至|截止|截止到|截至到)(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:底|末|止|前)?"
     r"|\d{4}年(?:度|全年|年底|年末|底|末|内|起|以来|年)?"
     r"|\d{1,2}月(?:份)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:前|止|底)?"
@@ -202,6 +202,10 @@ _ORGANISATION_RE = re.compile(
 _ORGANISATION_SENTENCE_RE = re.compile(r"编制|在编|在职|退休|实有|内设|直属|下设|人员情况|事业单位")
 #: Money wording: a percentage named so is a budget ratio (预算执行率), not an indicator.
 _MONEY_NAME_RE = re.compile(r"预算|支出|决算|经费|执行率|结余|结转|收入|财政|拨款|支付|元")
+#: A 绩效自评表 header whose cells lost their separators (PDF text): target and actual columns.
+_TABLE_HEADER_TEXT_RE = re.compile(
+    r"(?:指标名称|三级指标|绩效指标)[^\n]{0,40}?(?:指标值|目标值|计划值|预期值)[^\n]{0,20}?(?:完成值|实际值|实际完成)"
+)
 #: Words that name a monitoring or survey activity, and a clause naming one after its verb.
 _ACTIVITY_WORD_RE = re.compile(r"监测|调查|检测|筛查|普查|抽检")
 _ACTIVITY_RE = re.compile(
@@ -544,6 +548,7 @@ class _RunningText:
         self.previous_end = 0
         self.consumed: set[int] = _summing_parts(document, self.quantities)
         self.shared_nouns: dict[int, tuple[str, int]] = {}  # quantity index -> shared noun, its end
+        self.table_context = _TABLE_HEADER_TEXT_RE.search(self.text) is not None
         self.activity: tuple[int, str] | None = None  # (sentence, activity) the current list counts for
 
     def read(self) -> list[_Draft]:
@@ -654,6 +659,17 @@ class _RunningText:
             recent[-1].target = number  # 孕产妇系统管理率95.2%，目标值为90%
             return True
         label = quantity.label or (name if name in _ACTUAL_LABELS else None)
+        if (
+            label is None
+            and not name
+            and self.table_context
+            and recent
+            and recent[-1].target is None
+            and recent[-1].unit == clause.unit
+            and not self.text[clause.boundary : quantity.number_start].strip()
+            and clause.boundary == self.quantities[clause.index - 1].end
+        ):
+            label = "实际完成"  # a flattened table row: 健康体检人数5000人 5236人
         if label is None and name.startswith("实际") and len(name) <= 8 and recent:
             label = "实际完成"  # 服务对象满意度达到95%，实际调查满意度96.8%
         if label in _ACTUAL_LABELS and recent:  # …任务书59000人，实际完成59174人

@@ -293,6 +293,21 @@ CASES: tuple[Case, ...] = (
         exactly=False,
     ),
     Case(
+        "numbered_goals_then_numbered_results",
+        "二、绩效目标\n1.全年完成65岁以上老年人健康体检不少于5000人；\n2.高血压患者规范管理率≥60%；\n"
+        "三、绩效目标完成情况\n1.全年完成65岁以上老年人健康体检5236人，完成率104.72%；\n"
+        "2.高血压患者规范管理率达65.3%。\n",
+        (
+            Expected("65岁以上老年人健康体检", target="5000", actual="5236", rate="104.72", unit="人"),
+            Expected("高血压患者规范管理率", target="60", actual="65.3", unit="%"),
+        ),
+    ),
+    Case(
+        "table_row_without_separators",
+        "指标名称 目标值 完成值\n健康体检人数 5000人 5236人\n",
+        (Expected("健康体检人数", target="5000", actual="5236", unit="人"),),
+    ),
+    Case(
         "staff_and_departments_are_not_indicators",
         "本部门共有行政编制11名，事业编9名。实有人数45人，其中：在职人员17人，退休28人。设局长1名，副局长3名。"
         "区卫生健康局设下列7个内设机构。",
