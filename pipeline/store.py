@@ -343,7 +343,7 @@ class Store:
                 (
                     result.path,
                     result.document,
-                    file_sha256,
+                    result.sha256 or file_sha256,  # the content actually processed
                     size,
                     result.status.value,
                     result.error,
