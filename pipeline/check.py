@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pipeline.check_flows import CheckState, TestedRelation, check_breakdown, check_children, check_flow
-from pipeline.check_ratios import check_indicator_rate, check_project_rate
+from pipeline.check_ratios import check_indicator_rate, check_project_rate, check_stated_ratios
 from pipeline.check_statements import check_project_conflicts, check_statement_conflicts, check_years
 from pipeline.interval import PERCENT, Precision, document_precision
 from schemas import CheckReport, DocumentExtraction, FactKey, StatedNumber
@@ -38,6 +38,9 @@ def stated_numbers(extraction: DocumentExtraction) -> Iterator[tuple[StatedNumbe
             yield item.amount, item.amount.unit or breakdown.unit
     for statement in extraction.statements:
         yield statement.amount, statement.amount.unit
+    for ratio in extraction.ratios:
+        for number in (ratio.value, ratio.numerator, ratio.denominator):
+            yield number, number.unit
 
 
 def precision_of(extraction: DocumentExtraction) -> Precision:
@@ -57,6 +60,7 @@ def run_checks(extraction: DocumentExtraction) -> tuple[CheckReport, list[Tested
         check_project_rate(state, project, index)
     for index, indicator in enumerate(extraction.indicators):
         check_indicator_rate(state, indicator, index)
+    check_stated_ratios(state, extraction.ratios)
     check_statement_conflicts(state, extraction)
     check_project_conflicts(state, extraction)
     check_years(state, extraction)

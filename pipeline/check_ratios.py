@@ -32,10 +32,11 @@ from pipeline.interval import (
     EmptyDenominatorError,
     IncompatibleUnitsError,
     Interval,
+    convertible,
     sum_intervals,
     unit_step,
 )
-from schemas import FactKey, Flag, Indicator, MatchMode, Project, Rule, Severity, StatedNumber
+from schemas import FactKey, Flag, Indicator, MatchMode, Project, Rule, Severity, StatedNumber, StatedRatio
 from schemas.extraction import DEDUCTION_KEYS, SOURCE_KEYS
 
 HUNDRED = Decimal(100)
@@ -74,6 +75,11 @@ class RatioRelation:
     numerator: tuple[Term, ...]
     denominator: tuple[Term, ...]
     what: str
+    scale: Decimal = HUNDRED  # 100 for a percentage, 1 for a density (只/夹)
+
+    @property
+    def percent(self) -> bool:
+        return self.scale == HUNDRED
 
     @property
     def operands(self) -> tuple[Term, ...]:
@@ -83,29 +89,44 @@ class RatioRelation:
 def ratio_interval(state: CheckState, relation: RatioRelation) -> tuple[Interval, str | None]:
     """The recomputed percentage interval; raises `IncompatibleUnitsError`/`EmptyDenominatorError`."""
     unit = dominant_unit(relation.operands)
+    numerator_unit, denominator_unit = _side_units(relation, unit)
 
-    def side(terms: Sequence[Term]) -> Interval:
+    def side(terms: Sequence[Term], side_unit: str | None) -> Interval:
         return sum_intervals(
-            -state.interval_in(t, unit) if t.negative else state.interval_in(t, unit) for t in terms
+            -state.interval_in(t, side_unit) if t.negative else state.interval_in(t, side_unit) for t in terms
         )
 
-    return side(relation.numerator).divided_by(side(relation.denominator)).scaled(HUNDRED), unit
+    numerator = side(relation.numerator, numerator_unit)
+    quotient = numerator.divided_by(side(relation.denominator, denominator_unit))
+    return quotient.scaled(relation.scale), unit
+
+
+def _side_units(relation: RatioRelation, unit: str | None) -> tuple[str | None, str | None]:
+    """One unit for both sides, or each side its own for a density (31只 / 2936个)."""
+    numerator_unit = dominant_unit(relation.numerator)
+    denominator_unit = dominant_unit(relation.denominator)
+    if convertible(numerator_unit, denominator_unit):
+        return unit, unit
+    return numerator_unit, denominator_unit
 
 
 def point_ratio(state: CheckState, relation: RatioRelation, unit: str | None, interval: Interval) -> Decimal:
     """The ratio of the numbers as written (×100); the interval's middle if the denominator is zero."""
 
-    def side(terms: Sequence[Term]) -> Decimal:
+    numerator_unit, denominator_unit = _side_units(relation, unit)
+
+    def side(terms: Sequence[Term], side_unit: str | None) -> Decimal:
         return sum(
-            (-state.value_in(t, unit) if t.negative else state.value_in(t, unit) for t in terms), Decimal(0)
+            (-state.value_in(t, side_unit) if t.negative else state.value_in(t, side_unit) for t in terms),
+            Decimal(0),
         )
 
-    denominator = side(relation.denominator)
+    denominator = side(relation.denominator, denominator_unit)
     if denominator == 0:
         return interval.mid
     with localcontext() as context:
         context.prec = 40
-        return side(relation.numerator) / denominator * HUNDRED
+        return side(relation.numerator, numerator_unit) / denominator * relation.scale
 
 
 def _side_text(state: CheckState, terms: Sequence[Term], unit: str | None) -> str:
@@ -135,13 +156,16 @@ def assess_ratio(state: CheckState, relations: Sequence[RatioRelation]) -> None:
     if not evaluated:
         return
     relation, interval, unit, match = evaluated[0]
-    if rate.value == HUNDRED and interval.lo > HUNDRED:
+    if first.percent and rate.value == HUNDRED and interval.lo > HUNDRED:
         state.record(Rule.RATIO, relation.subject, (relation.rate, *relation.operands), holds=True)
         state.flags.append(_flag(state, relation, interval, unit, match, Severity.INFO, capped=True))
         return
 
     def holds_with() -> bool:
-        recomputed, _ = ratio_interval(state, relation)
+        try:
+            recomputed, _ = ratio_interval(state, relation)
+        except (IncompatibleUnitsError, EmptyDenominatorError):
+            return False  # a rescaled reading that empties the denominator explains nothing
         return match_rate(rate.value, rate.decimals, recomputed).holds
 
     found = find_unit_slip(state, relation.operands, unit, holds_with)
@@ -167,10 +191,14 @@ def _equation(
         point_ratio(state, relation, unit, interval).quantize(unit_step(relation.rate.number.decimals + 2))
     )
     sign = "=" if holds else "≠"
-    return (
-        f"{_side_text(state, relation.numerator, unit)} / {_side_text(state, relation.denominator, unit)}"
-        f" × 100 = {shown}% {sign} {relation.rate.number.normalized}%"
+    numerator_unit, denominator_unit = _side_units(relation, unit)
+    quotient = (
+        f"{_side_text(state, relation.numerator, numerator_unit)}"
+        f" / {_side_text(state, relation.denominator, denominator_unit)}"
     )
+    if relation.percent:
+        return f"{quotient} × 100 = {shown}% {sign} {relation.rate.number.normalized}%"
+    return f"{quotient} = {shown} {sign} {relation.rate.number.normalized}{relation.rate.unit or ''}"
 
 
 def _flag(
@@ -184,11 +212,12 @@ def _flag(
 ) -> Flag:
     rate = relation.rate.number
     recomputed = point_ratio(state, relation, unit, interval).quantize(unit_step(rate.decimals + 4))
-    gives = f"{relation.what} gives {format_decimal(recomputed)}%"
+    sign = "%" if relation.percent else (relation.rate.unit or "")
+    gives = f"{relation.what} gives {format_decimal(recomputed)}{sign}"
     if capped:
         message = f"{relation.subject}: rate stated as 100% while {gives} (capped at 100%?)"
     else:
-        message = f"{relation.subject}: stated {rate.normalized}% but {gives}"
+        message = f"{relation.subject}: stated {rate.normalized}{sign} but {gives}"
     return Flag(
         rule=Rule.RATIO,
         severity=severity,
@@ -200,7 +229,7 @@ def _flag(
         recomputed=recomputed,
         difference=rate.value - recomputed,
         tolerance=interval.half_width + unit_step(rate.decimals) / 2,
-        unit=PERCENT,
+        unit=PERCENT if relation.percent else relation.rate.unit,
         spans=[rate.span, *(t.number.span for t in relation.operands)],
         match_mode=match.mode,
         details=relation.what,
@@ -258,3 +287,25 @@ def check_indicator_rate(state: CheckState, indicator: Indicator, index: int) ->
     actual = term("actual", indicator.actual.unit or unit, indicator.actual)
     target = term("target", indicator.target.unit or unit, indicator.target)
     assess_ratio(state, [RatioRelation(indicator.name, rate, (actual,), (target,), "actual / target")])
+
+
+def check_stated_ratios(state: CheckState, ratios: Sequence[StatedRatio]) -> None:
+    """`鼠密度为0.10只/夹` with 2936 traps and 31 rats: value = numerator / denominator × scale."""
+    for index, ratio in enumerate(ratios):
+        value, numerator, denominator = (
+            Term(number, number.unit, ("ratio", index, role, 0), ratio.label, role)
+            for role, number in (
+                ("value", ratio.value),
+                ("numerator", ratio.numerator),
+                ("denominator", ratio.denominator),
+            )
+        )
+        relation = RatioRelation(
+            ratio.label,
+            value,
+            (numerator,),
+            (denominator,),
+            "numerator / denominator",
+            scale=Decimal(ratio.scale),
+        )
+        assess_ratio(state, [relation])

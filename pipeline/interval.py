@@ -133,14 +133,25 @@ def is_money(unit: str | None) -> bool:
     return unit in MONEY_UNITS
 
 
+#: Counting units that count the same thing (`调查2828名学生，其中…幼儿园174人`).
+COUNT_SYNONYMS: dict[str, str] = {"名": "人", "位": "人"}
+
+
+def same_count_unit(from_unit: str | None, to_unit: str | None) -> bool:
+    """Equal units, or synonyms such as 名 and 人."""
+    if from_unit is None or to_unit is None:
+        return from_unit == to_unit
+    return COUNT_SYNONYMS.get(from_unit, from_unit) == COUNT_SYNONYMS.get(to_unit, to_unit)
+
+
 def convertible(from_unit: str | None, to_unit: str | None) -> bool:
-    """Same unit, or two money units."""
-    return from_unit == to_unit or (is_money(from_unit) and is_money(to_unit))
+    """Same unit (or a counting synonym), or two money units."""
+    return same_count_unit(from_unit, to_unit) or (is_money(from_unit) and is_money(to_unit))
 
 
 def conversion_factor(from_unit: str | None, to_unit: str | None) -> Decimal:
     """Exact factor turning an amount in `from_unit` into `to_unit` (万元 → 元: 10000)."""
-    if from_unit == to_unit:
+    if same_count_unit(from_unit, to_unit):
         return Decimal(1)
     if from_unit in MONEY_UNITS and to_unit in MONEY_UNITS:
         return MONEY_UNITS[from_unit] / MONEY_UNITS[to_unit]

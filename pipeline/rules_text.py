@@ -14,7 +14,9 @@ from schemas import FactKey
 
 #: Units after a number, longest first. `万` alone (`12.2万，`) means 万元.
 MONEY_UNIT_RE = r"亿元|万元|元|万(?=[，。；、）)\s,;]|$)"
-COUNT_UNITS = "人次|人|例|个|家|所|份|名|起|次|户|张|台|床|项|篇|场|辆|册|间|批|期|天|件|套|支|村|条|本|只|盏|笼|元/人"
+COUNT_UNITS = (
+    "人次|人|例|个|家|所|份|名|起|次|户|张|台|床|项|篇|场|辆|册|间|批|期|天|件|套|支|村|条|本|只|盏|笼|元/人"
+)
 AMOUNT_RE = re.compile(rf"(?<![\d./])(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>{MONEY_UNIT_RE})")
 PERCENT_RE = re.compile(r"(?<![\d./])(?P<number>\d+(?:\.\d+)?)\s*%")
 COUNT_RE = re.compile(rf"(?<![\d./])(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>{COUNT_UNITS})")

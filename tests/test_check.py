@@ -25,6 +25,7 @@ from schemas import (
     Severity,
     Span,
     StatedNumber,
+    StatedRatio,
     Statement,
     YearMention,
 )
@@ -627,3 +628,35 @@ def test_trace_records_every_tested_relation() -> None:
     report, trace = run_checks(extraction)
     assert [(t.rule, t.holds) for t in trace] == [(Rule.FLOW_IDENTITY, True), (Rule.RATIO, True)]
     assert report.passed == 2
+
+
+def _density(value: str, unit: str, numerator: str, numerator_unit: str, denominator: str, denominator_unit: str) -> DocumentExtraction:
+    return DocumentExtraction(
+        document="case.txt",
+        fiscal_year=2021,
+        ratios=[
+            StatedRatio(
+                label="鼠密度",
+                value=num(value, unit),
+                numerator=num(numerator, numerator_unit),
+                denominator=num(denominator, denominator_unit),
+            )
+        ],
+    )
+
+
+def test_a_density_is_recomputed_from_its_own_counts() -> None:
+    wrong = check(_density("0.10", "只/夹", "31", "只", "2936", "个"))
+    assert [(f.rule, f.severity) for f in wrong.flags] == [(Rule.RATIO, Severity.ERROR)]
+    assert wrong.flags[0].values == ["0.10", "31", "2936"]
+    assert wrong.flags[0].equation == "31 / 2936 = 0.0106 ≠ 0.10只/夹"
+    right = check(_density("0.77", "只/笼", "37", "只", "48", "只"))
+    assert right.flags == [] and right.passed == 1
+
+
+def test_counting_synonyms_add_up_in_a_breakdown() -> None:
+    """`调查2828名学生，其中…幼儿园174人…`: 名 and 人 count the same people."""
+    short = doc(breakdowns=[breakdown(("调查学生", "2828", "名"), ("幼儿园", "174", "人"), ("小学", "2580", "人"), unit="人")])
+    exact = doc(breakdowns=[breakdown(("调查学生", "2754", "名"), ("幼儿园", "174", "人"), ("小学", "2580", "人"), unit="人")])
+    assert [f.rule for f in check(short).flags] == [Rule.BREAKDOWN_SUM]
+    assert check(exact).flags == []
