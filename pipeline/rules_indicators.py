@@ -1053,7 +1053,7 @@ _UNIT_HEADER_RE = re.compile(r"^(?:计量单位|单位)$")
 #: A value cell: optional comparison, the number, optional unit.
 _CELL_VALUE_RE = re.compile(
     rf"(?:[≥≤><=＞＜]|不低于|不少于|不高于|不超过|达到)?[ \t]*(?P<number>{_NUMBER})[ \t]*"
-    rf"(?P<unit>{_UNIT_ALTERNATION}|万元|亿元|元)?"
+    rf"(?:(?P<unit>{_UNIT_ALTERNATION}|万元|亿元|元)(?![{_BAD_FOLLOWERS}]))?"
 )
 
 
