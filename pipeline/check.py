@@ -15,7 +15,12 @@ from collections.abc import Iterator
 
 from pipeline.check_flows import CheckState, TestedRelation, check_breakdown, check_children, check_flow
 from pipeline.check_ratios import check_indicator_rate, check_project_rate, check_stated_ratios
-from pipeline.check_statements import check_project_conflicts, check_statement_conflicts, check_years
+from pipeline.check_statements import (
+    check_indicator_conflicts,
+    check_project_conflicts,
+    check_statement_conflicts,
+    check_years,
+)
 from pipeline.interval import PERCENT, Precision, document_precision
 from schemas import CheckReport, DocumentExtraction, FactKey, StatedNumber
 
@@ -63,6 +68,7 @@ def run_checks(extraction: DocumentExtraction) -> tuple[CheckReport, list[Tested
     check_stated_ratios(state, extraction.ratios)
     check_statement_conflicts(state, extraction)
     check_project_conflicts(state, extraction)
+    check_indicator_conflicts(state, extraction)
     check_years(state, extraction)
     report = CheckReport(flags=state.flags, skipped=state.skipped, passed=state.passed)
     return report, state.trace

@@ -118,6 +118,53 @@ def check_project_conflicts(state: CheckState, extraction: DocumentExtraction) -
                 )
 
 
+#: Shortest rate name compared across indicators, and how much of the longer name it must cover.
+_MIN_RATE_NAME = 5
+_MIN_NAME_COVER = Decimal("0.8")
+
+
+def _same_rate(longer: str, shorter: str) -> bool:
+    """`血压规范管理率` names the same rate as `高血压规范管理率`: a suffix covering most of it."""
+    return (
+        longer.endswith(shorter)
+        and len(shorter) >= _MIN_RATE_NAME
+        and Decimal(len(shorter)) / Decimal(len(longer)) >= _MIN_NAME_COVER
+    )
+
+
+def check_indicator_conflicts(state: CheckState, extraction: DocumentExtraction) -> None:
+    """The achieved value of one rate (`…率`, in %) stated twice in a document must agree.
+
+    Names match exactly or as a covering suffix (`血压规范管理率` / `高血压规范管理率`);
+    targets are not compared, since programmes set their own."""
+    rates = [
+        (index, indicator)
+        for index, indicator in enumerate(extraction.indicators)
+        if indicator.actual is not None
+        and indicator.name.endswith("率")
+        and (indicator.actual.unit or indicator.unit) == "%"
+    ]
+    reported: set[tuple[int, int]] = set()
+    for position, (first_index, first) in enumerate(rates):
+        for other_index, other in rates[position + 1 :]:
+            longer, shorter = (first, other) if len(first.name) >= len(other.name) else (other, first)
+            if not (first.name == other.name or _same_rate(longer.name, shorter.name)):
+                continue
+            if (first_index, other_index) in reported:
+                continue
+            reported.add((first_index, other_index))
+            long_index = first_index if longer is first else other_index
+            short_index = other_index if longer is first else first_index
+            assert longer.actual is not None and shorter.actual is not None
+            _conflict(
+                state,
+                longer.name,
+                f"{longer.name} achieved",
+                [Term(longer.actual, "%", ("indicator", long_index, "actual", 0), longer.name, "actual")],
+                [Term(shorter.actual, "%", ("indicator", short_index, "actual", 0), shorter.name, "actual")],
+            )
+
+
 def check_years(state: CheckState, extraction: DocumentExtraction) -> None:
     """Years more than one after or ten before the fiscal year (`2033年` in a 2023 report)."""
     if extraction.fiscal_year is None:

@@ -660,3 +660,26 @@ def test_counting_synonyms_add_up_in_a_breakdown() -> None:
     exact = doc(breakdowns=[breakdown(("调查学生", "2754", "名"), ("幼儿园", "174", "人"), ("小学", "2580", "人"), unit="人")])
     assert [f.rule for f in check(short).flags] == [Rule.BREAKDOWN_SUM]
     assert check(exact).flags == []
+
+
+def _rate(name: str, actual: str) -> Indicator:
+    return Indicator(name=name, actual=num(actual, "%"), unit="%")
+
+
+@pytest.mark.parametrize(
+    ("names", "values", "flagged"),
+    [
+        (("高血压规范管理率", "血压规范管理率"), ("90.13", "85.01"), True),
+        (("高血压规范管理率", "血压规范管理率"), ("90.13", "90.13"), False),
+        (("孕产妇健康管理率", "0-6岁儿童健康管理率"), ("95", "90"), False),
+        (("老年人健康管理率", "管理率"), ("70", "60"), False),
+        (("产后访视率", "产后访视率"), ("99.40", "97.67"), True),
+    ],
+    ids=["suffix-differs", "suffix-agrees", "different-rates", "suffix-too-short", "same-name-differs"],
+)
+def test_one_rate_stated_twice_must_agree(names: tuple[str, str], values: tuple[str, str], flagged: bool) -> None:
+    extraction = doc(indicators=[_rate(names[0], values[0]), _rate(names[1], values[1])])
+    flags = [f for f in check(extraction).flags if f.rule is Rule.CONFLICT]
+    assert bool(flags) is flagged
+    if flagged:
+        assert flags[0].subject == names[0] and flags[0].values == list(values)
