@@ -762,6 +762,15 @@ class _RunningText:
             if pair is not None:  # …: the first half takes the noun both share
                 self.shared_nouns[clause.index + 1] = pair
                 name = name + pair[0]
+        names_by_noun = (
+            not name or connector_before or modifies_noun or bare_verb or len(name) <= 2
+        ) and bool(noun)
+        clause_end = re.search(r"[，,。；;\n]", text[quantity.end :])
+        rest = text[quantity.end : quantity.end + clause_end.start()] if clause_end else ""
+        forms = re.search(r"组建|组成|构成", rest)
+        if names_by_noun and forms is not None:
+            self.previous_end = max(self.previous_end, quantity.end + forms.end())
+            return  # members of what they form (11家基层医疗机构、32家村卫生室组成的医联体)
         if len(name) <= 2 and not name.endswith("率") and len(noun) >= 4 and not bare_verb:
             name, name_end = name + noun, noun_end  # 国家4866人慢病监测人群… -> 国家慢病监测人群…
             self.previous_end = noun_end

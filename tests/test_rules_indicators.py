@@ -308,6 +308,12 @@ CASES: tuple[Case, ...] = (
         (Expected("健康体检人数", target="5000", actual="5236", unit="人"),),
     ),
     Case(
+        "members_of_what_they_form_are_not_indicators",
+        "构建了以市三三一医院为龙头，11家基层医疗机构、32家村卫生室组成的区域医联体。"
+        "全区176名区医、346名乡医与全区299个行政村组建包村团队346个。",
+        (Expected("包村团队", actual="346", unit="个"),),
+    ),
+    Case(
         "staff_and_departments_are_not_indicators",
         "本部门共有行政编制11名，事业编9名。实有人数45人，其中：在职人员17人，退休28人。设局长1名，副局长3名。"
         "区卫生健康局设下列7个内设机构。",
@@ -472,10 +478,10 @@ def test_name_span_covers_the_name() -> None:
 
 #: Recall floors measured with bench/score_indicators.py (measured figure minus 0.05).
 RECALL_FLOORS = {
-    "000_7b25304ad1b9e67e": 0.79,
-    "001_7405f8ecf0461328": 0.93,
-    "002_67d54693e1e0f6b8": 0.90,
-    "003_43ece3630f6c8f67": 0.89,
+    "000_7b25304ad1b9e67e": 0.79,  # measured 0.842
+    "001_7405f8ecf0461328": 0.93,  # measured 0.981
+    "002_67d54693e1e0f6b8": 0.90,  # measured 0.953
+    "003_43ece3630f6c8f67": 0.89,  # measured 0.943
 }
 
 
