@@ -76,7 +76,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             parts=22,
             size=1_117_320_768,
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M (recommended: 8/8 on the two-project chunk)",
+            description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M (the default local model; 3.1 GB RAM)",
         ),
         ModelSpec(
             name="qwen2.5-coder-0.5b",
@@ -87,7 +87,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             # No published checksum: the size is verified and the sha256 is printed. Observed on
             # 2026-11-25: 1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32.
             sha256=None,
-            description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (fast, drops projects; for smoke tests)",
+            description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (faster, but drops projects; for quick trials)",
         ),
     )
 }
