@@ -225,6 +225,14 @@ class ChunkGrounder:
             a for a in ordered if not any(o != a and o[0] <= a[0] and a[1] <= o[1] for o in ordered)
         ]
 
+    def owner_of_original(self, original_start: int) -> str | None:
+        """The subject owning the number that starts at `original_start` of the original text."""
+        to_original = self.document.offsets.to_original
+        for local in range(len(self.text)):
+            if to_original[self.chunk.start + local] == original_start:
+                return self._owner(local)
+        return None
+
     def _owner(self, position: int) -> str | None:
         owner: str | None = None
         for _start, end, name in self._anchors:
@@ -426,6 +434,45 @@ def ground_breakdown(grounder: ChunkGrounder, breakdown: LLMBreakdown) -> Breakd
     )
 
 
+def _one_owner_per_number(grounder: ChunkGrounder, projects: list[Project]) -> list[Project]:
+    """A number two projects claim stays with the one whose name is written last before it.
+
+    Small models copy a neighbour's amount (`年中追加资金5.00万元` of the next
+    project) into a project that has none; the text says whose it is. The
+    dropped claim counts as ungrounded.
+    """
+    claims: dict[int, set[str]] = {}
+    for project in projects:
+        for numbers in project.facts.values():
+            for number in numbers:
+                claims.setdefault(number.span.start, set()).add(project.name)
+    kept: list[Project] = []
+    for project in projects:
+        facts: dict[FactKey, list[StatedNumber]] = {}
+        for key, numbers in project.facts.items():
+            own: list[StatedNumber] = []
+            for number in numbers:
+                claimants = claims[number.span.start]
+                owner = grounder.owner_of_original(number.span.start) if len(claimants) > 1 else None
+                if owner is not None and owner in claimants and owner != project.name:
+                    grounder.ungrounded += 1
+                    logger.warning(
+                        "chunk %s: %s %s of %r is %r's number; dropped",
+                        grounder.chunk.id,
+                        key.value,
+                        number.normalized,
+                        project.name,
+                        owner,
+                    )
+                    continue
+                own.append(number)
+            if own:
+                facts[key] = own
+        if facts:
+            kept.append(project.model_copy(update={"facts": facts}))
+    return kept
+
+
 def ground_chunk(document: Document, chunk: Chunk, facts: ChunkFacts) -> DocumentExtraction:
     """One chunk's grounded extraction (`ungrounded` counts the numbers dropped)."""
     grounder = ChunkGrounder(document, chunk)
@@ -433,6 +480,7 @@ def ground_chunk(document: Document, chunk: Chunk, facts: ChunkFacts) -> Documen
         [clean_name(p.name) for p in facts.projects] + [clean_name(i.name) for i in facts.indicators]
     )
     projects = [p for item in facts.projects if (p := ground_project(grounder, item)) is not None]
+    projects = _one_owner_per_number(grounder, projects)
     indicators = [i for item in facts.indicators if (i := ground_indicator(grounder, item)) is not None]
     breakdowns = [b for item in facts.breakdowns if (b := ground_breakdown(grounder, item)) is not None]
     return DocumentExtraction(

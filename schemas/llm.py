@@ -6,7 +6,9 @@ in the chunk (`"9.05万元"`, `"100%"`), every name as written; code — not the
 model — parses the numbers into `Decimal` + unit and locates them in the text
 (`pipeline.ground`). A number the text does not contain is dropped.
 
-Changing these models changes what the model is asked for, so
+Fields carry no descriptions: the prompt explains every key once, and on a
+CPU every schema token costs prompt-reading time. Changing these models
+changes what the model is asked for, so
 `LLM_SCHEMA_VERSION` is part of the response cache key: bump it with any
 change of field names, types or descriptions.
 """
@@ -21,7 +23,7 @@ from schemas.extraction import DocumentExtraction
 from schemas.result import Accounting
 
 #: Part of the cache key; bump when the response models below change.
-LLM_SCHEMA_VERSION = "llm-schema/1"
+LLM_SCHEMA_VERSION = "llm-schema/2"
 
 #: Words a model writes for "not stated"; they become `None`, never zero.
 _NOT_STATED = {"", "null", "none", "n/a", "na", "-", "—", "无", "未说明", "未提及", "不详", "/"}
@@ -51,18 +53,18 @@ class _Flat(BaseModel):
 class LLMProject(_Flat):
     """A budget project (项目) or numbered sub-project, with the money flows stated for it."""
 
-    name: str = Field(description="project name as written, without quote marks and list numbers")
-    parent: str | None = Field(default=None, description="name of the enclosing project for a sub-item")
-    budget_initial: str | None = Field(default=None, description='年初预算, as written, e.g. "225万元"')
-    carryover_in: str | None = Field(default=None, description="上年结余结转 / 上年结转")
-    transfer_in: str | None = Field(default=None, description="年中调增上级转移支付 / 上级补助")
-    supplement: list[str] = Field(default_factory=list, description="年中追加 / 追加 amounts, in text order")
-    transfer_out: str | None = Field(default=None, description="调剂到其他单位 / 调剂拨付")
-    reduction: str | None = Field(default=None, description="调减指标 / 扣减")
-    budget_total: str | None = Field(default=None, description="全年预算数 / 调整后预算 (a total)")
-    spent: str | None = Field(default=None, description="实际支出 / 支出决算")
-    carryover_out: str | None = Field(default=None, description="年末结余结转")
-    execution_rate: str | None = Field(default=None, description='预算执行率, e.g. "97.6%"')
+    name: str
+    parent: str | None = None
+    budget_initial: str | None = None
+    carryover_in: str | None = None
+    transfer_in: str | None = None
+    supplement: list[str] = Field(default_factory=list)
+    transfer_out: str | None = None
+    reduction: str | None = None
+    budget_total: str | None = None
+    spent: str | None = None
+    carryover_out: str | None = None
+    execution_rate: str | None = None
 
     @field_validator(
         "budget_initial",
@@ -95,12 +97,12 @@ class LLMProject(_Flat):
 class LLMIndicator(_Flat):
     """A quantitative performance indicator (绩效指标)."""
 
-    name: str = Field(description="indicator name as written")
-    target: str | None = Field(default=None, description="指标值 / 目标值, as written")
-    actual: str | None = Field(default=None, description="完成值 / 实际完成, as written")
-    rate: str | None = Field(default=None, description='完成率, as written, e.g. "100.3%"')
-    unit: str | None = Field(default=None, description="unit of target/actual: 人, 个, %, 万元 …")
-    category: str | None = Field(default=None, description="产出 / 效益 / 满意度 / 数量 … when stated")
+    name: str
+    target: str | None = None
+    actual: str | None = None
+    rate: str | None = None
+    unit: str | None = None
+    category: str | None = None
 
     @field_validator("target", "actual", "rate", "unit", "category", mode="before")
     @classmethod
@@ -110,7 +112,7 @@ class LLMIndicator(_Flat):
 
 class LLMBreakdownPart(_Flat):
     label: str
-    value: str = Field(description='amount as written, e.g. "6969.76万元"')
+    value: str
 
     @field_validator("value", mode="before")
     @classmethod
@@ -124,8 +126,8 @@ class LLMBreakdownPart(_Flat):
 class LLMBreakdown(_Flat):
     """A stated total with the stated parts that make it up (其中 / 包括 / 分别)."""
 
-    total_label: str = Field(description="e.g. 总支出")
-    total: str = Field(description='the total as written, e.g. "7347.90万元"')
+    total_label: str
+    total: str
     parts: list[LLMBreakdownPart] = Field(default_factory=list)
 
     @field_validator("total", mode="before")
@@ -175,8 +177,8 @@ class Correction(BaseModel):
     chunk_id: str
     subject: str
     outcome: Literal["corrected", "confirmed", "unresolved"]
-    before: list[str] = Field(default_factory=list, description="numbers as written before the re-read")
-    after: list[str] = Field(default_factory=list, description="numbers as written after the re-read")
+    before: list[str] = Field(default_factory=list)
+    after: list[str] = Field(default_factory=list)
     note: str = ""
 
 
@@ -186,4 +188,4 @@ class LLMExtractionResult(BaseModel):
     extraction: DocumentExtraction
     accounting: Accounting
     failures: list[ChunkFailure] = Field(default_factory=list)
-    sent_chunks: list[str] = Field(default_factory=list, description="chunk ids answered or attempted")
+    sent_chunks: list[str] = Field(default_factory=list)

@@ -218,3 +218,34 @@ def test_property_every_stated_amount_grounds_to_its_own_span(amounts: list[Deci
         assert text[found.span.start : found.span.end] == value
         assert text.rfind("项目", 0, found.span.start) == text.index(name)
     assert grounder.ungrounded == 0
+
+
+def test_a_neighbours_number_claimed_by_two_projects_stays_with_its_owner() -> None:
+    document = doc(
+        "（一）社区卫生服务补助项目：年初预算安排资金120.50万元，全年实际支出118.30万元。\n"
+        "（二）老年人健康管理项目：年初预算安排资金45.00万元，年中追加资金5.00万元，全年实际支出48.60万元。\n"
+    )
+    facts = ChunkFacts.model_validate(
+        {
+            "projects": [
+                # What a 1.5B model really answered: the second project's 追加 copied into the first.
+                {
+                    "name": "社区卫生服务补助项目",
+                    "budget_initial": "120.50万元",
+                    "supplement": ["年中追加资金5.00万元"],
+                    "spent": "118.30万元",
+                },
+                {
+                    "name": "老年人健康管理项目",
+                    "budget_initial": "45.00万元",
+                    "supplement": ["年中追加资金5.00万元"],
+                    "spent": "48.60万元",
+                },
+            ]
+        }
+    )
+    extraction = ground_chunk(document, whole(document), facts)
+    first, second = extraction.projects
+    assert FactKey.SUPPLEMENT not in first.facts
+    assert [n.normalized for n in second.facts[FactKey.SUPPLEMENT]] == ["5.00"]
+    assert extraction.ungrounded == 1

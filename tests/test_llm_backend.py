@@ -404,9 +404,9 @@ def test_missing_configuration_is_a_config_error() -> None:
 
 
 def _misread() -> dict[str, Any]:
-    """The model read 28万元 (the sub-project's spending) as the parent's."""
+    """The model read the parent's 225万元 (its initial budget) as its spending too."""
     wrong = json.loads(json.dumps(GOOD_ANSWER))
-    wrong["projects"][0]["spent"] = "28万元"
+    wrong["projects"][0]["spent"] = "225万元"
     return wrong
 
 
@@ -424,7 +424,7 @@ def test_reread_corrects_a_misread_number(server: FakeOpenAI) -> None:
     corrected, corrections, accounting = reread_flagged(document, chunks, extraction, report, settings)
     assert accounting.calls == 1
     reread_request = server.requests[-1]
-    assert "228.65" in reread_request.text and "spent=28万元" in reread_request.text  # the quoted numbers
+    assert "228.65" in reread_request.text and "spent=225万元" in reread_request.text  # the quoted numbers
     assert corrections and all(c.outcome == "corrected" for c in corrections), corrections
     assert {c.flag_key for c in corrections} <= {f.key for f in report.flags}
     assert str(corrected.projects[0].facts[FactKey.SPENT][0].value) == "228.65"
