@@ -252,3 +252,28 @@ def test_chunks_the_model_failed_on_are_retried_next_run(
 
     code, out, _ = _run(str(docs), "--db", str(db), "-q", "--fail-on", "never")
     assert "0 ok, 0 failed, 1 skipped" in out
+
+
+def test_review_decision_survives_a_forced_rerun_through_the_cli(docs: Path, tmp_path: Path) -> None:
+    db = tmp_path / "recon.db"
+    _run(str(docs), "--db", str(db), "-q")
+    with Store(db) as store:
+        flag = store.flags()[0]
+    decided = runner.invoke(
+        app, ["review", str(flag.id), "--dismiss", "--note", "known", "--by", "ci", "--db", str(db)]
+    )
+    assert decided.exit_code == 0, decided.output
+    code, out, _ = _run(str(docs), "--db", str(db), "-q", "--force")
+    assert code == 0  # nothing new: the dismissed flag and the others were all raised before
+    assert "5 ok" in out and "(0 new errors)" in out
+    with Store(db) as store:
+        again = store.get_flag(flag.id)
+        assert again.key == flag.key and again.status.value == "dismissed"
+        assert again.decision is not None and again.decision.by == "ci" and again.decision.note == "known"
+
+
+def test_missing_path_is_a_failed_document(tmp_path: Path) -> None:
+    code, out, err = _run(str(tmp_path / "nowhere"), "--db", str(tmp_path / "recon.db"), "-q")
+    assert code == 1
+    assert "nowhere" in err
+    assert out.startswith("1 document: 0 ok, 1 failed, 0 skipped")
