@@ -462,7 +462,11 @@ def reread_flagged(
             continue
         follow_up = _follow_up(flags, flagged)
         keys[chunk_id] = cache_key(
-            chunk, settings, prompt, extra=hashlib.sha256(follow_up.encode()).hexdigest()
+            chunk,
+            settings,
+            prompt,
+            # The re-read is shown after the extract prompt: both prompts' identities are in the key.
+            extra=f"{extract_prompt().cache_identity}|{hashlib.sha256(follow_up.encode()).hexdigest()}",
         )
         hit = _cached(cache, keys[chunk_id], chunk)
         if hit is not None:
