@@ -27,8 +27,11 @@ bench:
 	  time recon run samples --db "$$tmp/recon.db" --out "$$tmp/out" --backend rules --quiet --fail-on never
 
 # --check-gold: eval/floor.json also holds a floor for the checker on the gold facts.
+EVAL_JSON ?= recon-out/eval.json
 eval:
-	recon eval --gold eval/gold --docs samples --floor eval/floor.json --check-gold
+	mkdir -p $(dir $(EVAL_JSON))
+	recon eval --gold eval/gold --docs samples --backend rules --floor eval/floor.json --check-gold --json $(EVAL_JSON)
+	$(PYTHON) scripts/readme_figures.py --json $(EVAL_JSON)
 
 ci:
 	.ci/run
