@@ -319,9 +319,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             local_evals.append(run)
             local_scores.append(_score(pair, extraction, document.original_text, partial))
+            projects_rules, projects_local = rules_evals[-1].scores.projects, local_scores[-1].scores.projects
             print(
                 f"{document.name}: {len(selected)}/{len(chunks)} chunks in {seconds:.0f} s "
-                f"({accounting.calls} calls, {accounting.completion_tokens} output tokens)",
+                f"({accounting.calls} calls, {accounting.completion_tokens} output tokens, "
+                f"{accounting.ungrounded} ungrounded); project facts F1 rules {projects_rules.f1:.3f} "
+                f"local {projects_local.f1:.3f}",
                 flush=True,
             )
     rules_report = build_report(rules_evals, {"backend": "rules"})

@@ -7,9 +7,10 @@ until `/v1/models` answers, and yields `Settings` pointed at it
 (`pipeline.llm` / `pipeline.extract_llm`) runs unchanged against it.
 
 The server is stopped when the `with` block ends, whether normally, on an
-exception or on Ctrl-C; an `atexit` hook and a temporary SIGTERM handler cover
-interpreter exit and `kill`, and on Linux the child also gets
-`PR_SET_PDEATHSIG` so that it dies even if recon is killed with SIGKILL.
+exception or on Ctrl-C; an `atexit` hook covers interpreter exit, temporary
+SIGTERM/SIGINT handlers kill the server before unwinding (so Ctrl-C does not
+wait for a long answer in flight), and on Linux the child also gets
+`PR_SET_PDEATHSIG` (SIGKILL) so that it dies even if recon is killed with SIGKILL.
 
 Local defaults differ from a hosted API, because a 1.5B model on two CPU cores
 answers one request at a time at 5–8 tokens/s:
@@ -95,10 +96,14 @@ def _free_port(host: str) -> int:
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGTERM the server when recon's process dies, even by SIGKILL."""
+    """Ask Linux to SIGKILL the server when recon's process dies, even by SIGKILL.
+
+    SIGKILL, not SIGTERM: uvicorn's graceful shutdown waits for the request in
+    flight, and a small model can take minutes to finish an answer nobody reads.
+    """
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _check_llama_cpp_installed() -> None:
@@ -198,8 +203,12 @@ class LocalServer:
                 )
             time.sleep(poll)
 
-    def stop(self, grace: float = 10.0) -> None:
-        """SIGTERM the server's process group, SIGKILL after `grace` seconds; idempotent."""
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM the server's process group, SIGKILL after `grace` seconds; idempotent.
+
+        uvicorn finishes the request in flight before it exits on SIGTERM, so a
+        server busy with a long answer is killed after `grace`.
+        """
         process = self.process
         if process is None:
             return
@@ -218,6 +227,11 @@ class LocalServer:
             self.process = None
             self._close_log()
             logger.info("stopped local model server pid %s", process.pid)
+
+    def kill_now(self) -> None:
+        """SIGKILL the server without waiting (safe in a signal handler); `stop()` still reaps it."""
+        if self.process is not None and self.process.poll() is None:
+            self._signal(signal.SIGKILL)
 
     def _signal(self, signum: int) -> None:
         assert self.process is not None
@@ -253,27 +267,37 @@ def _stop_all_at_exit() -> None:
 
 
 @contextlib.contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """While the server runs, turn SIGTERM into SystemExit so `finally` blocks stop it.
+def _signals_stop_server(server: LocalServer) -> Iterator[None]:
+    """While the server runs, SIGTERM and Ctrl-C kill it first, then raise.
 
-    Only from the main thread, and only when nobody else installed a handler.
+    Killing first matters: the LLM path waits for its worker threads, which
+    sit in an HTTP request to this server; once the server is gone that request
+    fails at once and the exception can unwind (otherwise Ctrl-C waits for the
+    model to finish a long answer). SIGTERM becomes SystemExit(143), Ctrl-C
+    stays KeyboardInterrupt. Only from the main thread, and only where no
+    other handler was installed.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous not in (signal.SIG_DFL, None):
-        yield
-        return
+    replaced: dict[int, Any] = {}
 
-    def _raise(signum: int, frame: FrameType | None) -> None:
+    def _kill_then_raise(signum: int, frame: FrameType | None) -> None:
+        server.kill_now()
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise SystemExit(128 + signum)
 
-    signal.signal(signal.SIGTERM, _raise)
+    for signum, default in ((signal.SIGTERM, signal.SIG_DFL), (signal.SIGINT, signal.default_int_handler)):
+        previous = signal.getsignal(signum)
+        if previous in (default, None):
+            replaced[signum] = previous if previous is not None else default
+            signal.signal(signum, _kill_then_raise)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for restored, handler in replaced.items():
+            signal.signal(restored, handler)
 
 
 def resolve_model_path(settings: Settings) -> Path:
@@ -353,7 +377,7 @@ def local_server(
         launcher=launcher,
         log_path=settings.out_dir / "llama-server.log",
     )
-    with _sigterm_raises():
+    with _signals_stop_server(server):
         server.start()
         try:
             server.wait_ready(timeout=ready_timeout)

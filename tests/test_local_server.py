@@ -70,6 +70,12 @@ FAKE_SERVER = textwrap.dedent(
                 self.send_response(404)
                 self.end_headers()
 
+        def do_POST(self):
+            if behaviour == "hang_post":
+                time.sleep(3600)
+            self.send_response(500)
+            self.end_headers()
+
         def log_message(self, *a):
             pass
 
@@ -226,6 +232,52 @@ def _run_parent(fake: Fake, tmp_path: Path) -> tuple[subprocess.Popen[str], int]
     (pid,) = _pids(fake["pids"])
     assert _alive(pid)
     return parent, pid
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_signal_does_not_wait_for_a_request_in_flight(
+    fake: Fake, monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    """Like the LLM path: a worker thread waits on the model; Ctrl-C/SIGTERM must not wait for it."""
+    monkeypatch.setenv("FAKE_BEHAVIOUR", "hang_post")
+    parent_code = textwrap.dedent(
+        f"""
+        import time, urllib.request
+        from concurrent.futures import ThreadPoolExecutor
+        from pipeline.local_server import local_server
+        from pipeline.settings import load_settings
+        with local_server(load_settings(), launcher={_launcher(fake)!r}, ready_timeout=20) as local:
+            with ThreadPoolExecutor(1) as pool:
+                request = urllib.request.Request(local.base_url + "/chat/completions", data=b"{{}}")
+                future = pool.submit(urllib.request.urlopen, request, timeout=300)
+                time.sleep(0.5)
+                print("waiting", flush=True)
+                future.exception()
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        assert parent.stdout is not None
+        assert parent.stdout.readline().strip() == "waiting"
+        (pid,) = _pids(fake["pids"])
+        started = time.monotonic()
+        parent.send_signal(signum)
+        parent.wait(timeout=20)
+        assert time.monotonic() - started < 10, "recon waited for the request in flight"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        assert parent.stdout is not None
+        parent.stdout.close()
+    assert parent.returncode != 0
+    assert _wait_dead(pid, 2)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
