@@ -155,3 +155,21 @@ def ingest(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         offsets=offsets,
         warnings=warnings,
     )
+
+
+def ingest_text(text: str, name: str = "text.txt") -> Document:
+    """A `Document` from text already in memory (a pasted passage, a test case),
+    normalised exactly as a `.txt` file with that content would be."""
+    data = text.encode("utf-8")
+    normalized, offsets = normalize(text)
+    return Document(
+        path=name,
+        name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        format=DocumentFormat.TXT,
+        encoding="utf-8",
+        original_text=text,
+        text=normalized,
+        offsets=offsets,
+    )

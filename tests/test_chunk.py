@@ -9,24 +9,15 @@ from pathlib import Path
 import pytest
 
 from pipeline.chunk import chunk_document, heading_level
-from pipeline.ingest import ingest
-from schemas import Document, DocumentFormat, OffsetMap
+from pipeline.ingest import ingest, ingest_text
+from schemas import Document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SEEDS = sorted(SAMPLES.glob("*.txt"))
 
 
 def _document(text: str) -> Document:
-    return Document(
-        path="mem.txt",
-        name="mem.txt",
-        sha256="0" * 64,
-        size=len(text),
-        format=DocumentFormat.TXT,
-        original_text=text,
-        text=text,
-        offsets=OffsetMap(to_original=list(range(len(text) + 1))),
-    )
+    return ingest_text(text, "mem.txt")
 
 
 @pytest.mark.parametrize(

@@ -9,23 +9,14 @@ import pytest
 
 from pipeline.chunk import chunk_document
 from pipeline.extract_rules import extract
-from pipeline.ingest import ingest
-from schemas import Document, DocumentExtraction, DocumentFormat, FactKey, OffsetMap, Project
+from pipeline.ingest import ingest, ingest_text
+from schemas import DocumentExtraction, FactKey, Project
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 def _extract(text: str) -> DocumentExtraction:
-    document = Document(
-        path="mem.txt",
-        name="mem.txt",
-        sha256="0" * 64,
-        size=len(text),
-        format=DocumentFormat.TXT,
-        original_text=text,
-        text=text,
-        offsets=OffsetMap(to_original=list(range(len(text) + 1))),
-    )
+    document = ingest_text(text, "mem.txt")
     return extract(document, chunk_document(document, 3000))
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import IngestError
-from pipeline.ingest import discover, ingest
+from pipeline.ingest import discover, ingest, ingest_text
 from pipeline.numbers import NUMBER_RE, stated_number
 from schemas import DocumentFormat
 from tests.conftest import SEEDS
@@ -433,3 +433,14 @@ def test_pdf_soft_wraps_are_joined_but_headings_keep_their_lines() -> None:
     assert sentence in txt.text
     assert sentence in pdf.text
     assert "\n4、人员情况\n" in pdf.text
+
+
+def test_ingest_text_normalises_like_a_file(tmp_path: Path) -> None:
+    text = "[bookmark: _GoBack]支出１,２３４.５ 万元"
+    on_disk = tmp_path / "a.txt"
+    on_disk.write_text(text, encoding="utf-8")
+    from_file = ingest(on_disk)
+    from_memory = ingest_text(text, "a.txt")
+    assert from_memory.text == from_file.text == "支出1234.5万元"
+    assert from_memory.sha256 == from_file.sha256
+    assert from_memory.offsets == from_file.offsets
