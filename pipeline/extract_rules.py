@@ -37,6 +37,7 @@ from pipeline.rules_text import (
     paren_ranges,
     strip_quotes,
 )
+from pipeline.statements import statements_from_breakdowns
 from schemas import (
     Breakdown,
     BreakdownItem,
@@ -48,7 +49,6 @@ from schemas import (
     Span,
     StatedNumber,
     StatedRatio,
-    Statement,
     YearMention,
 )
 from schemas.numbers import MONEY_UNITS
@@ -690,7 +690,7 @@ class _Extractor:
             projects=projects,
             indicators=extract_indicators(self.document, self.chunks),
             breakdowns=self.breakdowns,
-            statements=_statements(self.breakdowns, fiscal_year),
+            statements=statements_from_breakdowns(self.breakdowns, fiscal_year),
             years=_years(self.document, self.projects),
             ratios=self.densities(),
         )
@@ -807,36 +807,6 @@ def _main_unit(facts: dict[FactKey, list[StatedNumber]]) -> str | None:
 def _span(document: Document, start: int, end: int) -> Span:
     original_start, original_end = document.offsets.original_span(start, end)
     return Span(start=original_start, end=original_end)
-
-
-def _statements(breakdowns: list[Breakdown], fiscal_year: int | None) -> list[Statement]:
-    """Breakdown totals and parts as labelled statements; a part's scope is its total."""
-    statements: list[Statement] = []
-    scope = str(fiscal_year) if fiscal_year else None
-    for breakdown in breakdowns:
-        total_label = _statement_label(breakdown.total.label)
-        if not total_label:
-            continue
-        statements.append(Statement(label=total_label, scope=scope, amount=breakdown.total.amount))
-        for part in breakdown.parts:
-            if not _statement_label(part.label):
-                continue
-            statements.append(
-                Statement(
-                    label=_statement_label(part.label),
-                    scope=f"{scope}/{total_label}" if scope else total_label,
-                    amount=part.amount,
-                )
-            )
-    return statements
-
-
-def _statement_label(label: str) -> str:
-    """`2023年度总支出` and `2023年支出` are the same quantity: drop 度 and a leading 总,
-    keep the year (2022年… and 2023年… are different quantities)."""
-    label = re.sub(r"((?:19|20)\d{2}年)度", r"\1", label)
-    label = re.sub(r"((?:19|20)\d{2}年|^)总", r"\1", label)
-    return label.strip()
 
 
 def _years(document: Document, drafts: list[_ProjectDraft]) -> list[YearMention]:

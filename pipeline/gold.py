@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.errors import GoldFormatError
+from pipeline.statements import statements_from_breakdowns
 from schemas import (
     Breakdown,
     BreakdownItem,
@@ -245,20 +246,23 @@ def gold_to_extraction(gold: GoldDocument) -> DocumentExtraction:
     Numbers get `Span(0, 0)`, `text == normalized ==` the gold string; a fact's
     unit is its own, else the project's (`%` for `execution_rate`); breakdowns
     are exhaustive. Years written in project names (`2033年…`) become
-    `YearMention`s so the date rule can see them; gold records no statements.
+    `YearMention`s so the date rule can see them; gold records no statements, so
+    they are derived from the gold breakdowns as the rules backend derives them.
     """
     years = [
         YearMention(year=int(match.group(1)), subject=project.name, span=_NO_SPAN)
         for project in gold.projects
         for match in _YEAR_RE.finditer(project.name)
     ]
+    breakdowns = [_breakdown_from_gold(breakdown) for breakdown in gold.breakdowns]
     return DocumentExtraction(
         document=gold.document,
         organization=gold.organization,
         fiscal_year=gold.fiscal_year,
         projects=[_project_from_gold(project) for project in gold.projects],
         indicators=[_indicator_from_gold(indicator) for indicator in gold.indicators],
-        breakdowns=[_breakdown_from_gold(breakdown) for breakdown in gold.breakdowns],
+        breakdowns=breakdowns,
+        statements=statements_from_breakdowns(breakdowns, gold.fiscal_year),
         years=years,
     )
 
