@@ -28,6 +28,7 @@ import json
 import logging
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -280,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backend": "local",
         "model_path": args.model_path,
         "instructor_mode": args.mode,
+        # The server log goes here, not into the shared ./recon-out.
+        "out_dir": Path(tempfile.mkdtemp(prefix="recon-eval-local-")),
     }
     if args.chunk_chars:
         overrides["chunk_chars"] = args.chunk_chars
@@ -294,7 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"server ready in {time.monotonic() - started:.1f} s at {local.base_url}; "
             f"mode {local.instructor_mode}, "
-            f"chunk_chars {local.chunk_chars}, model {settings.model_path or 'from cache'}",
+            f"chunk_chars {local.chunk_chars}, model {settings.model_path or 'from cache'}, "
+            f"server log {settings.out_dir / 'llama-server.log'}",
             flush=True,
         )
         for pair in pairs:
