@@ -221,6 +221,13 @@ def run_command(
     model_path: Annotated[
         Path | None, typer.Option(help="GGUF file for --backend local (RECON_MODEL_PATH).")
     ] = None,
+    llm_policy: Annotated[
+        Literal["all", "uncovered"] | None,
+        typer.Option(
+            help="all: every chunk goes to the model; uncovered: only chunks with amounts the rules "
+            "backend found nothing in (RECON_LLM_POLICY)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Re-process files even when unchanged.")] = False,
     wait: Annotated[
@@ -248,6 +255,7 @@ def run_command(
             instructor_mode=instructor_mode,
             concurrency=concurrency,
             model_path=model_path,
+            llm_policy=llm_policy,
         )
         code = _run_and_print(
             paths, settings, command_argv(ctx), quiet=quiet, force=force, wait=wait, fail_on=fail_on

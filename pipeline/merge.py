@@ -211,5 +211,6 @@ def merge_extractions(document: str, parts: Sequence[DocumentExtraction]) -> Doc
         breakdowns=_merge_breakdowns([b for part in parts for b in part.breakdowns]),
         statements=statements,
         years=years,
+        ratios=[r for part in parts for r in part.ratios],
         ungrounded=sum(part.ungrounded for part in parts),
     )

@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -179,10 +180,22 @@ def _extract_with_model(
 ) -> tuple[DocumentExtraction, CheckReport, Accounting, list[ChunkFailure]]:
     """Model extraction, check, then one arithmetic-guided re-read of what the model read wrong."""
     from pipeline.extract_llm import extract_document_detailed, reread_flagged
+    from pipeline.merge import merge_extractions
 
-    detailed = extract_document_detailed(document, chunks, settings, cache)
+    by_rules = extract(document, chunks)
+    only_chunks = uncovered_chunks(chunks, by_rules) if settings.llm_policy == "uncovered" else None
+    detailed = extract_document_detailed(document, chunks, settings, cache, only_chunks)
     accounting = detailed.accounting
-    extraction = detailed.extraction
+    if only_chunks is None:
+        # the model reads everything; the report's year and organisation come from the rules reader
+        extraction = detailed.extraction.model_copy(
+            update={
+                "organization": detailed.extraction.organization or by_rules.organization,
+                "fiscal_year": detailed.extraction.fiscal_year or by_rules.fiscal_year,
+            }
+        )
+    else:
+        extraction = merge_extractions(document.name, [by_rules, detailed.extraction])
     report = check(extraction)
     if any(flag.severity is not Severity.INFO for flag in report.flags):
         extraction, _, reread_usage = reread_flagged(document, chunks, extraction, report, settings, cache)
@@ -190,6 +203,18 @@ def _extract_with_model(
         accounting.add(reread_usage)
         report = check(extraction)
     return extraction, report, accounting, list(detailed.failures)
+
+
+_AMOUNT_IN_TEXT = re.compile(r"\d(?:\.\d+)?\s*(?:万元|亿元|元|%)")
+
+
+def uncovered_chunks(chunks: Sequence[Chunk], by_rules: DocumentExtraction) -> set[str]:
+    """Chunks that state amounts but in which the rules backend found nothing: the ones
+    worth a model call under `--llm-policy uncovered`."""
+    covered = {p.chunk_id for p in by_rules.projects}
+    covered |= {i.chunk_id for i in by_rules.indicators}
+    covered |= {b.chunk_id for b in by_rules.breakdowns}
+    return {c.id for c in chunks if c.id not in covered and _AMOUNT_IN_TEXT.search(c.text)}
 
 
 def exit_code(counts: RunCounts, fail_on: FailOn = "error") -> int:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pipeline.errors import ConfigError
 
 Backend = Literal["auto", "rules", "llm", "local"]
+LLMPolicy = Literal["all", "uncovered"]
 InstructorModeName = Literal["tools", "json_schema", "json", "md_json", "json_object_schema"]
 
 
@@ -44,6 +45,11 @@ class Settings(BaseModel):
     requests_per_minute: int = Field(default=600, ge=1)
     chunk_chars: int = Field(default=3000, ge=200, description="chunk size limit in characters")
     model_path: Path | None = None
+    llm_policy: LLMPolicy = Field(
+        default="all",
+        description="all: every chunk goes to the model; uncovered: the rules backend reads the "
+        "document first and only chunks with amounts it found nothing in go to the model",
+    )
     max_file_bytes: int = Field(default=20_000_000, ge=1)
 
     @property
@@ -82,6 +88,7 @@ def load_settings(**overrides: Any) -> Settings:
         "api_key": SecretStr(api_key) if api_key else None,
         "instructor_mode": _env("RECON_INSTRUCTOR_MODE", "tools"),
         "model_path": Path(p) if (p := _env("RECON_MODEL_PATH")) else None,
+        "llm_policy": _env("RECON_LLM_POLICY", "all"),
     }
     for name, env_name in (
         ("concurrency", "RECON_CONCURRENCY"),

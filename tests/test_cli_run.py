@@ -277,3 +277,37 @@ def test_missing_path_is_a_failed_document(tmp_path: Path) -> None:
     assert code == 1
     assert "nowhere" in err
     assert out.startswith("1 document: 0 ok, 1 failed, 0 skipped")
+
+
+UNCOVERED_TEXT = (
+    "一、项目资金情况\n"
+    "项目“2023年基层医疗机构专项”年初预算金额225万元，年中调增上级转移支付9.05万元，"
+    "实际支出228.65万元，2023年结余结转5.4万元。" + "主要用于基层医疗机构运行，保障了群众就医。" * 8 + "\n"
+    "二、其他情况\n"
+    "本年度我们为群众办了实事，共投入经费12.5万元用于宣传。\n"
+)
+
+
+def test_llm_policy_uncovered_sends_only_chunks_the_rules_left_empty(
+    fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "report.txt").write_text(UNCOVERED_TEXT, encoding="utf-8")
+    monkeypatch.setenv("RECON_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("RECON_MODEL", "fake-model")
+    monkeypatch.setenv("RECON_CHUNK_CHARS", "200")
+    fake_openai.responder = lambda request: answer({"projects": [{"name": "宣传经费", "spent": "12.5万元"}]})
+
+    code, _, _ = _run(str(docs), "--db", str(tmp_path / "a.db"), "--llm-policy", "uncovered", "--fail-on", "never")
+    assert code == 0
+    sent = [r.text.rpartition("<chunk>")[2] for r in fake_openai.requests]  # the chunk, not the prompt's example
+    assert sent and all("12.5" in text and "228.65" not in text for text in sent)
+    with Store(tmp_path / "a.db") as store:
+        facts = {(row["subject"], row["key"], row["value"]) for row in store.connection.execute("SELECT subject, key, value FROM facts")}
+    assert ("2023年基层医疗机构专项", "spent", "228.65") in facts  # read by the rules backend
+    assert ("宣传经费", "spent", "12.5") in facts  # read by the model
+
+    calls_before = fake_openai.calls
+    code, _, _ = _run(str(docs), "--db", str(tmp_path / "b.db"), "--llm-policy", "all", "--fail-on", "never")
+    assert fake_openai.calls - calls_before > len(sent)  # every chunk went to the model
