@@ -305,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             document = ingest(pair.document_path)
             chunks = chunk_document(document, local.chunk_chars)
             selected = _select(chunks, args.chunks_matching, args.max_chunks)
+            if not selected:
+                raise SystemExit(f"{document.name}: no chunk matches {args.chunks_matching!r}")
             partial = selected if partial_run else None
             rules_extraction = extract_rules(document, chunk_document(document, settings.chunk_chars))
             rules_evals.append(_score(pair, rules_extraction, document.original_text, partial))
