@@ -38,7 +38,7 @@ from pipeline.run import (
     exit_code,
     run,
 )
-from pipeline.settings import Backend, InstructorModeName, Settings, load_settings
+from pipeline.settings import Backend, InstructorModeName, Settings, load_settings, public_url
 from pipeline.store import Store
 from schemas import DocumentResult, DocumentStatus, RunSummary
 from schemas.stored import RunRecord
@@ -187,6 +187,8 @@ def command_argv(ctx: typer.Context) -> list[str]:
             argv.append(option)
         elif name == "api_key":
             argv.append(f"{option}=***")
+        elif name == "base_url":
+            argv.append(f"{option}={public_url(str(value))}")
         else:
             argv.append(f"{option}={value}")
     return argv

@@ -28,6 +28,8 @@ SUFFIX_FORMATS: dict[str, DocumentFormat] = {
 }
 
 DEFAULT_MAX_BYTES = 20_000_000
+#: How far a file may grow between stat() and read() and still be read whole.
+_GROWTH_ALLOWANCE = 1_000_000
 _MEGABYTE = 1_000_000
 
 
@@ -114,11 +116,13 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
                 "(raise RECON_MAX_FILE_BYTES)",
             )
         with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
+            data = handle.read(min(max_bytes, size + _GROWTH_ALLOWANCE) + 1)
     except OSError as exc:
         raise IngestError(str(path), _os_reason(exc)) from exc
     if len(data) > max_bytes:
         raise IngestError(str(path), f"file too large: grew past the limit of {max_bytes / _MEGABYTE:.1f} MB")
+    if len(data) > size + _GROWTH_ALLOWANCE:
+        raise IngestError(str(path), "the file kept growing while it was read; try again when it is complete")
     if not data:
         raise IngestError(str(path), "empty file")
     return data

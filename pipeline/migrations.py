@@ -134,7 +134,8 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
                 )
                 applied_now.append(fn.__name__)
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
     return applied_now

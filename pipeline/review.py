@@ -173,6 +173,10 @@ class SourceText:
     problem: str | None = None
 
 
+#: Re-reading a file a run already accepted: only the file system limits its size.
+_NO_LIMIT = 2**62
+
+
 def load_source(path: str, expected_sha256: str | None) -> SourceText:
     """Re-read `path` with `pipeline.ingest` and return its original text.
 
@@ -181,9 +185,12 @@ def load_source(path: str, expected_sha256: str | None) -> SourceText:
     the run would point at the wrong characters.
     """
     try:
-        document = ingest(Path(path))
+        # no size limit: a run already accepted this file (perhaps under a raised RECON_MAX_FILE_BYTES)
+        document = ingest(Path(path), max_bytes=_NO_LIMIT)
     except ReconError as exc:
         return SourceText(None, f"cannot re-read the source: {exc}")
+    except Exception as exc:  # a reader library's own error must not stop `show` or `report`
+        return SourceText(None, f"cannot re-read the source: {type(exc).__name__}: {exc}")
     if expected_sha256 is not None and document.sha256 != expected_sha256:
         return SourceText(None, "source changed since the run")
     return SourceText(document.original_text)

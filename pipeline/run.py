@@ -35,7 +35,7 @@ from pipeline.chunk import chunk_document
 from pipeline.errors import ConfigError, ExtractionError, IngestError, ReconError, StoreError
 from pipeline.extract_rules import extract
 from pipeline.ingest import discover, ingest
-from pipeline.settings import Settings
+from pipeline.settings import Settings, public_url
 from pipeline.store import RunLock, Store
 from prompts import extract_prompt
 from schemas import (
@@ -140,6 +140,9 @@ def process_path_detailed(
         document = ingest(path, settings.max_file_bytes)
     except IngestError as exc:
         return _failed(path, exc.reason, backend=backend), []
+    except Exception as exc:  # a reader library's own error (zip method, zip bomb …) names this file only
+        logger.exception("cannot read %s", path)
+        return _failed(path, f"cannot read: {type(exc).__name__}: {exc}", backend=backend), []
     accounting = Accounting()
     failures: list[ChunkFailure] = []
     try:
@@ -275,7 +278,7 @@ def backend_reason(settings: Settings) -> str:
     if settings.backend != "auto":
         return f"backend {backend} (--backend/RECON_BACKEND)"
     if backend == "llm":
-        return f"backend llm — auto picked it: model {settings.model} at {settings.base_url}"
+        return f"backend llm — auto picked it: model {settings.model} at {public_url(settings.base_url)}"
     if backend == "local":
         return f"backend local — auto picked it: model file {settings.model_path}"
     return "backend rules — no LLM configured"

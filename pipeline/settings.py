@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -18,6 +19,16 @@ from pipeline.errors import ConfigError
 Backend = Literal["auto", "rules", "llm", "local"]
 LLMPolicy = Literal["all", "uncovered"]
 InstructorModeName = Literal["tools", "json_schema", "json", "md_json", "json_object_schema"]
+
+
+def public_url(url: str | None) -> str | None:
+    """`url` safe to print or store: no `user:password@` and no query string (which may hold a key)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _env(name: str, default: str | None = None) -> str | None:

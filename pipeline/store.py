@@ -563,6 +563,12 @@ class _Transaction:
             raise StoreError(f"cannot write to {self._store.db_path}: {exc}") from exc
         return self._store._conn
 
+    def _rollback(self) -> None:
+        """Roll back unless sqlite already did (SQLITE_FULL, IOERR end the transaction
+        themselves, and a second ROLLBACK would hide the original error)."""
+        if self._store._conn.in_transaction:
+            self._store._conn.execute("ROLLBACK")
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
@@ -571,10 +577,10 @@ class _Transaction:
                 try:
                     self._store._conn.execute("COMMIT")
                 except sqlite3.Error as commit_exc:
-                    self._store._conn.execute("ROLLBACK")
+                    self._rollback()
                     raise StoreError(f"cannot write to {self._store.db_path}: {commit_exc}") from commit_exc
             else:
-                self._store._conn.execute("ROLLBACK")
+                self._rollback()
                 if isinstance(exc, sqlite3.Error):
                     raise StoreError(f"cannot write to {self._store.db_path}: {exc}") from exc
         finally:
