@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from pipeline.check import stated_numbers as check_stated_numbers
 from pipeline.errors import ConfigError, GoldFormatError
 from pipeline.gold import gold_files, gold_stem, gold_to_extraction, load_gold
 from schemas import (
@@ -653,18 +654,8 @@ def score_flags(
 
 
 def stated_numbers(extraction: DocumentExtraction) -> list[StatedNumber]:
-    """Every number an extraction states, in a stable order."""
-    numbers: list[StatedNumber] = []
-    for project in extraction.projects:
-        for values in project.facts.values():
-            numbers.extend(values)
-    for indicator in extraction.indicators:
-        numbers.extend(n for n in (indicator.target, indicator.actual, indicator.rate) if n is not None)
-    for breakdown in extraction.breakdowns:
-        numbers.append(breakdown.total.amount)
-        numbers.extend(part.amount for part in breakdown.parts)
-    numbers.extend(statement.amount for statement in extraction.statements)
-    return numbers
+    """Every number an extraction states, in a stable order (the checker's own list)."""
+    return [number for number, _ in check_stated_numbers(extraction)]
 
 
 def score_grounding(

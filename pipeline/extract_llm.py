@@ -44,7 +44,7 @@ from pydantic import ValidationError
 from pipeline.ground import LLM_SOURCE, ground_chunk
 from pipeline.llm import CallStats, LLMCallError, LLMClient
 from pipeline.merge import merge_extractions, normalise_name
-from pipeline.settings import Settings
+from pipeline.settings import Settings, public_url
 from prompts import Prompt, extract_prompt, reread_prompt
 from schemas import (
     Accounting,
@@ -101,12 +101,26 @@ def cache_key(chunk: Chunk, settings: Settings, prompt: Prompt, extra: str = "")
         "chunk_sha256": hashlib.sha256(chunk.text.encode("utf-8")).hexdigest(),
         "heading_path": chunk.heading_path,
         "model": settings.model,
+        "model_identity": _model_identity(settings),
         "prompt": prompt.cache_identity,
         "schema": LLM_SCHEMA_VERSION,
         "mode": settings.instructor_mode,
         "extra": extra,
     }
     return hashlib.sha256(json.dumps(material, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def _model_identity(settings: Settings) -> str | None:
+    """What, beyond its name, tells one model from another: the GGUF file (name and size) for
+    the local backend, whose server always calls its model by one alias; else the endpoint,
+    since two servers may serve different models under one name."""
+    if settings.model_path is not None:
+        try:
+            size = settings.model_path.stat().st_size
+        except OSError:
+            size = -1
+        return f"gguf:{settings.model_path.name}:{size}"
+    return public_url(settings.base_url)
 
 
 def chunk_message(chunk: Chunk) -> str:
@@ -147,6 +161,10 @@ def _ask(client: LLMClient, chunk: Chunk, messages: list[dict[str, str]]) -> _Ou
             ChunkFailure(chunk_id=chunk.id, reason=exc.reason, attempts=exc.attempts),
             exc.fatal,
         )
+    except Exception as exc:  # anything the client did not classify fails this chunk, not the document
+        logger.exception("chunk %s failed unexpectedly", chunk.id)
+        reason = f"unexpected {type(exc).__name__}: {exc}"
+        return _Outcome(chunk, None, CallStats(), ChunkFailure(chunk_id=chunk.id, reason=reason, attempts=1))
     return _Outcome(chunk, answer.value, answer.stats)
 
 

@@ -474,3 +474,22 @@ def test_reread_that_fails_leaves_facts_and_says_why(server: FakeOpenAI) -> None
     assert kept == extraction
     assert corrections and all(c.outcome == "unresolved" and "HTTP 500" in c.note for c in corrections)
     assert accounting.failed_chunks == 1 and accounting.calls == 2
+
+
+def test_cache_key_tells_models_apart_beyond_their_name(tmp_path: Any) -> None:
+    """The local server always names its model by one alias; the GGUF file must count."""
+    from pipeline.extract_llm import cache_key
+
+    chunk = Chunk(id="c@0", document="d.txt", index=0, start=0, end=4, text="支出5万元")
+    small = tmp_path / "small.gguf"
+    large = tmp_path / "large.gguf"
+    small.write_bytes(b"x" * 10)
+    large.write_bytes(b"x" * 20)
+    prompt = extract_prompt()
+
+    def key(**settings: Any) -> str:
+        return cache_key(chunk, Settings(model="recon-local", **settings), prompt)
+
+    assert key(model_path=small, base_url="http://127.0.0.1:1/v1") != key(model_path=large, base_url="http://127.0.0.1:1/v1")
+    assert key(model_path=small, base_url="http://127.0.0.1:1/v1") == key(model_path=small, base_url="http://127.0.0.1:2/v1")
+    assert key(base_url="http://a.example/v1") != key(base_url="http://b.example/v1")
