@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
-from pipeline.check_flows import AMOUNT_KEYS, CheckState, Term, project_terms
+from pipeline.check_flows import AMOUNT_KEYS, CheckState, Term, project_terms, severity_for
 from pipeline.interval import IncompatibleUnitsError, Interval, convertible, sum_intervals
 from schemas import DocumentExtraction, Flag, Rule, Severity, Span
 
@@ -55,7 +55,7 @@ def _conflict(
     state.flags.append(
         Flag(
             rule=Rule.CONFLICT,
-            severity=Severity.ERROR,
+            severity=severity_for(a.gap(b), a.half_width + b.half_width, state.precision.decimals_for(unit)),
             subject=subject,
             message=f"{what} is stated as {first_text}{unit or ''} and also as {second_text}{unit or ''}",
             equation=f"{first_text} ≠ {second_text}",
@@ -144,15 +144,11 @@ def check_indicator_conflicts(state: CheckState, extraction: DocumentExtraction)
         and indicator.name.endswith("率")
         and (indicator.actual.unit or indicator.unit) == "%"
     ]
-    reported: set[tuple[int, int]] = set()
     for position, (first_index, first) in enumerate(rates):
         for other_index, other in rates[position + 1 :]:
             longer, shorter = (first, other) if len(first.name) >= len(other.name) else (other, first)
             if not (first.name == other.name or _same_rate(longer.name, shorter.name)):
                 continue
-            if (first_index, other_index) in reported:
-                continue
-            reported.add((first_index, other_index))
             long_index = first_index if longer is first else other_index
             short_index = other_index if longer is first else first_index
             assert longer.actual is not None and shorter.actual is not None

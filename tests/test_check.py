@@ -534,9 +534,15 @@ CASES: list[Case] = [
     ),
     Case(
         "conflict-same-project-twice",
-        doc([project("Q", spent="10"), project("Q", spent="12")]),
+        doc([project("Q", spent="10"), project("Q", spent="15")]),
         flags=[(Rule.CONFLICT, ERROR)],
-        first_values=[["10", "12"]],
+        first_values=[["10", "15"]],
+    ),
+    Case(
+        "conflict-within-the-rounding-band-is-a-warning",
+        doc([project("Q", spent="7347.90"), project("Q", spent="7347.88")]),
+        flags=[(Rule.CONFLICT, Severity.WARNING)],
+        first_values=[["7347.90", "7347.88"]],
     ),
     # --- date --------------------------------------------------------------------------------
     Case(
