@@ -308,7 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not selected:
                 raise SystemExit(f"{document.name}: no chunk matches {args.chunks_matching!r}")
             partial = selected if partial_run else None
-            rules_extraction = extract_rules(document, chunk_document(document, settings.chunk_chars))
+            # Same chunks as the model, so a partial run scores both on the same chunk ids.
+            rules_extraction = extract_rules(document, chunks)
             rules_evals.append(_score(pair, rules_extraction, document.original_text, partial))
             before = len(rejects.rejected)
             t0 = time.monotonic()
