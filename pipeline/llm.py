@@ -290,6 +290,9 @@ class LLMClient:
             # A fresh copy: instructor appends re-asks to the list it is given.
             "messages": [dict(message) for message in messages],
             "temperature": 0,
+            # bounded: a looping small model would otherwise fill the context, and the re-ask
+            # that appends its cut-off answer would not fit
+            "max_tokens": self.settings.max_output_tokens,
         }
         extra_body = extra_body_for(self.mode_name, response_model)
         if extra_body is not None:

@@ -52,6 +52,7 @@ class Settings(BaseModel):
     max_retries: int = Field(default=2, ge=0, description="instructor re-asks on validation errors")
     transport_retries: int = Field(default=4, ge=0, description="tenacity attempts on timeouts/429/5xx")
     timeout_seconds: float = Field(default=120.0, gt=0)
+    max_output_tokens: int = Field(default=2048, ge=64, description="max_tokens of each model answer")
     concurrency: int = Field(default=8, ge=1)
     requests_per_minute: int = Field(default=600, ge=1)
     chunk_chars: int = Field(default=3000, ge=200, description="chunk size limit in characters")
@@ -107,6 +108,7 @@ def load_settings(**overrides: Any) -> Settings:
         ("chunk_chars", "RECON_CHUNK_CHARS"),
         ("max_retries", "RECON_MAX_RETRIES"),
         ("timeout_seconds", "RECON_TIMEOUT"),
+        ("max_output_tokens", "RECON_MAX_OUTPUT_TOKENS"),
         ("max_file_bytes", "RECON_MAX_FILE_BYTES"),
     ):
         if (raw := _env(env_name)) is not None:

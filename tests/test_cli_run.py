@@ -301,7 +301,7 @@ def test_llm_policy_uncovered_sends_only_chunks_the_rules_left_empty(
 
     code, _, _ = _run(str(docs), "--db", str(tmp_path / "a.db"), "--llm-policy", "uncovered", "--fail-on", "never")
     assert code == 0
-    sent = [r.text.rpartition("<chunk>")[2] for r in fake_openai.requests]  # the chunk, not the prompt's example
+    sent = [r.text.rpartition("<chunk>\n")[2] for r in fake_openai.requests]  # the chunk, not the prompt's example
     assert sent and all("12.5" in text and "228.65" not in text for text in sent)
     with Store(tmp_path / "a.db") as store:
         facts = {(row["subject"], row["key"], row["value"]) for row in store.connection.execute("SELECT subject, key, value FROM facts")}

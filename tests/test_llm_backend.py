@@ -490,6 +490,35 @@ def test_cache_key_tells_models_apart_beyond_their_name(tmp_path: Any) -> None:
     def key(**settings: Any) -> str:
         return cache_key(chunk, Settings(model="recon-local", **settings), prompt)
 
-    assert key(model_path=small, base_url="http://127.0.0.1:1/v1") != key(model_path=large, base_url="http://127.0.0.1:1/v1")
-    assert key(model_path=small, base_url="http://127.0.0.1:1/v1") == key(model_path=small, base_url="http://127.0.0.1:2/v1")
+    assert key(model_path=small, base_url="http://127.0.0.1:1/v1") != key(
+        model_path=large, base_url="http://127.0.0.1:1/v1"
+    )
+    assert key(model_path=small, base_url="http://127.0.0.1:1/v1") == key(
+        model_path=small, base_url="http://127.0.0.1:2/v1"
+    )
     assert key(base_url="http://a.example/v1") != key(base_url="http://b.example/v1")
+
+
+def test_requests_bound_the_answer_and_end_with_the_instruction(server: FakeOpenAI) -> None:
+    """A small model needs the request after the chunk; a looping one must not fill the context."""
+    from pipeline.extract_llm import extract_document
+
+    text = "项目“甲”年初预算10万元，实际支出10万元。"
+    document = Document(
+        path="d.txt",
+        name="d.txt",
+        sha256="0" * 64,
+        size=len(text),
+        format=DocumentFormat.TXT,
+        original_text=text,
+        text=text,
+        offsets=OffsetMap(to_original=list(range(len(text) + 1))),
+    )
+    chunk = Chunk(id="c@0", document="d.txt", index=0, start=0, end=len(text), text=text)
+    settings = Settings(base_url=server.base_url, model="fake", max_output_tokens=777)
+    extract_document(document, [chunk], settings)
+    request = server.requests[-1]
+    assert request.body["max_tokens"] == 777
+    last_user = [m for m in request.messages if m.get("role") == "user"][-1]["content"]
+    assert str(last_user).rstrip().endswith("answer with JSON only.)")
+    assert "</chunk>" in str(last_user)
