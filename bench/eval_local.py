@@ -23,7 +23,6 @@ not scored), so the comparison stays fair.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import logging
 import re
@@ -145,21 +144,26 @@ def _restrict(
 
 
 def _extract_local(
-    document: Any, chunks: list[Chunk], selected: list[Chunk], settings: Any
+    document: Any,
+    chunks: list[Chunk],
+    selected: list[Chunk],
+    settings: Any,
+    policy: str,
+    by_rules: DocumentExtraction,
 ) -> tuple[DocumentExtraction, Accounting]:
+    """The model's extraction; under `uncovered`, only the chunks the rules backend left
+    empty go to the model and the two are merged, exactly as `recon run --llm-policy` does."""
     from pipeline.extract_llm import extract_document
+    from pipeline.merge import merge_extractions
+    from pipeline.run import uncovered_chunks
 
     only: set[str] | None = None if len(selected) == len(chunks) else {chunk.id for chunk in selected}
-    parameters = inspect.signature(extract_document).parameters
-    kwargs: dict[str, Any] = {}
-    if "cache" in parameters:
-        kwargs["cache"] = None
-    if "only_chunks" in parameters:
-        kwargs["only_chunks"] = only
-    elif only is not None:
-        chunks = selected
-    result: tuple[DocumentExtraction, Accounting] = extract_document(document, chunks, settings, **kwargs)
-    return result
+    if policy == "uncovered":
+        uncovered = uncovered_chunks(chunks, by_rules)
+        only = uncovered if only is None else only & uncovered
+        extraction, accounting = extract_document(document, chunks, settings, cache=None, only_chunks=only)
+        return merge_extractions(document.name, [by_rules, extraction]), accounting
+    return extract_document(document, chunks, settings, cache=None, only_chunks=only)
 
 
 def _score(
@@ -266,6 +270,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="experiment: append this sentence to each chunk's user message (e.g. 'Copy out every project, "
         "indicator and breakdown from the chunk above.'); turns the 1.5B's empty answers into facts",
     )
+    parser.add_argument(
+        "--llm-policy",
+        choices=["all", "uncovered"],
+        default="all",
+        help="all: the model reads every chunk; uncovered: rules first, the model where they found nothing",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
 
@@ -313,7 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             rules_evals.append(_score(pair, rules_extraction, document.original_text, partial))
             before = len(rejects.rejected)
             t0 = time.monotonic()
-            extraction, accounting = _extract_local(document, chunks, selected, local)
+            extraction, accounting = _extract_local(
+                document, chunks, selected, local, args.llm_policy, rules_extraction
+            )
             seconds = time.monotonic() - t0
             run = LocalRun(
                 document.name,
