@@ -79,8 +79,14 @@ def extra_body_for(name: InstructorModeName, response_model: type[BaseModel]) ->
     and enforces the schema with a grammar; it rejects `json_schema` (HTTP 500).
     """
     if name == "json_object_schema":
-        return {"response_format": {"type": "json_object", "schema": response_model.model_json_schema()}}
+        return {"response_format": {"type": "json_object", "schema": _json_schema(response_model)}}
     return None
+
+
+@functools.cache
+def _json_schema(response_model: type[BaseModel]) -> dict[str, Any]:
+    """A model's JSON schema, built once (it is sent with every request in this mode)."""
+    return response_model.model_json_schema()
 
 
 def is_retryable(exc: BaseException) -> bool:

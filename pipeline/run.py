@@ -26,7 +26,6 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -36,7 +35,7 @@ from pipeline.errors import ConfigError, ExtractionError, IngestError, ReconErro
 from pipeline.extract_rules import extract
 from pipeline.ingest import discover, ingest
 from pipeline.settings import Settings, public_url
-from pipeline.store import RunLock, Store
+from pipeline.store import RunLock, Store, utc_now
 from prompts import extract_prompt
 from schemas import (
     Accounting,
@@ -69,10 +68,6 @@ EXIT_USAGE = 2
 EXIT_NEW_FLAGS = 3
 
 _SECRET_OPTIONS = ("--api-key",)
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def file_sha256(path: Path) -> str:
