@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from pipeline.check_flows import CheckState, TestedRelation, check_breakdown, check_children, check_flow
 from pipeline.check_ratios import check_indicator_rate, check_project_rate, check_stated_ratios
+from pipeline.check_scores import check_scores
 from pipeline.check_statements import (
     check_indicator_conflicts,
     check_project_conflicts,
@@ -70,6 +71,7 @@ def run_checks(extraction: DocumentExtraction) -> tuple[CheckReport, list[Tested
     check_project_conflicts(state, extraction)
     check_indicator_conflicts(state, extraction)
     check_years(state, extraction)
+    check_scores(state, extraction.scores)
     report = CheckReport(flags=state.flags, skipped=state.skipped, passed=state.passed)
     return report, state.trace
 

@@ -25,6 +25,7 @@ from decimal import Decimal
 from pipeline.chunk import chunk_at
 from pipeline.numbers import stated_number
 from pipeline.rules_indicators import extract_indicators
+from pipeline.rules_scores import extract_scores
 from pipeline.rules_text import (
     Amount,
     all_amounts,
@@ -693,6 +694,7 @@ class _Extractor:
             statements=statements_from_breakdowns(self.breakdowns, fiscal_year),
             years=_years(self.document, self.projects),
             ratios=self.densities(),
+            scores=extract_scores(self.document),
         )
 
 

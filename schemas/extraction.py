@@ -133,6 +133,21 @@ class StatedRatio(BaseModel):
     scale: int = 1
 
 
+class ScoreLine(BaseModel):
+    """One row of a 绩效自评表: an indicator's weight (分值) and the score given (得分).
+
+    `rate` is the row's stated 执行率/完成率 when the row holds one (the 预算执行率 row
+    is scored as min(执行率, 100%) × 分值)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    weight: StatedNumber | None = None
+    score: StatedNumber | None = None
+    rate: StatedNumber | None = None
+    is_total: bool = False
+
+
 class YearMention(BaseModel):
     """A year written in a project name or statement (`2033年`)."""
 
@@ -157,4 +172,5 @@ class DocumentExtraction(BaseModel):
     statements: list[Statement] = Field(default_factory=list)
     years: list[YearMention] = Field(default_factory=list)
     ratios: list[StatedRatio] = Field(default_factory=list)
+    scores: list[ScoreLine] = Field(default_factory=list)
     ungrounded: int = Field(default=0, description="numbers a model returned that are not in the text")
