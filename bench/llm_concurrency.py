@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from fake_openai import FakeOpenAI, answer
 
 from pipeline.extract_llm import extract_document
+from pipeline.ingest import ingest_text
 from pipeline.settings import Settings
-from schemas import Chunk, Document, DocumentFormat, OffsetMap
+from schemas import Chunk, Document
 
 
 def synthetic(n_chunks: int) -> tuple[Document, list[Chunk]]:
@@ -30,17 +31,7 @@ def synthetic(n_chunks: int) -> tuple[Document, list[Chunk]]:
         f"{i + 1}、项目“测试项目{i + 1}”年初预算{i + 10}万元，实际支出{i + 9}.5万元。\n"
         for i in range(n_chunks)
     ]
-    text = "".join(pieces)
-    document = Document(
-        path="bench.txt",
-        name="bench.txt",
-        sha256="0" * 64,
-        size=len(text.encode()),
-        format=DocumentFormat.TXT,
-        original_text=text,
-        text=text,
-        offsets=OffsetMap(to_original=list(range(len(text) + 1))),
-    )
+    document = ingest_text("".join(pieces), "bench.txt")
     chunks, start = [], 0
     for index, piece in enumerate(pieces):
         chunks.append(
