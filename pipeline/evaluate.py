@@ -13,9 +13,15 @@ and extracted items one-to-one by name:
 * names are normalised (`normalize_name`): NFKC, quote marks “”「」『』‘’"'
   removed, whitespace removed, leading list numbers (`3、`, `（2）`, `(2)`,
   `一、`) stripped;
-* similarity is 1.0 for equal normalised names, else the character-bigram
-  Dice coefficient (capped at 0.99); pairs below `NAME_THRESHOLD` (0.5) are
-  never aligned;
+* similarity is 1.0 for equal normalised names; when one normalised name
+  contains the other and the shorter has at least `CONTAINMENT_MIN_CHARS` (4)
+  characters (a locality or recipient prefix, `芜湖市艺术剧院有限公司梨簧戏演出补助`
+  for `梨簧戏演出补助`), it is 0.9 + 0.05 × Dice (`CONTAINMENT_SIMILARITY` plus a
+  grade, so the closer of two containing names wins), or Dice itself when that
+  is higher; else the character-bigram Dice coefficient (capped at 0.99). A
+  containment match scores below 0.95 unless Dice alone is higher, so with the
+  value tie-break it still loses to an exact name; pairs below
+  `NAME_THRESHOLD` (0.5) are never aligned;
 * a pair's weight is its similarity plus a tie-break of at most
   `VALUE_TIEBREAK` (0.05) for shared values, so two equally similar
   candidates are told apart by their numbers, never a better name by numbers;
@@ -62,6 +68,13 @@ from schemas.gold import GoldDocument, GoldInconsistency
 NAME_THRESHOLD = 0.5
 #: Most a pair's shared values add to its name similarity (a tie-break only).
 VALUE_TIEBREAK = 0.05
+#: Shortest normalised name that matches by containment (`项目` inside every name must not).
+CONTAINMENT_MIN_CHARS = 4
+#: Least similarity of a containment match (graded up to 0.95 by Dice, so the value tie-break
+#: never lifts it to an exact name's 1.0).
+CONTAINMENT_SIMILARITY = 0.9
+#: Width of the Dice grade above `CONTAINMENT_SIMILARITY` (at most 1 - it - `VALUE_TIEBREAK`).
+CONTAINMENT_GRADE = 0.05
 #: Document file suffixes scored when a gold file's stem matches.
 DOCUMENT_SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".htm")
 #: Flags of these severities are scored against gold inconsistencies (info is "worth a look").
@@ -100,16 +113,39 @@ def _bigrams(text: str) -> Counter[str]:
     return Counter(text[i : i + 2] for i in range(len(text) - 1))
 
 
+def _dice_names(a: str, b: str) -> float:
+    grams_a, grams_b = _bigrams(a), _bigrams(b)
+    overlap = sum((grams_a & grams_b).values())
+    return 2 * overlap / (sum(grams_a.values()) + sum(grams_b.values()))
+
+
+def contains_name(a: str, b: str) -> bool:
+    """One normalised name inside the other, the shorter at least `CONTAINMENT_MIN_CHARS` long."""
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= CONTAINMENT_MIN_CHARS and shorter in longer
+
+
 def similarity(left: str, right: str) -> float:
-    """1.0 for equal normalised names, else the bigram Dice coefficient (at most 0.99)."""
+    """How alike two names are, in [0, 1] (normalised first, see `normalize_name`).
+
+    1.0 for equal names; when one contains the other (`contains_name`)
+    0.9 + 0.05 × Dice or Dice, whichever is higher; else the bigram Dice
+    coefficient. Never above 0.99 unless equal.
+
+    >>> similarity("梨簧戏演出补助", "芜湖市艺术剧院有限公司梨簧戏演出补助") >= 0.9
+    True
+    >>> similarity("项目", "芜湖市艺术剧院有限公司项目") < 0.5
+    True
+    """
     a, b = normalize_name(left), normalize_name(right)
     if a == b:
         return 1.0
     if not a or not b:
         return 0.0
-    grams_a, grams_b = _bigrams(a), _bigrams(b)
-    overlap = sum((grams_a & grams_b).values())
-    return min(0.99, 2 * overlap / (sum(grams_a.values()) + sum(grams_b.values())))
+    dice = min(0.99, _dice_names(a, b))
+    if contains_name(a, b):
+        return max(dice, CONTAINMENT_SIMILARITY + CONTAINMENT_GRADE * dice)
+    return dice
 
 
 # --- optimal assignment --------------------------------------------------------------------------

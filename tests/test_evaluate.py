@@ -14,8 +14,12 @@ from hypothesis import strategies as st
 
 from pipeline.errors import ConfigError, GoldFormatError
 from pipeline.evaluate import (
+    CONTAINMENT_MIN_CHARS,
+    CONTAINMENT_SIMILARITY,
+    NAME_THRESHOLD,
     EvalError,
     Observed,
+    align_projects,
     build_report,
     compare_reports,
     evaluate_pairs,
@@ -26,6 +30,7 @@ from pipeline.evaluate import (
     score_document,
     similarity,
 )
+from pipeline.gold import gold_to_extraction
 from schemas import (
     Breakdown,
     BreakdownItem,
@@ -103,6 +108,74 @@ def test_similarity_exact_after_normalising_and_graded_otherwise() -> None:
     assert similarity("（1）“甲乙丙”", "甲乙丙") == 1.0
     assert 0.5 <= similarity("2022年行政村卫生室运行项目", "2022年行政村卫生室运行") < 1.0
     assert similarity("公务接待费", "基本公共卫生服务") < 0.5
+
+
+def test_a_name_inside_another_matches_below_an_exact_name() -> None:
+    # issue 18: a recipient prefix (bigram Dice 0.52 alone)
+    short, full = "梨簧戏演出补助", "芜湖市艺术剧院有限公司梨簧戏演出补助"
+    assert similarity(short, full) == similarity(full, short)
+    assert CONTAINMENT_SIMILARITY <= similarity(short, full) < 1.0
+    assert (
+        similarity("“梨簧戏演出补助”", "（3）芜湖市艺术剧院有限公司梨簧戏演出补助") >= CONTAINMENT_SIMILARITY
+    )
+    # the closer of two containing names scores higher
+    assert similarity(short, "梨簧戏演出补助资金") > similarity(short, full)
+
+
+def test_reordered_words_already_match_by_dice() -> None:
+    # issue 18: no name contains the other; 7 of 8 bigrams are shared (Dice 0.875)
+    assert similarity("标准化项目获得补助", "获得补助标准化项目") == pytest.approx(0.875)
+
+
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [
+        ("项目", "芜湖市艺术剧院有限公司项目"),
+        ("补助费", "芜湖市艺术剧院有限公司补助费"),
+    ],
+)
+def test_names_under_four_characters_do_not_match_by_containment(short: str, long: str) -> None:
+    assert len(short) < CONTAINMENT_MIN_CHARS
+    assert similarity(short, long) < NAME_THRESHOLD
+
+
+def test_a_short_common_word_aligns_with_nothing_and_containment_is_one_to_one() -> None:
+    gold = gold_doc(
+        projects=[
+            {"name": "项目", "unit": "万元", "facts": {"spent": "1"}},
+            {"name": "梨簧戏演出补助", "unit": "万元", "facts": {"spent": "2"}},
+        ]
+    )
+    got = extraction(
+        projects=[
+            project("芜湖市艺术剧院有限公司梨簧戏演出补助", spent=num("2")),
+            project("无为市梨簧戏演出补助项目", spent=num("1")),
+            project("基层医疗机构项目", spent=num("1")),
+        ]
+    )
+    result = score(gold, got)
+    projects = result.scores.projects
+    # 梨簧戏演出补助 takes one containing name (shared value 2); 项目 (2 characters) takes none
+    assert (projects.correct, projects.extracted, projects.gold) == (1, 3, 2)
+    assert ("missed", "项目") in {(e.kind, e.what) for e in result.errors}
+    assert align_projects(gold_to_extraction(gold).projects, got.projects) == {1: 0}
+
+
+def test_an_exact_name_wins_over_a_containing_one_whatever_the_values() -> None:
+    gold = gold_doc(
+        projects=[{"name": "梨簧戏演出补助", "unit": "万元", "facts": {"budget_total": "5", "spent": "5"}}]
+    )
+    # the containing name shares both values, the exact one shares none: the name still decides
+    got = extraction(
+        projects=[
+            project("芜湖市艺术剧院有限公司梨簧戏演出补助", budget_total=num("5"), spent=num("5")),
+            project("梨簧戏演出补助", budget_total=num("6"), spent=num("4")),
+        ]
+    )
+    assert align_projects(gold_to_extraction(gold).projects, got.projects) == {0: 1}
+    # without the exact name, the containing one is aligned and its facts score
+    alone = extraction(projects=[got.projects[0]])
+    assert score(gold, alone).scores.projects.f1 == 1.0
 
 
 def _brute_force(weights: list[list[float | None]]) -> float:
