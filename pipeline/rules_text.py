@@ -100,19 +100,26 @@ def strip_quotes(name: str) -> str:
     return re.sub(r"[“”\"「」『』‘’]", "", name)
 
 
-# Flow keywords, most specific first: (pattern, key).
+# Flow keywords, most specific first: (pattern, key). GOLD_FORMAT.md "Conventions for hard
+# cases" 1: an allotment from above (下达, 转移支付, 中央/省/市补助) is transfer_in unless called
+# 年初预算; stated as a 预算 or as the year's whole amount (全年实际下达) it is budget_total.
 _FLOW_RULES: tuple[tuple[re.Pattern[str], FactKey], ...] = (
     (re.compile(r"上年(?:度)?(?:结余|结转)"), FactKey.CARRYOVER_IN),
     (re.compile(r"年初(?:批复)?预算|年初批复"), FactKey.BUDGET_INITIAL),
-    (re.compile(r"上级(?:转移支付|补助)|调增上级|转移支付"), FactKey.TRANSFER_IN),
+    (
+        re.compile(r"上级(?:转移支付|补助)|调增上级|转移支付|(?:中央|省|市|州)级?(?:财政)?补助"),
+        FactKey.TRANSFER_IN,
+    ),
     (re.compile(r"追加|调整区级预算|区级预算调整"), FactKey.SUPPLEMENT),
     (re.compile(r"调剂"), FactKey.TRANSFER_OUT),
     (re.compile(r"调减|扣减"), FactKey.REDUCTION),
     (re.compile(r"结余|结转"), FactKey.CARRYOVER_OUT),
-    (re.compile(r"全年预算|调整后预算|预算数|预算"), FactKey.BUDGET_TOTAL),
+    (re.compile(r"全年预算|调整后预算|预算数|预算|(?:全年|实际)下(?:达|$)"), FactKey.BUDGET_TOTAL),
+    (re.compile(r"下达|下$"), FactKey.TRANSFER_IN),  # `label_before` drops a final 达
     (re.compile(r"支出|决算|使用"), FactKey.SPENT),
 )
-_RATE_RULE = re.compile(r"执行率|支出率|完成预算的|使用率")
+# Convention 4: the share of the project's own money spent or paid out (发放率 of the fund).
+_RATE_RULE = re.compile(r"执行率|支出率|完成预算的|使用率|发放率")
 
 
 def classify_flow(label: str) -> FactKey | None:
