@@ -38,7 +38,7 @@ def load_prompt(version: str) -> Prompt:
 
 
 #: The prompt versions the LLM backend currently uses.
-EXTRACT_PROMPT_VERSION = "extract_v2"
+EXTRACT_PROMPT_VERSION = "extract_v3"
 REREAD_PROMPT_VERSION = "reread_v1"
 
 
