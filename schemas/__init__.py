@@ -9,6 +9,7 @@ from schemas.document import Document, DocumentFormat, OffsetMap
 from schemas.extraction import (
     Breakdown,
     BreakdownItem,
+    Coverage,
     DocumentExtraction,
     FactKey,
     Indicator,
@@ -27,6 +28,7 @@ __all__ = [
     "Accounting",
     "Breakdown",
     "BreakdownItem",
+    "Coverage",
     "CheckReport",
     "Chunk",
     "Document",
