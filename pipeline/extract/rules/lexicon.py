@@ -157,3 +157,13 @@ INDICATOR_NAME_COLUMN = _p(r"三级指标|指标名称|绩效指标名称")
 INDICATOR_TARGET_COLUMN = _p(r"(?:年度)?指标值|目标值|预期(?:指标)?值|计划值|年度目标")
 INDICATOR_ACTUAL_COLUMN = _p(r"(?:全年)?实际(?:完成)?值|完成值|实际完成|实际值|完成情况")
 INDICATOR_CATEGORY = _p(r"(?:数量|质量|时效|成本|经济效益|社会效益|生态效益|可持续影响|满意度|服务对象满意度)指标")
+
+#: Economic classifications of basic spending: categories of a department's spending, not projects.
+BASIC_SPENDING = _p(r"^(?:人员|公用|日常公用|基本)(?:经费|支出)|工资福利|商品和服务支出|对个人和家庭")
+
+#: What is left of a department's report title once its organisation is cut: no project named.
+DEPARTMENT_REPORT = _p(r"(?:部门|单位)?(?:整体)?(?:项目)?(?:支出|预算|决算)?(?:及项目支出)?")
+
+#: A numbered line about the organisation's own totals (`（1）2022年我局资金收入为…`) is a
+#: statement, not a project: self-reference, income and grand totals.
+NOT_A_PROJECT = _p(r"我(?:局|单位|委|部门|中心|校|院|县|区|市)|本(?:单位|部门|局)|收入|总额|合计|总计|总支出")

@@ -29,6 +29,9 @@ from pipeline.extract.rules.candidates import Candidate, Kind
 from pipeline.extract.rules.lexicon import (
     ALLOCATION_TRIGGER,
     ANAPHORA,
+    BASIC_SPENDING,
+    NOT_A_PROJECT,
+    DEPARTMENT_REPORT,
     FLOW_PART_KEYS,
     FORM_FIELD,
     FUND_NOUN,
@@ -46,7 +49,9 @@ _YEAR_WORDS = re.compile(r"[(（]?(?:19|20)\d{2}\s*年度?[)）]?|[(（]\s*[)）
 _TITLE_NOISE = re.compile(r"^[《“\"【\[]|[》”\"】\]]$|^关于|^(?:\d+[、.])")
 _ORDINAL = re.compile(r"^[ \t]*(?:\d{1,2}[、.．](?!\d)|[(（]\d{1,2}[)）])[ \t]*")
 _LEADING_VERBS = re.compile(r"^(?:用于|支持|安排|给予|分配(?:至|到|给)?|补助|拨付|下达|其中|包括|以及|和|及|、)+")
-_GENERIC_NAMES = re.compile(r"^(?:项目|项目支出|部门|部门整体支出|整体支出|专项资金|资金|财政资金|预算)$")
+_GENERIC_NAMES = re.compile(
+    r"^(?:(?:财政拨款|本级|部门|单位|其他|专项)?(?:项目|专项)(?:支出|资金)?|部门|部门整体支出|整体支出|资金|财政资金|预算)$"
+)
 
 
 @dataclass
@@ -132,13 +137,23 @@ def _title_name(text: str, organization: str | None) -> tuple[str, int, int] | N
             break
         stripped = line.strip().strip("|").strip()
         suffix = TITLE_SUFFIX.search(stripped)
-        if suffix and len(stripped) <= 90 and suffix.start() >= 4:
+        if (
+            suffix
+            and len(stripped) <= 90
+            and suffix.start() >= 4
+            and suffix.end() >= len(stripped) - 8
+            and not re.search(r"[，,。；;]", stripped)
+        ):
             head = stripped[: suffix.start()]
             head = re.split(r"[:：]", head)[-1]
             name = _clean_name(_YEAR_WORDS.sub("", head))
             if organization and name.startswith(organization) and len(name) > len(organization) + 3:
                 name = name[len(organization) :]
             name = re.sub(r"^关于|的$", "", name)
+            if organization and name.startswith(organization) and DEPARTMENT_REPORT.fullmatch(name[len(organization) :]):
+                return None  # a department's report on all its projects has no main project
+            if organization and name == organization:
+                return None
             if len(name) >= 4 and not _GENERIC_NAMES.match(name) and not SECTION_WORDS.fullmatch(name):
                 start = offset + line.find(name) if name in line else offset
                 return name, start, start + len(name)
@@ -193,7 +208,8 @@ class DiscourseReader:
         self._tables()
         self._lists()
         self._prose()
-        return DiscourseResult([p for p in self.projects if p.facts], self.placed)
+        kept = [p for p in self.projects if p.facts and not _only_zeros(self.text, p)]
+        return DiscourseResult(kept, self.placed)
 
     def _place(self, draft: ProjectDraft, key: FactKey, candidate: Candidate) -> None:
         if candidate.start in self.placed or candidate.start in self.taken:
@@ -277,6 +293,8 @@ class DiscourseReader:
         raw = self.text[begin : role.keyword_start if role and role.keyword_start < first.start else first.start]
         name = _item_name(raw)
         if not (2 <= len(name) <= 40) or SECTION_WORDS.search(name) and not FUND_NOUN.search(name):
+            return None
+        if BASIC_SPENDING.search(name) or NOT_A_PROJECT.search(raw):
             return None
         return name, begin, first, role
 
@@ -382,6 +400,13 @@ class DiscourseReader:
         return draft
 
 
+def _only_zeros(text: str, draft: ProjectDraft) -> bool:
+    """A project whose every stated amount is zero says nothing checkable (`因公出国费0万元`)."""
+    return all(
+        float(text[c.start : c.end]) == 0 for key, numbers in draft.facts.items() for c in numbers
+    )
+
+
 def _column_value(table: MoneyTable, values: list[Candidate | None], key: FactKey) -> Candidate | None:
     for column, value in zip(table.columns, values, strict=True):
         if column is key and value is not None:
@@ -404,7 +429,7 @@ def _fund_phrase(label: str) -> str | None:
     match = None
     for match in FUND_NOUN.finditer(label):
         pass
-    if match is None or match.end() < len(label) - 2:
+    if match is None or match.end() < len(label) - 2 or NOT_A_PROJECT.search(label):
         return None
     name = re.sub(r"^.*?(?:下达|安排|拨付|争取|由|将|对|的)(?=[\u4e00-\u9fff]{4})", "", label[: match.end()])
     name = _clean_name(SELF_REFERENCE.sub("", name))
