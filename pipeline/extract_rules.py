@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from pipeline.chunk import chunk_at
 from pipeline.extract.rules.general import coverage, read_general
+from pipeline.extract.rules.projects import is_generic_name
 from pipeline.numbers import stated_number
 from pipeline.rules_indicators import extract_indicators
 from pipeline.rules_scores import extract_scores
@@ -652,6 +653,8 @@ class _Extractor:
         for item, name in zip(items, names, strict=True):
             if not name or name.endswith(("支出", "支持")) or name in self.project_names:
                 continue
+            if is_generic_name(name):
+                continue
             draft = self.new_project(name, None, item.amount.start, item.amount.start)
             draft.add(key, self.number(item.amount))
 
@@ -869,6 +872,8 @@ def _merge_indicators(from_tables: list[Indicator], from_text: list[Indicator]) 
     kept = [
         indicator
         for indicator in from_text
-        if not any(n is not None and n.span in spans for n in (indicator.target, indicator.actual, indicator.rate))
+        if not any(
+            n is not None and n.span in spans for n in (indicator.target, indicator.actual, indicator.rate)
+        )
     ]
     return from_tables + kept

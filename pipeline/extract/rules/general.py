@@ -78,7 +78,10 @@ def _give_table_units(tables: list[MoneyTable]) -> None:
         for row in rows:
             if row is None:
                 continue
-            row.values = [_with_unit(value, table.unit, key is FactKey.EXECUTION_RATE) for key, value in zip(table.columns, row.values, strict=True)]
+            row.values = [
+                _with_unit(value, table.unit, key is FactKey.EXECUTION_RATE)
+                for key, value in zip(table.columns, row.values, strict=True)
+            ]
 
 
 def _with_unit(value: Candidate | None, unit: str, is_rate: bool) -> Candidate | None:
@@ -115,7 +118,9 @@ def _normalised_start(document: Document, original: int) -> int:
 
 def _project(document: Document, draft: ProjectDraft) -> Project:
     facts = {key: [_number(document, c) for c in numbers] for key, numbers in draft.facts.items()}
-    units = Counter(n.unit for key, numbers in facts.items() if key is not FactKey.EXECUTION_RATE for n in numbers)
+    units = Counter(
+        n.unit for key, numbers in facts.items() if key is not FactKey.EXECUTION_RATE for n in numbers
+    )
     start, end = document.offsets.original_span(draft.name_start, draft.name_end)
     return Project(
         name=draft.name,
@@ -135,9 +140,9 @@ def _table_breakdowns(document: Document, table: MoneyTable) -> list[Breakdown]:
         if key not in _BREAKDOWN_COLUMNS or value is None:
             continue
         parts = [
-            BreakdownItem(label=row_label(row.label), amount=_number(document, row.values[column]))
+            BreakdownItem(label=row_label(row.label), amount=_number(document, part))
             for row in table.sources
-            if row.values[column] is not None
+            if (part := row.values[column]) is not None
         ]
         if not parts:
             continue

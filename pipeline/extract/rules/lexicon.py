@@ -123,7 +123,9 @@ FUND_NOUN = _p(r"(?:专项)?资金|经费|项目|专项|补助|补贴|工程|费
 NAME_FIELD = _p(r"(?:转移支付|专项资金)?[(（]?项目[)）]?名称|资金名称|专项名称")
 
 #: Form fields that end a glued name cell (`项目名称初中公用经费主管部门…`).
-FORM_FIELD = _p(r"主管部门|实施单位|预算单位|资金使用单位|联系人|项目负责人|项目属性|项目类型|中央主管部门|地方主管部门")
+FORM_FIELD = _p(
+    r"主管部门|实施单位|预算单位|资金使用单位|联系人|项目负责人|项目属性|项目类型|中央主管部门|地方主管部门"
+)
 
 #: Suffixes that make a line a report's title, and are cut from it to leave the name.
 TITLE_SUFFIX = _p(
@@ -156,7 +158,9 @@ SOURCE_ROW = _p(
 INDICATOR_NAME_COLUMN = _p(r"三级指标|指标名称|绩效指标名称")
 INDICATOR_TARGET_COLUMN = _p(r"(?:年度)?指标值|目标值|预期(?:指标)?值|计划值|年度目标")
 INDICATOR_ACTUAL_COLUMN = _p(r"(?:全年)?实际(?:完成)?值|完成值|实际完成|实际值|完成情况")
-INDICATOR_CATEGORY = _p(r"(?:数量|质量|时效|成本|经济效益|社会效益|生态效益|可持续影响|满意度|服务对象满意度)指标")
+INDICATOR_CATEGORY = _p(
+    r"(?:数量|质量|时效|成本|经济效益|社会效益|生态效益|可持续影响|满意度|服务对象满意度)指标"
+)
 
 #: Economic classifications of basic spending: categories of a department's spending, not projects.
 BASIC_SPENDING = _p(r"^(?:人员|公用|日常公用|基本)(?:经费|支出)|工资福利|商品和服务支出|对个人和家庭")

@@ -30,12 +30,12 @@ from pipeline.extract.rules.lexicon import (
     ALLOCATION_TRIGGER,
     ANAPHORA,
     BASIC_SPENDING,
-    NOT_A_PROJECT,
     DEPARTMENT_REPORT,
     FLOW_PART_KEYS,
     FORM_FIELD,
     FUND_NOUN,
     NAME_FIELD,
+    NOT_A_PROJECT,
     PART_TRIGGER,
     SECTION_WORDS,
     SELF_REFERENCE,
@@ -48,7 +48,9 @@ from schemas import FactKey
 _YEAR_WORDS = re.compile(r"[(（]?(?:19|20)\d{2}\s*年度?[)）]?|[(（]\s*[)）]")
 _TITLE_NOISE = re.compile(r"^[《“\"【\[]|[》”\"】\]]$|^关于|^(?:\d+[、.])")
 _ORDINAL = re.compile(r"^[ \t]*(?:\d{1,2}[、.．](?!\d)|[(（]\d{1,2}[)）])[ \t]*")
-_LEADING_VERBS = re.compile(r"^(?:用于|支持|安排|给予|分配(?:至|到|给)?|补助|拨付|下达|其中|包括|以及|和|及|、)+")
+_LEADING_VERBS = re.compile(
+    r"^(?:用于|支持|安排|给予|分配(?:至|到|给)?|补助|拨付|下达|其中|包括|以及|和|及|、)+"
+)
 _GENERIC_NAMES = re.compile(
     r"^(?:(?:财政拨款|本级|部门|单位|其他|专项)?(?:项目|专项)(?:支出|资金)?|部门|部门整体支出|整体支出|资金|财政资金|预算)$"
 )
@@ -73,6 +75,10 @@ class ProjectDraft:
             self.facts[key].append(number)
             return True
         return False
+
+
+#: A list item: its name, where the name starts, its amount and the role its own words give.
+_ListItem = tuple[str, int, Candidate, Role | None]
 
 
 @dataclass
@@ -142,15 +148,25 @@ def _title_name(text: str, organization: str | None) -> tuple[str, int, int] | N
             and len(stripped) <= 90
             and suffix.start() >= 4
             and suffix.end() >= len(stripped) - 8
-            and not re.search(r"[，,。；;]", stripped)
+            and not re.search(r"[，,。；;>＞]", stripped)
         ):
+            if re.match(r"(?:项目支出|部门整体支出|整体支出|部门)", suffix.group(0)):
+                return None  # a department's report on all its projects has no main project
             head = stripped[: suffix.start()]
-            head = re.split(r"[:：]", head)[-1]
+            field, colon, value = head.rpartition("：") if "：" in head else head.rpartition(":")
+            if colon and not re.search(r"标题|名称|题目", field):
+                offset += len(line)
+                continue
+            head = value if colon else head
             name = _clean_name(_YEAR_WORDS.sub("", head))
             if organization and name.startswith(organization) and len(name) > len(organization) + 3:
                 name = name[len(organization) :]
             name = re.sub(r"^关于|的$", "", name)
-            if organization and name.startswith(organization) and DEPARTMENT_REPORT.fullmatch(name[len(organization) :]):
+            if (
+                organization
+                and name.startswith(organization)
+                and DEPARTMENT_REPORT.fullmatch(name[len(organization) :])
+            ):
                 return None  # a department's report on all its projects has no main project
             if organization and name == organization:
                 return None
@@ -253,16 +269,18 @@ class DiscourseReader:
 
     def _numbered_items(self) -> None:
         text = self.text
-        items: list[tuple[str, int, Candidate, Role | None]] = []
+        items: list[_ListItem] = []
         offset = 0
         lines = text.splitlines(keepends=True)
-        groups: list[list[tuple[str, int, Candidate, Role | None]]] = []
+        groups: list[list[_ListItem]] = []
         for line in lines:
             ordinal = _ORDINAL.match(line)
-            item = self._item(offset, offset + len(line), ordinal.end() if ordinal else 0) if ordinal else None
+            item = (
+                self._item(offset, offset + len(line), ordinal.end() if ordinal else 0) if ordinal else None
+            )
             if item is not None:
                 items.append(item)
-            elif line.strip():
+            elif line.strip() and not ordinal:
                 if len(items) >= 2:
                     groups.append(items)
                 items = []
@@ -274,25 +292,31 @@ class DiscourseReader:
             if head_key is None:
                 continue
             for name, start, candidate, role in group:
-                key = role.key if role is not None and role.key in (FactKey.SPENT, FactKey.BUDGET_TOTAL) else head_key
+                key = (
+                    role.key
+                    if role is not None and role.key in (FactKey.SPENT, FactKey.BUDGET_TOTAL)
+                    else head_key
+                )
                 draft = ProjectDraft(name, self._list_parent(group[0][1]), start, start + len(name))
                 self.projects.append(draft)
                 self._place(draft, key, candidate)
 
-    def _item(self, line_start: int, line_end: int, ordinal_end: int) -> tuple[str, int, Candidate, Role | None] | None:
+    def _item(
+        self, line_start: int, line_end: int, ordinal_end: int
+    ) -> tuple[str, int, Candidate, Role | None] | None:
         """A numbered line holding one money amount (the first) after a short label."""
         begin = line_start + ordinal_end
         money = [c for c in self.candidates if begin <= c.start < line_end and c.money and c.usable]
         if not money or money[0].start in self.taken:
             return None
         first = money[0]
-        label_start = clause_start(self.text, first.start, begin)
-        if label_start != begin:
-            return None
+        begin = clause_start(self.text, first.start, begin)
         role = money_role(self.text, first.start, first.unit_end, begin, self.masks)
-        raw = self.text[begin : role.keyword_start if role and role.keyword_start < first.start else first.start]
+        raw = self.text[
+            begin : role.keyword_start if role and role.keyword_start < first.start else first.start
+        ]
         name = _item_name(raw)
-        if not (2 <= len(name) <= 40) or SECTION_WORDS.search(name) and not FUND_NOUN.search(name):
+        if not (4 <= len(name) <= 40) or (SECTION_WORDS.search(name) and not FUND_NOUN.search(name)):
             return None
         if BASIC_SPENDING.search(name) or NOT_A_PROJECT.search(raw):
             return None
@@ -300,13 +324,18 @@ class DiscourseReader:
 
     def _list_head_role(self, first_item: int) -> FactKey | None:
         """The role of a list, read from the 200 characters before its first item."""
-        head = self.text[max(0, first_item - 200) : first_item]
-        sentence = re.split(r"[。\n](?=[^。\n]*[。\n]?$)", head)[-1] if head else ""
-        window = head[-120:]
-        if re.search(r"支出|使用|拨付|发放", window) and not re.search(r"预算|安排|分配|下达", sentence):
-            return FactKey.SPENT
-        if re.search(r"预算|安排|分配|下达|资金|具体如下|如下", window):
-            return FactKey.SPENT if re.search(r"支出", sentence) else FactKey.BUDGET_TOTAL
+        line_start = self.text.rfind("\n", 0, first_item) + 1
+        lines = [
+            line for line in self.text[max(0, line_start - 300) : line_start].splitlines() if line.strip()
+        ]
+        if not lines:
+            return None
+        line = lines[-1]
+        for context in (re.split(r"[。]", line.rstrip("。"))[-1], line):
+            if re.search(r"预算|安排|分配|下达|批复", context):
+                return FactKey.BUDGET_TOTAL
+            if re.search(r"支出|使用|拨付|发放|开支", context):
+                return FactKey.SPENT
         return None
 
     def _list_parent(self, first_item: int) -> str | None:
@@ -351,12 +380,21 @@ class DiscourseReader:
                 continue
             if not candidate.money:
                 continue
-            if self._is_part(candidate):
+            masks = self.masks + paren_masks(text, candidate.start)
+            named = self._main_named_before(candidate)
+            if named is not None:
+                masks.append(named)
+            part_of = self._part_of(candidate, masks)
+            if part_of is not None:
+                self._child(candidate, part_of, masks)
                 continue
-            role = money_role(text, candidate.start, candidate.unit_end, 0, self.masks)
+            role = money_role(text, candidate.start, candidate.unit_end, 0, masks)
             if role is None:
+                if named is not None and self.main is not None:
+                    # `…补助资金2.00万元，…`: a programme's whole amount with no other label
+                    self._place(self.main, FactKey.BUDGET_TOTAL, candidate)
                 continue
-            draft = self._subject(candidate, role)
+            draft = self.main if named is not None else self._subject(candidate, role)
             if draft is not None:
                 self._place(draft, role.key, candidate)
 
@@ -366,17 +404,62 @@ class DiscourseReader:
         if is_execution_rate(self.text, candidate.start, 0):
             self._place(self.main, FactKey.EXECUTION_RATE, candidate)
 
-    def _is_part(self, candidate: Candidate) -> bool:
-        """An amount after 其中/包括 in its sentence is a part of the total before, unless it
-        is itself a flow of the project (年初预算, 追加, 上年结转 …)."""
-        sentence_start = max(self.text.rfind("。", 0, candidate.start), self.text.rfind("\n", 0, candidate.start)) + 1
+    def _part_of(self, candidate: Candidate, masks: list[tuple[int, int]]) -> Candidate | None:
+        """The total an amount after 其中/包括 (in its own sentence) is a part of, or None.
+
+        A part that is itself a flow of the project (年初预算, 追加, 调减 …) is no part, and
+        it closes the list: what follows it is read on its own."""
+        text = self.text
+        sentence_start = max(text.rfind("。", 0, candidate.start), text.rfind("\n", 0, candidate.start)) + 1
         trigger = None
-        for match in PART_TRIGGER.finditer(self.text, sentence_start, candidate.start):
+        for match in PART_TRIGGER.finditer(text, sentence_start, candidate.start):
             trigger = match
         if trigger is None:
-            return False
-        role = money_role(self.text, candidate.start, candidate.unit_end, trigger.end(), self.masks)
-        return role is None or role.key not in FLOW_PART_KEYS
+            return None
+        totals = [c for c in self.candidates if sentence_start <= c.start < trigger.start() and c.money]
+        if not totals:
+            return None
+        for other in self.candidates:
+            if not (trigger.end() <= other.start <= candidate.start and other.money):
+                continue
+            role = money_role(
+                text, other.start, other.unit_end, trigger.end(), masks + paren_masks(text, other.start)
+            )
+            if role is not None and role.key in FLOW_PART_KEYS:
+                return None
+        return totals[-1]
+
+    def _child(self, candidate: Candidate, total: Candidate, masks: list[tuple[int, int]]) -> None:
+        """A part labelled as spending (`A支出4万元`) under a spent total is a sub-project."""
+        role = money_role(
+            self.text, candidate.start, candidate.unit_end, clause_start(self.text, candidate.start), masks
+        )
+        if role is None or role.key is not FactKey.SPENT or role.keyword_start > candidate.start:
+            return
+        owner = next((p for p in self.projects if total in p.facts.get(FactKey.SPENT, [])), None)
+        if owner is None:
+            return
+        begin = clause_start(self.text, candidate.start)
+        name = _item_name(re.sub(r"^(?:其中|包括)", "", self.text[begin : role.keyword_start]))
+        if not (2 <= len(name) <= 40) or NOT_A_PROJECT.search(name) or BASIC_SPENDING.search(name):
+            return
+        draft = ProjectDraft(name, owner.name, begin, begin + len(name))
+        self.projects.append(draft)
+        self._place(draft, FactKey.SPENT, candidate)
+
+    def _main_named_before(self, candidate: Candidate) -> tuple[int, int] | None:
+        """The span of a name of the main project standing right before the amount."""
+        if self.main is None:
+            return None
+        begin = clause_start(self.text, candidate.start)
+        label = self.text[begin : candidate.start]
+        name = _fund_phrase(label)
+        if name is None or similar(name, self.main.name) < 0.5:
+            return None
+        at = label.rfind(name)
+        if at < 0 or len(label) - (at + len(name)) > 2:
+            return None
+        return begin + at, begin + at + len(name)
 
     def _subject(self, candidate: Candidate, role: Role) -> ProjectDraft | None:
         """The project a clause speaks of: a fund named before the amount, else the main one."""
@@ -385,6 +468,14 @@ class DiscourseReader:
         if not label and role.keyword_start > candidate.start:
             label = self.text[clause_start(self.text, candidate.start) : candidate.start]
         name = _fund_phrase(label)
+        parent: str | None = None
+        if name is None and role.keyword_end < candidate.start:
+            # `支付A经费19.5万元`: the fund named between the keyword and the amount
+            name = _fund_phrase(self.text[role.keyword_end : candidate.start])
+            if name is not None and self.main is not None and self._recent(self.main, role.key, candidate):
+                parent = self.main.name
+            label = self.text[role.keyword_end : candidate.start]
+            begin = role.keyword_end
         if ANAPHORA.search(label) or name is None:
             return self.main
         if self.main is not None and similar(name, self.main.name) >= 0.5:
@@ -394,17 +485,33 @@ class DiscourseReader:
                 return draft
         if len(name) < 6:
             return self.main
-        start = begin + label.find(name)
-        draft = ProjectDraft(name, None, start, start + len(name))
+        start = begin + max(0, label.find(name))
+        draft = ProjectDraft(name, parent, start, start + len(name))
         self.projects.append(draft)
         return draft
+
+    def _recent(self, draft: ProjectDraft, key: FactKey, candidate: Candidate) -> bool:
+        """`draft` stated its `key` in the 150 characters before `candidate` (a list follows it)."""
+        return any(0 < candidate.start - n.start <= 150 for n in draft.facts.get(key, []))
+
+
+def is_generic_name(name: str) -> bool:
+    """A name that names no project (`项目`, `财政拨款项目`, `其他项目支出`)."""
+    return bool(_GENERIC_NAMES.match(name))
+
+
+def paren_masks(text: str, position: int) -> list[tuple[int, int]]:
+    """Bracketed asides in the clause before `position`: their keywords describe, not label."""
+    begin = clause_start(text, position)
+    return [
+        (begin + m.start(), begin + m.end())
+        for m in re.finditer(r"[(（][^()（）]*[)）]", text[begin:position])
+    ]
 
 
 def _only_zeros(text: str, draft: ProjectDraft) -> bool:
     """A project whose every stated amount is zero says nothing checkable (`因公出国费0万元`)."""
-    return all(
-        float(text[c.start : c.end]) == 0 for key, numbers in draft.facts.items() for c in numbers
-    )
+    return all(float(text[c.start : c.end]) == 0 for key, numbers in draft.facts.items() for c in numbers)
 
 
 def _column_value(table: MoneyTable, values: list[Candidate | None], key: FactKey) -> Candidate | None:
@@ -424,13 +531,15 @@ def _item_name(raw: str) -> str:
 
 def _fund_phrase(label: str) -> str | None:
     """The name of a fund ending the label (`…中央财政…补助资金`), or None."""
-    label = _YEAR_WORDS.sub("", label)
+    label = _ORDINAL.sub("", _YEAR_WORDS.sub("", label))
     label = SELF_REFERENCE.sub("", label)
     match = None
-    for match in FUND_NOUN.finditer(label):
-        pass
+    for found in FUND_NOUN.finditer(label):
+        match = found
     if match is None or match.end() < len(label) - 2 or NOT_A_PROJECT.search(label):
         return None
     name = re.sub(r"^.*?(?:下达|安排|拨付|争取|由|将|对|的)(?=[\u4e00-\u9fff]{4})", "", label[: match.end()])
-    name = _clean_name(SELF_REFERENCE.sub("", name))
+    name = _clean_name(_LEADING_VERBS.sub("", SELF_REFERENCE.sub("", name)))
+    if re.search(r"\d+(?:名|个|人|户|家|所|次)", name):
+        return None  # `159名患者监护奖励经费` describes a payment, it names no fund
     return name if len(name) >= 4 and not _GENERIC_NAMES.match(name) else None

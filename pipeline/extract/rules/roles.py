@@ -19,7 +19,7 @@ from schemas import FactKey
 #: Where a clause ends. A table cell separator ends one too.
 CLAUSE_BREAK = re.compile(r"[，,；;。！？!?\n|：:]")
 #: How far after a number a trailing keyword may stand (`2.00万元已全部到位`).
-_AFTER_WINDOW = 8
+_AFTER_WINDOW = 12
 
 
 @dataclass(frozen=True)
@@ -73,16 +73,16 @@ def money_role(
         return best
     end = min(clause_end(text, unit_end), unit_end + _AFTER_WINDOW)
     for word in ROLE_WORDS:
-        match = word.pattern.search(text, unit_end, end)
-        if match and not _masked(masks, match.start(), match.end()):
-            candidate = Role(word.key, match.start(), match.end())
+        after = word.pattern.search(text, unit_end, end)
+        if after and not _masked(masks, after.start(), after.end()):
+            candidate = Role(word.key, after.start(), after.end())
             if best is None or candidate.keyword_start < best.keyword_start:
                 best = candidate
     if best is not None:
         return best
-    aggregator = None
-    for match in AGGREGATOR.finditer(text, begin, start):
-        aggregator = match
+    aggregator: re.Match[str] | None = None
+    for found in AGGREGATOR.finditer(text, begin, start):
+        aggregator = found
     if aggregator is not None:
         return Role(FactKey.BUDGET_TOTAL, aggregator.start(), aggregator.end(), generic=True)
     return None

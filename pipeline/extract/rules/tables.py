@@ -251,7 +251,11 @@ def _indicator_body(
             category = re.sub(r"指标$", "", found.group(0))
             index += 1
             continue
-        if is_value(cell) or len(cell.text) > 40 or re.search(r"一级指标|二级指标|指标$|指标[(（]", cell.text):
+        if (
+            is_value(cell)
+            or len(cell.text) > 40
+            or re.search(r"一级指标|二级指标|指标$|指标[(（]", cell.text)
+        ):
             index += 1
             continue
         values = all_cells[index + 1 : index + 1 + len(roles)]
