@@ -62,7 +62,7 @@ _COUNT = re.compile(
 )
 #: Characters that follow a number without being its unit.
 _NOT_UNITS = frozenset("年月日号时分秒的和及与或至到等以为在是了余多左右以上以下内外之第起前后中")
-_DATE_AFTER = re.compile(r"\s?(?:年度?|月份?|日|号|时|点)")
+_DATE_AFTER = re.compile(r"\s?(?:年度?|月份?|日|时|点)")
 _ORDINAL_AFTER = re.compile(r"[、.．](?!\d)|[)）]")
 _ORDINAL_BEFORE = re.compile(r"(?:^|[\n|；;。：:])\s*[(（]?$|第$")
 _SCORE_AFTER = re.compile(r"\s?分(?![之钟])")
