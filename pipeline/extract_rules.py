@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pipeline.chunk import chunk_at
+from pipeline.extract.rules.general import coverage, read_general
+from pipeline.extract.rules.projects import is_generic_name
 from pipeline.numbers import stated_number
 from pipeline.rules_indicators import extract_indicators
 from pipeline.rules_scores import extract_scores
@@ -46,6 +48,7 @@ from schemas import (
     Document,
     DocumentExtraction,
     FactKey,
+    Indicator,
     Project,
     Span,
     StatedNumber,
@@ -650,6 +653,8 @@ class _Extractor:
         for item, name in zip(items, names, strict=True):
             if not name or name.endswith(("支出", "支持")) or name in self.project_names:
                 continue
+            if is_generic_name(name):
+                continue
             draft = self.new_project(name, None, item.amount.start, item.amount.start)
             draft.add(key, self.number(item.amount))
 
@@ -670,6 +675,9 @@ class _Extractor:
 
     # -- result ------------------------------------------------------------------------------
     def result(self) -> DocumentExtraction:
+        organization = _organization(self.text)
+        parts = self.breakdown_amounts - self.breakdown_totals
+        general = read_general(self.document, organization, self.used_amounts | parts)
         projects = [
             Project(
                 name=draft.name,
@@ -683,18 +691,23 @@ class _Extractor:
             for draft in self.projects
             if draft.facts
         ]
+        known = {p.name for p in projects}
+        projects += [p for p in general.projects if p.name not in known]
+        breakdowns = self.breakdowns + _new_breakdowns(self.breakdowns, general.breakdowns)
+        placed = general.placed | self.used_amounts | self.breakdown_amounts
         fiscal_year = _fiscal_year(self.text)
         return DocumentExtraction(
             document=self.document.name,
-            organization=_organization(self.text),
+            organization=organization,
             fiscal_year=fiscal_year,
             projects=projects,
-            indicators=extract_indicators(self.document, self.chunks),
-            breakdowns=self.breakdowns,
-            statements=statements_from_breakdowns(self.breakdowns, fiscal_year),
+            indicators=_merge_indicators(general.indicators, extract_indicators(self.document, self.chunks)),
+            breakdowns=breakdowns,
+            statements=statements_from_breakdowns(breakdowns, fiscal_year),
             years=_years(self.document, self.projects),
             ratios=self.densities(),
             scores=extract_scores(self.document),
+            coverage=coverage(self.document, general.candidates, placed),
         )
 
 
@@ -840,3 +853,27 @@ def _organization(text: str) -> str | None:
     head = text[:400]
     match = _ORGANIZATION.search(head)
     return match.group(0).strip() if match else None
+
+
+def _new_breakdowns(known: list[Breakdown], found: list[Breakdown]) -> list[Breakdown]:
+    """Breakdowns of the table stage whose total no pass has read yet."""
+    spans = {b.total.amount.span for b in known}
+    return [b for b in found if b.total.amount.span not in spans]
+
+
+def _merge_indicators(from_tables: list[Indicator], from_text: list[Indicator]) -> list[Indicator]:
+    """Table rows first; a running-text indicator whose numbers a table row holds is dropped."""
+    spans = {
+        number.span
+        for indicator in from_tables
+        for number in (indicator.target, indicator.actual, indicator.rate)
+        if number is not None
+    }
+    kept = [
+        indicator
+        for indicator in from_text
+        if not any(
+            n is not None and n.span in spans for n in (indicator.target, indicator.actual, indicator.rate)
+        )
+    ]
+    return from_tables + kept

@@ -9,6 +9,7 @@ from schemas.document import Document, DocumentFormat, OffsetMap
 from schemas.extraction import (
     Breakdown,
     BreakdownItem,
+    Coverage,
     DocumentExtraction,
     FactKey,
     Indicator,
@@ -29,6 +30,7 @@ __all__ = [
     "BreakdownItem",
     "CheckReport",
     "Chunk",
+    "Coverage",
     "Document",
     "DocumentExtraction",
     "DocumentFormat",

@@ -158,6 +158,26 @@ class YearMention(BaseModel):
     span: Span
 
 
+class Coverage(BaseModel):
+    """How much of a document's money the extractor understood.
+
+    `placed` counts money amounts given a role (a fact, a breakdown total or part)
+    or recognised as not a fact (a date, a standard such as `1000元/生`, a score);
+    `money_amounts` counts every money amount in the text. A low ratio on a
+    document means its layout was not understood.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    money_amounts: int = Field(ge=0)
+    placed: int = Field(ge=0)
+
+    @property
+    def ratio(self) -> float | None:
+        """placed / money_amounts, or None for a text with no money amounts."""
+        return self.placed / self.money_amounts if self.money_amounts else None
+
+
 class DocumentExtraction(BaseModel):
     """Everything extracted from one document, before checking."""
 
@@ -174,3 +194,4 @@ class DocumentExtraction(BaseModel):
     ratios: list[StatedRatio] = Field(default_factory=list)
     scores: list[ScoreLine] = Field(default_factory=list)
     ungrounded: int = Field(default=0, description="numbers a model returned that are not in the text")
+    coverage: Coverage | None = None

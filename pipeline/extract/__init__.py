@@ -1,0 +1,1 @@
+"""Extraction: the backends that turn a document into facts."""

@@ -1,0 +1,177 @@
+"""The general stages of the rules backend, run together on one document.
+
+candidates → tables → discourse (projects and their flows) → table breakdowns and
+table indicators, turned into `schemas` objects with their spans in the original
+text, plus the document's money coverage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates
+from pipeline.extract.rules.projects import DiscourseReader, ProjectDraft
+from pipeline.extract.rules.tables import (
+    IndicatorRow,
+    MoneyTable,
+    indicator_rows,
+    money_tables,
+    row_label,
+)
+from pipeline.numbers import stated_number
+from schemas import (
+    Breakdown,
+    BreakdownItem,
+    Coverage,
+    Document,
+    FactKey,
+    Indicator,
+    Project,
+    Span,
+    StatedNumber,
+)
+
+#: Columns whose funding-source rows are a breakdown of the total row.
+_BREAKDOWN_COLUMNS = {FactKey.BUDGET_TOTAL: "全年预算数", FactKey.SPENT: "全年执行数"}
+
+
+@dataclass(frozen=True)
+class GeneralResult:
+    """What the general stages found in one document."""
+
+    projects: list[Project]
+    breakdowns: list[Breakdown]
+    indicators: list[Indicator]
+    placed: set[int]
+    candidates: list[Candidate]
+
+
+def read_general(document: Document, organization: str | None, taken: set[int]) -> GeneralResult:
+    """Run the general stages; `taken` holds start offsets other passes already used."""
+    text = document.text
+    candidates = find_candidates(text)
+    tables = money_tables(text)
+    _give_table_units(tables)
+    result = DiscourseReader(text, candidates, tables, organization, taken).read()
+    projects = [_project(document, draft) for draft in result.projects]
+    breakdowns = [b for table in tables for b in _table_breakdowns(document, table)]
+    placed = set(result.placed)
+    for breakdown in breakdowns:
+        placed.update(_start(document, item.amount) for item in (breakdown.total, *breakdown.parts))
+    indicators = [_indicator(document, row) for row in indicator_rows(text)]
+    return GeneralResult(projects, breakdowns, [i for i in indicators if i is not None], placed, candidates)
+
+
+def coverage(document: Document, candidates: list[Candidate], placed: set[int]) -> Coverage:
+    """Money amounts placed (given a role, or known not to be a fact) over all money amounts."""
+    money = [c for c in candidates if c.kind is Kind.MONEY]
+    understood = sum(1 for c in money if c.start in placed or c.excluded is not None)
+    return Coverage(money_amounts=len(money), placed=understood)
+
+
+def _give_table_units(tables: list[MoneyTable]) -> None:
+    """A bare number in a money table takes the unit of the table's header."""
+    for table in tables:
+        rows = [table.total, *table.sources] if table.total else table.sources
+        for row in rows:
+            if row is None:
+                continue
+            row.values = [
+                _with_unit(value, table.unit, key is FactKey.EXECUTION_RATE)
+                for key, value in zip(table.columns, row.values, strict=True)
+            ]
+
+
+def _with_unit(value: Candidate | None, unit: str, is_rate: bool) -> Candidate | None:
+    if value is None:
+        return None
+    if is_rate:
+        return value if value.kind is Kind.PERCENT else None
+    if value.kind is Kind.BARE and value.excluded in (None, "score"):
+        return Candidate(value.start, value.end, unit, value.unit_end, Kind.MONEY)
+    return value if value.kind is Kind.MONEY else None
+
+
+def _number(document: Document, candidate: Candidate) -> StatedNumber:
+    unit = candidate.unit if candidate.kind is not Kind.BARE else None
+    return stated_number(document, candidate.start, candidate.end, unit)
+
+
+def _start(document: Document, number: StatedNumber) -> int:
+    # placed offsets are normalised; map the original span back by search in the offset map
+    return _normalised_start(document, number.span.start)
+
+
+def _normalised_start(document: Document, original: int) -> int:
+    mapping = document.offsets.to_original
+    lo, hi = 0, len(mapping) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if mapping[mid] < original:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _project(document: Document, draft: ProjectDraft) -> Project:
+    facts = {key: [_number(document, c) for c in numbers] for key, numbers in draft.facts.items()}
+    units = Counter(
+        n.unit for key, numbers in facts.items() if key is not FactKey.EXECUTION_RATE for n in numbers
+    )
+    start, end = document.offsets.original_span(draft.name_start, draft.name_end)
+    return Project(
+        name=draft.name,
+        parent=draft.parent,
+        unit=units.most_common(1)[0][0] if units else None,
+        facts=facts,
+        name_span=Span(start=start, end=end),
+        source="rules",
+    )
+
+
+def _table_breakdowns(document: Document, table: MoneyTable) -> list[Breakdown]:
+    if table.total is None:
+        return []
+    found: list[Breakdown] = []
+    for column, (key, value) in enumerate(zip(table.columns, table.total.values, strict=True)):
+        if key not in _BREAKDOWN_COLUMNS or value is None:
+            continue
+        parts = [
+            BreakdownItem(label=row_label(row.label), amount=_number(document, part))
+            for row in table.sources
+            if (part := row.values[column]) is not None
+        ]
+        if not parts:
+            continue
+        label = f"{row_label(table.total.label)}({_BREAKDOWN_COLUMNS[key]})"
+        found.append(
+            Breakdown(
+                unit=table.unit,
+                total=BreakdownItem(label=label, amount=_number(document, value)),
+                parts=parts,
+                exhaustive=True,
+            )
+        )
+    return found
+
+
+def _indicator(document: Document, row: IndicatorRow) -> Indicator | None:
+    name = re.sub(r"^[★☆*]+|[(（][^)）]*\*\*[^)）]*[)）]|[(（]?[≥≤<>]=?\*\*.*$", "", row.name.text).strip()
+    if len(name) < 2:
+        return None
+    target = _number(document, row.target) if row.target is not None else None
+    actual = _number(document, row.actual) if row.actual is not None else None
+    unit = (actual.unit if actual is not None else None) or (target.unit if target is not None else None)
+    start, end = document.offsets.original_span(row.name.start, row.name.end)
+    return Indicator(
+        name=name,
+        target=target,
+        actual=actual,
+        unit=unit,
+        category=row.category,
+        name_span=Span(start=start, end=end),
+        source="rules",
+    )

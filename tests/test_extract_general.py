@@ -1,0 +1,225 @@
+"""The general rules stages on short texts written for these tests (no corpus sentences)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from pipeline.extract.rules.candidates import Kind, find_candidates
+from pipeline.extract.rules.general import coverage, read_general
+from pipeline.extract.rules.projects import main_project_name
+from pipeline.extract.rules.roles import money_role
+from pipeline.extract.rules.tables import cells, indicator_rows, money_tables, row_label
+from pipeline.ingest import ingest_text
+from schemas import FactKey
+
+
+def _facts(text: str, organization: str | None = None) -> dict[str, dict[str, list[str]]]:
+    document = ingest_text(text, name="t.txt")
+    result = read_general(document, organization, set())
+    return {
+        p.name: {key.value: [n.normalized for n in numbers] for key, numbers in p.facts.items()}
+        for p in result.projects
+    }
+
+
+# --- candidates ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "unit", "kind", "excluded"),
+    [
+        ("修建道路12.5公里。", "12.5", "公里", Kind.COUNT, None),
+        ("新建场馆800平方米，", "800", "平方米", Kind.COUNT, None),
+        ("补助标准为每月发放>=530元/人*月，", "530", "元/人*月", Kind.COUNT, None),
+        ("到位资金45.6万，", "45.6", "万元", Kind.MONEY, None),
+        ("完成率98.5%。", "98.5", "%", Kind.PERCENT, None),
+        ("于2022年3月完成。", "2022", None, Kind.BARE, "date"),
+        ("依据某财发〔2022〕17号文件", "17", None, Kind.BARE, "document number"),
+        ("自评得分92分。", "92", None, Kind.BARE, "score"),
+        ("按每人每年600元补助，", "600", "元", Kind.MONEY, "standard"),
+        ("编号12345678的合同", "12345678", None, Kind.BARE, "phone or index number"),
+    ],
+)
+def test_candidate_units_and_exclusions(
+    text: str, number: str, unit: str | None, kind: Kind, excluded: str | None
+) -> None:
+    found = {text[c.start : c.end]: c for c in find_candidates(text)}
+    candidate = found[number]
+    assert (candidate.unit, candidate.kind, candidate.excluded) == (unit, kind, excluded)
+
+
+# --- roles --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("上级下达资金80万元", FactKey.TRANSFER_IN),
+        ("实际下达预算80万元", FactKey.BUDGET_TOTAL),  # the nearest keyword wins
+        ("全年共计使用80万元", FactKey.SPENT),  # an aggregator gives way to a specific keyword
+        ("全年合计80万元", FactKey.BUDGET_TOTAL),  # alone, it is the programme's whole amount
+        ("上年结转80万元", FactKey.CARRYOVER_IN),  # the longer keyword beats 结转
+        ("年末结转80万元", FactKey.CARRYOVER_OUT),
+        ("某资金80万元已全部拨付", FactKey.SPENT),  # a keyword right after the number
+    ],
+)
+def test_role_of_a_money_amount(text: str, key: FactKey) -> None:
+    start = text.index("80")
+    role = money_role(text, start, start + 4, 0)
+    assert role is not None and role.key is key
+
+
+def test_a_keyword_inside_a_masked_name_does_not_count() -> None:
+    text = "省级补助资金80万元"
+    start = text.index("80")
+    assert money_role(text, start, start + 4, 0) is not None
+    assert money_role(text, start, start + 4, 0, masks=[(0, 6)]) is None
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+_PIPE_FORM = (
+    "项目名称 | 乡村道路养护 |\n"
+    "资金情况(万元) | 全年预算数(A) | 全年执行数(B) | 执行率 |\n"
+    "年度资金总额 | 120 | 96.5 | 80.42% |\n"
+    "其中:中央资金 | 100 | 80 | 80% |\n"
+    "上年结转资金 | 20 | 16.5 | 82.5% |\n"
+)
+_CELL_PER_LINE_FORM = _PIPE_FORM.replace(" | ", " |\n")
+
+
+@pytest.mark.parametrize("text", [_PIPE_FORM, _CELL_PER_LINE_FORM], ids=["pipes", "cell-per-line"])
+def test_money_table_read_from_any_flattening(text: str) -> None:
+    (table,) = money_tables(text)
+    assert table.unit == "万元"
+    assert table.columns == [FactKey.BUDGET_TOTAL, FactKey.SPENT, FactKey.EXECUTION_RATE]
+    assert table.total is not None
+    assert [text[v.start : v.end] for v in table.total.values if v] == ["120", "96.5", "80.42"]
+    assert [row_label(r.label) for r in table.sources] == ["中央资金", "上年结转资金"]
+
+
+def test_form_gives_the_project_its_flows_and_breakdowns() -> None:
+    document = ingest_text(_PIPE_FORM, name="form.txt")
+    result = read_general(document, None, set())
+    (project,) = result.projects
+    assert project.name == "乡村道路养护"
+    facts = {k.value: [n.normalized for n in v] for k, v in project.facts.items()}
+    assert facts == {
+        "budget_total": ["120"],
+        "spent": ["96.5"],
+        "execution_rate": ["80.42"],
+        "carryover_in": ["20"],
+    }
+    assert {b.total.amount.normalized: [p.amount.normalized for p in b.parts] for b in result.breakdowns} == {
+        "120": ["100", "20"],
+        "96.5": ["80", "16.5"],
+    }
+    assert all(b.unit == "万元" for b in result.breakdowns)
+
+
+def test_indicator_table_rows_with_category_and_target_signs() -> None:
+    text = (
+        "一级指标 |\n二级指标 |\n三级指标 |\n年度指标值 |\n实际完成值 |\n"
+        "产出指标 |\n数量指标 |\n培训人次 |\n>=300人次 |\n342人次 |\n"
+        "质量指标 |\n验收合格率 |\n100% |\n98% |\n"
+    )
+    rows = indicator_rows(text)
+    assert [(r.name.text, r.category) for r in rows] == [("培训人次", "数量"), ("验收合格率", "质量")]
+    first = rows[0]
+    assert first.target is not None and first.actual is not None
+    assert (text[first.target.start : first.target.end], text[first.actual.start : first.actual.end]) == (
+        "300",
+        "342",
+    )
+
+
+def test_cells_split_on_pipes_tabs_and_lines() -> None:
+    assert [c.text for c in cells("a | b\tc\n d |")] == ["a", "b", "c", "d"]
+
+
+# --- projects from the discourse ----------------------------------------------------------------
+
+
+def test_title_names_the_main_project() -> None:
+    text = "某县农机购置补贴资金2022年度绩效自评报告\n一、基本情况\n"
+    found = main_project_name(text, None)
+    assert found is not None and found[0] == "某县农机购置补贴资金"
+
+
+def test_a_department_report_has_no_main_project() -> None:
+    text = "某县水利局2022年度项目支出绩效自评报告\n一、基本情况\n"
+    assert main_project_name(text, "某县水利局") is None
+
+
+def test_prose_flows_go_to_the_main_project() -> None:
+    text = (
+        "某县农机购置补贴资金2022年度绩效自评报告\n"
+        "上级下达农机购置补贴资金50万元，截至年底已使用45万元，结余5万元，资金执行率90%。\n"
+    )
+    assert _facts(text) == {
+        "某县农机购置补贴资金": {
+            "transfer_in": ["50"],
+            "spent": ["45"],
+            "carryover_out": ["5"],
+            "execution_rate": ["90"],
+        }
+    }
+
+
+def test_flows_after_qizhong_are_flows_not_parts() -> None:
+    # 其中 followed by flow keywords decomposes the funding: no breakdown of the spending
+    text = "某镇环境整治项目绩效自评报告\n项目支出57.3万元，其中年初预算58万元，追加0.6万元。\n"
+    facts = _facts(text)["某镇环境整治项目"]
+    assert facts["spent"] == ["57.3"]
+    assert facts["budget_initial"] == ["58"]
+    assert facts["supplement"] == ["0.6"]
+
+
+def test_funding_sources_after_qizhong_stay_parts() -> None:
+    text = "某镇环境整治项目绩效自评报告\n项目预算数80万元，其中：中央补助资金50万元，省级补助资金30万元。\n"
+    assert _facts(text) == {"某镇环境整治项目": {"budget_total": ["80"]}}
+
+
+def test_a_flow_keyword_closes_the_part_list() -> None:
+    text = (
+        "某镇环境整治项目绩效自评报告\n"
+        "下达资金90万元，其中甲类资金60万元，乙类资金30万元，调减10万元，全年实际下达80万元。\n"
+    )
+    assert _facts(text)["某镇环境整治项目"] == {
+        "transfer_in": ["90"],
+        "reduction": ["10"],
+        "budget_total": ["80"],
+    }
+
+
+def test_numbered_items_under_a_spending_total_are_projects() -> None:
+    text = (
+        "某中心2022年项目支出绩效自评报告\n"
+        "全年项目支出共计30万元，具体如下：\n"
+        "1、设备维护经费10万元，主要用于设备维护；\n"
+        "2、宣传培训经费20万元，主要用于宣传培训。\n"
+    )
+    assert _facts(text, "某中心") == {"设备维护经费": {"spent": ["10"]}, "宣传培训经费": {"spent": ["20"]}}
+
+
+def test_allocation_list_items_are_budget_lines_of_the_main_project() -> None:
+    text = (
+        "某县全民健身补助资金绩效自评报告\n"
+        "上级下达全民健身补助资金30万元。资金安排是：支持健身路径建设20万元，支持赛事活动10万元。\n"
+    )
+    facts = _facts(text)
+    assert facts["某县全民健身补助资金"] == {"transfer_in": ["30"]}
+    assert facts["健身路径建设"] == {"budget_total": ["20"]}
+    assert facts["赛事活动"] == {"budget_total": ["10"]}
+
+
+def test_a_text_no_stage_understands_yields_nothing_and_low_coverage() -> None:
+    text = "情况说明\n甲乙丙丁共收到款项12万元及8万元，另有3万元待定。\n"
+    document = ingest_text(text, name="odd.txt")
+    result = read_general(document, None, set())
+    assert result.projects == []
+    measured = coverage(document, result.candidates, result.placed)
+    assert measured.money_amounts == 3
+    assert measured.ratio is not None and measured.ratio < Decimal("0.6")
