@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import ConfigError, GoldFormatError
-from pipeline.evaluate import (
+from pipeline.evaluation.evaluate import (
     EvalError,
     Observed,
     build_report,

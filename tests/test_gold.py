@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pipeline.errors import GoldFormatError
-from pipeline.gold import (
+from pipeline.evaluation.gold import (
     dump_gold,
     extraction_to_gold,
     gold_to_extraction,

@@ -1,6 +1,6 @@
 """The rules indicator extractor: one named snippet per wording pattern, plus recall floors on the seeds.
 
-Each snippet is run through `pipeline.normalize` like a real document, so the
+Each snippet is run through `pipeline.ingest.normalize` like a real document, so the
 spans are checked against the original text, not the normalised one.
 """
 
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from bench.score_indicators import score_document
-from pipeline.ingest import ingest
-from pipeline.normalize import normalize
-from pipeline.rules_indicators import extract_indicators
+from pipeline.extract.rules.indicators import extract_indicators
+from pipeline.ingest.normalize import normalize
+from pipeline.ingest.read import ingest
 from schemas import Chunk, Document, DocumentFormat, Indicator
 
 SHARED = Path("/work/shared")
