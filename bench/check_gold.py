@@ -19,7 +19,7 @@ from pipeline.evaluation.gold import gold_files, gold_to_extraction, load_gold
 from schemas import Flag, Severity
 from schemas.gold import GoldDocument, GoldInconsistency
 
-DEFAULT_GOLD = Path("/work/shared/gold")
+DEFAULT_GOLD = Path(__file__).resolve().parent.parent / "eval" / "gold"
 
 
 def matches(flag: Flag, entry: GoldInconsistency) -> bool:

@@ -31,7 +31,7 @@ from pipeline.check.run import precision_of, run_checks
 from pipeline.evaluation.gold import gold_files, gold_to_extraction, load_gold
 from schemas import DocumentExtraction, FactKey, Severity, Span, StatedNumber
 
-DEFAULT_GOLD = Path("/work/shared/gold")
+DEFAULT_GOLD = Path(__file__).resolve().parent.parent / "eval" / "gold"
 
 
 def map_numbers(

@@ -28,6 +28,8 @@ from pipeline.extract.rules.indicators import extract_indicators
 from pipeline.ingest.read import ingest
 from schemas import Document, Indicator
 
+#: Defaults are the repository's own seeds and gold (copies of the shared set).
+REPO = Path(__file__).resolve().parent.parent
 FIELDS = ("target", "actual", "rate")
 MIN_RATIO = 0.6
 _QUOTES = "“”‘’\"'「」『』《》"
@@ -153,8 +155,8 @@ def score_document(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=Path, default=Path("/work/shared/seeds"))
-    parser.add_argument("--gold", type=Path, default=Path("/work/shared/gold"))
+    parser.add_argument("--seeds", type=Path, default=REPO / "samples")
+    parser.add_argument("--gold", type=Path, default=REPO / "eval" / "gold")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--official", action="store_true", help="also score with recon eval's scorer")
     args = parser.parse_args()

@@ -23,7 +23,8 @@ from schemas.gold import GoldAmount, GoldDocument
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD_DIR = REPO / "eval" / "gold"
-SHARED_GOLD = Path("/work/shared/gold")
+# The shared folder sits beside the repository (or the worktree) when it is mounted.
+SHARED_GOLD = REPO.parent / "shared" / "gold"
 
 
 def _minimal(**extra: Any) -> dict[str, Any]:
