@@ -14,12 +14,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipeline.check import check
-from pipeline.gold import gold_files, gold_to_extraction, load_gold
+from pipeline.check.run import check
+from pipeline.evaluation.gold import gold_files, gold_to_extraction, load_gold
 from schemas import Flag, Severity
 from schemas.gold import GoldDocument, GoldInconsistency
 
-DEFAULT_GOLD = Path("/work/shared/gold")
+DEFAULT_GOLD = Path(__file__).resolve().parent.parent / "eval" / "gold"
 
 
 def matches(flag: Flag, entry: GoldInconsistency) -> bool:

@@ -1,9 +1,9 @@
 """Benchmark the local model (llama.cpp + a small GGUF) on the gold set, next to the rules backend.
 
-The local model goes through the ordinary LLM path: `pipeline.local_server`
-starts llama.cpp's OpenAI-compatible server and `pipeline.extract_llm.extract_document`
+The local model goes through the ordinary LLM path: `pipeline.extract.model.local_server`
+starts llama.cpp's OpenAI-compatible server and `pipeline.extract.model.backend.extract_document`
 talks to it, exactly as `recon run --backend local` does. Both backends are
-scored with `pipeline.evaluate` (the functions behind `recon eval`), and the
+scored with `pipeline.evaluation.evaluate` (the functions behind `recon eval`), and the
 script adds what a local run costs: calls, tokens, re-asks, numbers rejected
 by grounding (with the reasons), wall time and latency per chunk.
 
@@ -38,9 +38,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline.check import check  # noqa: E402
-from pipeline.chunk import chunk_document  # noqa: E402
-from pipeline.evaluate import (  # noqa: E402
+from pipeline.check.run import check  # noqa: E402
+from pipeline.evaluation.evaluate import (  # noqa: E402
     DocumentEvaluation,
     EvalReport,
     GoldPair,
@@ -49,9 +48,10 @@ from pipeline.evaluate import (  # noqa: E402
     pair_gold_with_documents,
     score_document,
 )
-from pipeline.extract_rules import extract as extract_rules  # noqa: E402
-from pipeline.ingest import ingest  # noqa: E402
-from pipeline.local_server import local_server  # noqa: E402
+from pipeline.extract.model.local_server import local_server  # noqa: E402
+from pipeline.extract.rules.extract import extract as extract_rules  # noqa: E402
+from pipeline.ingest.chunk import chunk_document  # noqa: E402
+from pipeline.ingest.read import ingest  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 from schemas import Accounting, Chunk, DocumentExtraction  # noqa: E402
 from schemas.gold import GoldDocument  # noqa: E402
@@ -62,7 +62,7 @@ _UNGROUNDED = re.compile(
 
 
 class RejectLog(logging.Handler):
-    """Collects the numbers grounding rejected (pipeline.ground logs each one)."""
+    """Collects the numbers grounding rejected (pipeline.extract.ground logs each one)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -153,8 +153,8 @@ def _extract_local(
 ) -> tuple[DocumentExtraction, Accounting]:
     """The model's extraction; under `uncovered`, only the chunks the rules backend left
     empty go to the model and the two are merged, exactly as `recon run --llm-policy` does."""
-    from pipeline.extract_llm import extract_document
-    from pipeline.merge import merge_extractions
+    from pipeline.extract.merge import merge_extractions
+    from pipeline.extract.model.backend import extract_document
     from pipeline.run import uncovered_chunks
 
     only: set[str] | None = None if len(selected) == len(chunks) else {chunk.id for chunk in selected}
@@ -241,7 +241,7 @@ def _print_errors(local: EvalReport, runs: list[LocalRun]) -> None:
 
 def _append_user_instruction(sentence: str) -> None:
     """Bench-only experiment: end every chunk message with an explicit instruction."""
-    import pipeline.extract_llm as extract_llm
+    import pipeline.extract.model.backend as extract_llm
 
     original = extract_llm.chunk_message
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fake_openai import FakeOpenAI, answer
 
-from pipeline.extract_llm import extract_document
-from pipeline.ingest import ingest_text
+from pipeline.extract.model.backend import extract_document
+from pipeline.ingest.read import ingest_text
 from pipeline.settings import Settings
 from schemas import Chunk, Document
 

@@ -25,13 +25,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.check import precision_of, run_checks
-from pipeline.check_flows import TestedRelation
-from pipeline.gold import gold_files, gold_to_extraction, load_gold
-from pipeline.interval import PERCENT, unit_step
+from pipeline.check.flows import TestedRelation
+from pipeline.check.interval import PERCENT, unit_step
+from pipeline.check.run import precision_of, run_checks
+from pipeline.evaluation.gold import gold_files, gold_to_extraction, load_gold
 from schemas import DocumentExtraction, FactKey, Severity, Span, StatedNumber
 
-DEFAULT_GOLD = Path("/work/shared/gold")
+DEFAULT_GOLD = Path(__file__).resolve().parent.parent / "eval" / "gold"
 
 
 def map_numbers(

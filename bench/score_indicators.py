@@ -11,7 +11,7 @@ the original text back to the number's text.
     python -m bench.score_indicators [--seeds DIR] [--gold DIR] [--verbose] [--official]
 
 `--official` also prints the eval engineer's indicator score
-(`pipeline.evaluate.score_indicators`: bigram Dice names, Hungarian alignment).
+(`pipeline.evaluation.evaluate.score_indicators`: bigram Dice names, Hungarian alignment).
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-from pipeline.ingest import ingest
-from pipeline.rules_indicators import extract_indicators
+from pipeline.extract.rules.indicators import extract_indicators
+from pipeline.ingest.read import ingest
 from schemas import Document, Indicator
 
+#: Defaults are the repository's own seeds and gold (copies of the shared set).
+REPO = Path(__file__).resolve().parent.parent
 FIELDS = ("target", "actual", "rate")
 MIN_RATIO = 0.6
 _QUOTES = "“”‘’\"'「」『』《》"
@@ -40,7 +42,7 @@ def normalise_name(name: str) -> str:
 
 
 def load_document(path: Path) -> Document:
-    """The document as the pipeline reads it (`pipeline.ingest`)."""
+    """The document as the pipeline reads it (`pipeline.ingest.read`)."""
     return ingest(path)
 
 
@@ -153,10 +155,10 @@ def score_document(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=Path, default=Path("/work/shared/seeds"))
-    parser.add_argument("--gold", type=Path, default=Path("/work/shared/gold"))
+    parser.add_argument("--seeds", type=Path, default=REPO / "samples")
+    parser.add_argument("--gold", type=Path, default=REPO / "eval" / "gold")
     parser.add_argument("--verbose", "-v", action="store_true")
-    parser.add_argument("--official", action="store_true", help="also score with pipeline.evaluate")
+    parser.add_argument("--official", action="store_true", help="also score with recon eval's scorer")
     args = parser.parse_args()
     total = Score()
     official = Score()
@@ -181,15 +183,15 @@ def main() -> None:
     )
     if args.official:
         print(
-            f"{'official (pipeline.evaluate)':<28} {official.precision:6.3f} {official.recall:6.3f}"
+            f"{'official (recon eval)':<28} {official.precision:6.3f} {official.recall:6.3f}"
             f" {official.f1:6.3f}  {official.true_positives}/{official.extracted}/{official.gold}"
         )
 
 
 def _official_score(gold_path: Path, extracted: list[Indicator]) -> Score:
-    """The indicator score of `pipeline.evaluate` for one document, as fact counts."""
-    from pipeline import evaluate
-    from pipeline.gold import gold_to_extraction, load_gold
+    """The indicator score of `pipeline.evaluation.evaluate` for one document, as fact counts."""
+    from pipeline.evaluation import evaluate
+    from pipeline.evaluation.gold import gold_to_extraction, load_gold
 
     gold = load_gold(gold_path)
     context = evaluate._Context(gold_path.name)

@@ -1,6 +1,6 @@
 """Turn a number found in the normalised text into a `StatedNumber` with its original span.
 
-The normalised text (see `pipeline.ingest`) has ASCII digits and no thousands
+The normalised text (see `pipeline.ingest.read`) has ASCII digits and no thousands
 separators; the original text may differ, so the span is mapped back through the
 document's offset map and `text` is the original slice.
 """

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pipeline.check import check
-from pipeline.chunk import chunk_document
+from pipeline.check.run import check
 from pipeline.errors import ConfigError, ExtractionError, IngestError, ReconError, StoreError
-from pipeline.extract_rules import extract
-from pipeline.ingest import discover, ingest
+from pipeline.extract.rules.extract import extract
+from pipeline.ingest.chunk import chunk_document
+from pipeline.ingest.read import discover, ingest
 from pipeline.settings import Settings, public_url
 from pipeline.store import RunLock, Store, utc_now
 from prompts import extract_prompt
@@ -52,7 +52,7 @@ from schemas.llm import ChunkFailure
 from schemas.stored import RunCounts
 
 if TYPE_CHECKING:  # the LLM path (openai, instructor: ~2 s to import) loads only when a run uses it
-    from pipeline.extract_llm import ResponseCache
+    from pipeline.extract.model.backend import ResponseCache
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +177,8 @@ def _extract_with_model(
     document: Document, chunks: list[Chunk], settings: Settings, cache: ResponseCache | None
 ) -> tuple[DocumentExtraction, CheckReport, Accounting, list[ChunkFailure]]:
     """Model extraction, check, then one arithmetic-guided re-read of what the model read wrong."""
-    from pipeline.extract_llm import extract_document_detailed, reread_flagged
-    from pipeline.merge import merge_extractions
+    from pipeline.extract.merge import merge_extractions
+    from pipeline.extract.model.backend import extract_document_detailed, reread_flagged
 
     by_rules = extract(document, chunks)
     only_chunks = uncovered_chunks(chunks, by_rules) if settings.llm_policy == "uncovered" else None
@@ -259,7 +259,7 @@ def _engine(settings: Settings) -> Iterator[_Engine]:
         settings.require_llm()
         yield _Engine(settings, backend, settings.model, prompt_version)
         return
-    from pipeline.local_server import local_server, resolve_model_path
+    from pipeline.extract.model.local_server import local_server, resolve_model_path
 
     model_name = resolve_model_path(settings).name
     with local_server(settings) as served:

@@ -4,7 +4,7 @@ The response models here are what a model is asked to fill in: small and flat,
 so that a 1.5B model can follow them. Every number comes back **as written**
 in the chunk (`"9.05万元"`, `"100%"`), every name as written; code — not the
 model — parses the numbers into `Decimal` + unit and locates them in the text
-(`pipeline.ground`). A number the text does not contain is dropped.
+(`pipeline.extract.ground`). A number the text does not contain is dropped.
 
 Fields carry no descriptions: the prompt explains every key once, and on a
 CPU every schema token costs prompt-reading time. Changing these models

@@ -1,4 +1,4 @@
-"""Rows of the recon store as the library returns them (see `pipeline.migrations` for tables)."""
+"""Rows of the recon store as the library returns them (see `pipeline.store.migrations` for tables)."""
 
 from __future__ import annotations
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.check import check, run_checks
-from pipeline.check_ratios import match_rate
-from pipeline.interval import Interval
+from pipeline.check.interval import Interval
+from pipeline.check.ratios import match_rate
+from pipeline.check.run import check, run_checks
 from schemas import (
     Breakdown,
     BreakdownItem,

@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pipeline.check import check
-from pipeline.interval import half_unit, unit_step
+from pipeline.check.interval import half_unit, unit_step
+from pipeline.check.run import check
 from schemas import (
     Breakdown,
     BreakdownItem,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.chunk import chunk_document, heading_level
-from pipeline.ingest import ingest, ingest_text
+from pipeline.ingest.chunk import chunk_document, heading_level
+from pipeline.ingest.read import ingest, ingest_text
 from schemas import Document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

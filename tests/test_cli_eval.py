@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.gold import load_gold
+from pipeline.cli.main import app
+from pipeline.evaluation.gold import load_gold
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ import pytest
 from fake_openai import Behaviour, FakeOpenAI, answer, fake_openai, junk, status
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli.main import app
 from pipeline.store import RunLock, Store
 from schemas import DocumentResult
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import ConfigError, GoldFormatError
-from pipeline.evaluate import (
+from pipeline.evaluation.evaluate import (
     CONTAINMENT_MIN_CHARS,
     CONTAINMENT_SIMILARITY,
     NAME_THRESHOLD,
@@ -30,7 +30,7 @@ from pipeline.evaluate import (
     score_document,
     similarity,
 )
-from pipeline.gold import gold_to_extraction
+from pipeline.evaluation.gold import gold_to_extraction
 from schemas import (
     Breakdown,
     BreakdownItem,

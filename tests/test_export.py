@@ -12,9 +12,9 @@ from _review_data import FLOW_EQUATION, HOSTILE_NAME, IMG_NAME, Sample, make_sam
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from pipeline.cli_review import register
-from pipeline.export import ExportFormat, ExportWhat, export, to_csv
-from pipeline.review import FlagFilter
+from pipeline.cli.review import register
+from pipeline.review.export import ExportFormat, ExportWhat, export, to_csv
+from pipeline.review.review import FlagFilter
 from pipeline.store import Store
 from schemas import Severity
 
@@ -87,7 +87,7 @@ def test_xlsx_one_sheet_per_kind(sample: Sample, tmp_path: Path) -> None:
 
 
 def test_xlsx_cell_starting_with_equals_stays_text(tmp_path: Path) -> None:
-    from pipeline.export import _write_xlsx
+    from pipeline.review.export import _write_xlsx
 
     out = tmp_path / "f.xlsx"
     _write_xlsx(out, [("flags", ("equation",), [{"equation": "=1+1"}])])

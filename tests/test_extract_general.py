@@ -11,7 +11,7 @@ from pipeline.extract.rules.general import coverage, read_general
 from pipeline.extract.rules.projects import main_project_name
 from pipeline.extract.rules.roles import money_role
 from pipeline.extract.rules.tables import cells, indicator_rows, money_tables, row_label
-from pipeline.ingest import ingest_text
+from pipeline.ingest.read import ingest_text
 from schemas import FactKey
 
 

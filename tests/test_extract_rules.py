@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.chunk import chunk_document
-from pipeline.extract_rules import extract
-from pipeline.ingest import ingest, ingest_text
+from pipeline.extract.rules.extract import extract
+from pipeline.ingest.chunk import chunk_document
+from pipeline.ingest.read import ingest, ingest_text
 from schemas import DocumentExtraction, FactKey, Project
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

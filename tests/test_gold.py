@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pipeline.errors import GoldFormatError
-from pipeline.gold import (
+from pipeline.evaluation.gold import (
     dump_gold,
     extraction_to_gold,
     gold_to_extraction,
@@ -23,7 +23,8 @@ from schemas.gold import GoldAmount, GoldDocument
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD_DIR = REPO / "eval" / "gold"
-SHARED_GOLD = Path("/work/shared/gold")
+# The shared folder sits beside the repository (or the worktree) when it is mounted.
+SHARED_GOLD = REPO.parent / "shared" / "gold"
 
 
 def _minimal(**extra: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ground import ChunkGrounder, clean_name, ground_chunk, split_as_written
+from pipeline.extract.ground import ChunkGrounder, clean_name, ground_chunk, split_as_written
 from schemas import Chunk, Document, DocumentFormat, FactKey, OffsetMap
 from schemas.llm import ChunkFacts
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import IngestError
-from pipeline.ingest import discover, ingest, ingest_text
+from pipeline.ingest.read import discover, ingest, ingest_text
 from pipeline.numbers import NUMBER_RE, stated_number
 from schemas import DocumentFormat
 from tests.conftest import SEEDS

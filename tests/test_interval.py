@@ -1,4 +1,4 @@
-"""Exact Decimal interval arithmetic and document precision (`pipeline.interval`)."""
+"""Exact Decimal interval arithmetic and document precision (`pipeline.check.interval`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.interval import (
+from pipeline.check.interval import (
     EmptyDenominatorError,
     IncompatibleUnitsError,
     Interval,

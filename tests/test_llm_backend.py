@@ -15,16 +15,16 @@ import pytest
 from fake_openai import COMPLETION_TOKENS, PROMPT_TOKENS, Behaviour, FakeOpenAI, answer, drop, junk, status
 from pydantic import SecretStr
 
-import pipeline.llm as llm
+import pipeline.extract.model.llm as llm
 from pipeline.errors import ConfigError
-from pipeline.extract_llm import (
+from pipeline.extract.model.backend import (
     MemoryCache,
     cache_key,
     extract_document,
     extract_document_detailed,
     reread_flagged,
 )
-from pipeline.llm import RateLimiter, is_retryable, retry_after_seconds
+from pipeline.extract.model.llm import RateLimiter, is_retryable, retry_after_seconds
 from pipeline.settings import Settings
 from prompts import extract_prompt
 from schemas import Chunk, Document, DocumentFormat, FactKey, OffsetMap
@@ -411,7 +411,7 @@ def _misread() -> dict[str, Any]:
 
 
 def test_reread_corrects_a_misread_number(server: FakeOpenAI) -> None:
-    from pipeline.check import check
+    from pipeline.check.run import check
 
     document, chunks = make_document(PROJECT_TEXT)
     settings = settings_for(server)
@@ -432,7 +432,7 @@ def test_reread_corrects_a_misread_number(server: FakeOpenAI) -> None:
 
 
 def test_reread_confirming_the_same_numbers_keeps_the_flag(server: FakeOpenAI) -> None:
-    from pipeline.check import check
+    from pipeline.check.run import check
 
     document, chunks = make_document(PROJECT_TEXT)
     settings = settings_for(server)
@@ -447,7 +447,7 @@ def test_reread_confirming_the_same_numbers_keeps_the_flag(server: FakeOpenAI) -
 
 
 def test_reread_ignores_flags_on_rule_extracted_numbers(server: FakeOpenAI) -> None:
-    from pipeline.check import check
+    from pipeline.check.run import check
 
     document, chunks = make_document(PROJECT_TEXT)
     settings = settings_for(server)
@@ -462,7 +462,7 @@ def test_reread_ignores_flags_on_rule_extracted_numbers(server: FakeOpenAI) -> N
 
 
 def test_reread_that_fails_leaves_facts_and_says_why(server: FakeOpenAI) -> None:
-    from pipeline.check import check
+    from pipeline.check.run import check
 
     document, chunks = make_document(PROJECT_TEXT)
     settings = settings_for(server, transport_retries=1)
@@ -478,7 +478,7 @@ def test_reread_that_fails_leaves_facts_and_says_why(server: FakeOpenAI) -> None
 
 def test_cache_key_tells_models_apart_beyond_their_name(tmp_path: Any) -> None:
     """The local server always names its model by one alias; the GGUF file must count."""
-    from pipeline.extract_llm import cache_key
+    from pipeline.extract.model.backend import cache_key
 
     chunk = Chunk(id="c@0", document="d.txt", index=0, start=0, end=4, text="支出5万元")
     small = tmp_path / "small.gguf"
@@ -501,7 +501,7 @@ def test_cache_key_tells_models_apart_beyond_their_name(tmp_path: Any) -> None:
 
 def test_requests_bound_the_answer_and_end_with_the_instruction(server: FakeOpenAI) -> None:
     """A small model needs the request after the chunk; a looping one must not fill the context."""
-    from pipeline.extract_llm import extract_document
+    from pipeline.extract.model.backend import extract_document
 
     text = "项目“甲”年初预算10万元，实际支出10万元。"
     document = Document(

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.local_server import (
+from pipeline.extract.model.local_server import (
     DEFAULT_LOCAL_CHUNK_CHARS,
     MODEL_ALIAS,
     LocalServer,
@@ -214,7 +214,7 @@ def _run_parent(fake: Fake, tmp_path: Path) -> tuple[subprocess.Popen[str], int]
     parent_code = textwrap.dedent(
         f"""
         import sys, time
-        from pipeline.local_server import local_server
+        from pipeline.extract.model.local_server import local_server
         from pipeline.settings import load_settings
         with local_server(load_settings(), launcher={_launcher(fake)!r}, ready_timeout=20):
             print("ready", flush=True)
@@ -244,7 +244,7 @@ def test_signal_does_not_wait_for_a_request_in_flight(
         f"""
         import time, urllib.request
         from concurrent.futures import ThreadPoolExecutor
-        from pipeline.local_server import local_server
+        from pipeline.extract.model.local_server import local_server
         from pipeline.settings import load_settings
         with local_server(load_settings(), launcher={_launcher(fake)!r}, ready_timeout=20) as local:
             with ThreadPoolExecutor(1) as pool:
@@ -298,7 +298,7 @@ def test_no_orphan_when_recon_is_killed(fake: Fake, tmp_path: Path, signum: int)
 
 
 def test_missing_llama_cpp_gives_the_install_hint(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("pipeline.local_server._SERVER_MODULES", ("recon_no_such_module_xyz",))
+    monkeypatch.setattr("pipeline.extract.model.local_server._SERVER_MODULES", ("recon_no_such_module_xyz",))
     with pytest.raises(ConfigError, match=r"pip install -e '\.\[local\]'"), local_server(load_settings()):
         pytest.fail("must not yield")
     assert _pids(fake["pids"]) == []

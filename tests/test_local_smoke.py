@@ -6,7 +6,7 @@ and must not run inside every plain `pytest`: it runs only when selected with
 extra) is installed and a GGUF is found at RECON_MODEL_PATH or in the
 `recon model fetch` cache; otherwise it skips at once, saying why. One short chunk with two projects goes
 through the real path: `local_server` starts llama.cpp, and the ordinary LLM
-extractor (`pipeline.extract_llm.extract_document`) talks to it. Every number
+extractor (`pipeline.extract.model.backend.extract_document`) talks to it. Every number
 must be grounded (its span slices to its text) and correct.
 
     pytest -m local_model tests/test_local_smoke.py     # about 1–2 minutes with the 1.5B model
@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.local_server import local_server
-from pipeline.model_fetch import find_cached_model
+from pipeline.extract.model.local_server import local_server
+from pipeline.extract.model.model_fetch import find_cached_model
 from pipeline.settings import load_settings
 from schemas import Accounting, DocumentExtraction, FactKey
 
@@ -75,7 +75,7 @@ def _skip_reason() -> str | None:
 
 
 def _extract(document: Any, chunks: list[Any], settings: Any) -> tuple[DocumentExtraction, Accounting]:
-    from pipeline.extract_llm import extract_document
+    from pipeline.extract.model.backend import extract_document
 
     return extract_document(document, chunks, settings, cache=None)
 
@@ -86,8 +86,8 @@ def test_two_projects_grounded_and_correct(tmp_path: Path, request: pytest.Fixtu
     reason = _skip_reason()
     if reason is not None:
         pytest.skip(reason)
-    from pipeline.chunk import chunk_document
-    from pipeline.ingest import ingest
+    from pipeline.ingest.chunk import chunk_document
+    from pipeline.ingest.read import ingest
 
     source = tmp_path / "smoke.txt"
     source.write_text(TEXT, encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pipeline.merge import merge_extractions, normalise_name
+from pipeline.extract.merge import merge_extractions, normalise_name
 from schemas import (
     Breakdown,
     BreakdownItem,

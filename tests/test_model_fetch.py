@@ -16,10 +16,16 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline import model_fetch
-from pipeline.cli_model import register
+from pipeline.cli.model import register
 from pipeline.errors import ConfigError
-from pipeline.model_fetch import KNOWN_MODELS, ModelFetchError, ModelSpec, fetch_model, find_cached_model
+from pipeline.extract.model import model_fetch
+from pipeline.extract.model.model_fetch import (
+    KNOWN_MODELS,
+    ModelFetchError,
+    ModelSpec,
+    fetch_model,
+    find_cached_model,
+)
 
 # 12 parts so that lexical order (1, 10, 11, 12, 2, ...) differs from numeric order.
 PIECES = [f"<slice {n:02d}>".encode() * n for n in range(1, 13)]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest import ingest
-from pipeline.normalize import FOLD_TABLE, normalize
+from pipeline.ingest.normalize import FOLD_TABLE, normalize
+from pipeline.ingest.read import ingest
 from pipeline.numbers import NUMBER_RE, normalize_number, stated_number
 from schemas import Document, DocumentFormat
 from tests.conftest import SEEDS

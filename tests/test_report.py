@@ -10,9 +10,9 @@ import typer
 from _review_data import FLOW_EQUATION, HOSTILE_NAME, HOSTILE_TEXT, IMG_NAME, Sample, make_sample
 from typer.testing import CliRunner
 
-from pipeline.cli_review import register
-from pipeline.report import ReportDocument, ReportRun, build_report, render_report
-from pipeline.review import list_flags, record_decision
+from pipeline.cli.review import register
+from pipeline.review.report import ReportDocument, ReportRun, build_report, render_report
+from pipeline.review.review import list_flags, record_decision
 from pipeline.store import Store
 from schemas import Rule
 from schemas.stored import FlagStatus
@@ -159,7 +159,7 @@ def test_render_without_source_text(sample: Sample) -> None:
 
 
 def test_overlapping_and_out_of_range_spans_share_or_skip_marks() -> None:
-    from pipeline.report import _Marks
+    from pipeline.review.report import _Marks
     from schemas import Span
 
     text = "预算2023年1234.5万元"

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from _review_data import Sample, make_sample
 
-from pipeline.report import write_report
+from pipeline.review.report import write_report
 from pipeline.store import Store
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)

@@ -20,8 +20,15 @@ from _review_data import (
 from rich.console import Console
 from typer.testing import CliRunner
 
-from pipeline.cli_review import NUMBER_STYLE, passage_text, register, render_view
-from pipeline.review import FlagFilter, FlagNotFoundError, list_flags, passages, reviewer_name, show_flag
+from pipeline.cli.review import NUMBER_STYLE, passage_text, register, render_view
+from pipeline.review.review import (
+    FlagFilter,
+    FlagNotFoundError,
+    list_flags,
+    passages,
+    reviewer_name,
+    show_flag,
+)
 from pipeline.store import Store
 from schemas import Rule, Severity, Span
 from schemas.stored import FlagStatus
@@ -237,7 +244,7 @@ def test_decision_survives_rerun_and_changed_numbers_reopen(sample: Sample, app:
 
 
 def test_commands_are_registered_on_the_recon_app(sample: Sample) -> None:
-    from pipeline.cli import app as recon_app
+    from pipeline.cli.main import app as recon_app
 
     result = CliRunner().invoke(recon_app, ["flags", "--db", str(sample.db_path), "--json"])
     assert result.exit_code == 0, result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.rules_text import AMOUNT_RE, PERCENT_RE, classify_flow, is_rate_label, label_before
+from pipeline.extract.rules.text import AMOUNT_RE, PERCENT_RE, classify_flow, is_rate_label, label_before
 from schemas import FactKey
 
 

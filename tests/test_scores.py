@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pipeline.check import check
-from pipeline.chunk import chunk_document
-from pipeline.extract_rules import extract
-from pipeline.ingest import ingest_text
+from pipeline.check.run import check
+from pipeline.extract.rules.extract import extract
+from pipeline.ingest.chunk import chunk_document
+from pipeline.ingest.read import ingest_text
 from schemas import DocumentExtraction, Rule
 
 TABLE = (

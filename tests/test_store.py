@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import StoreError
-from pipeline.migrations import MIGRATIONS
 from pipeline.store import RunLock, Store
+from pipeline.store.migrations import MIGRATIONS
 from schemas import (
     Accounting,
     CheckReport,

@@ -1,1 +1,1 @@
-"""The offline rules backend: stages that read the genre (candidates, roles, tables, projects)."""
+"""The rules extractor: labels, tables and running text read without a model (`extract.extract`)."""

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.errors import GoldFormatError
-from pipeline.statements import statements_from_breakdowns
+from pipeline.extract.statements import statements_from_breakdowns
 from schemas import (
     Breakdown,
     BreakdownItem,

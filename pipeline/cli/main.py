@@ -28,7 +28,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline import cli_eval, cli_model, cli_review
+from pipeline.cli import eval as cli_eval
+from pipeline.cli import model as cli_model
+from pipeline.cli import review as cli_review
 from pipeline.errors import ConfigError, ReconError, StoreError
 from pipeline.run import (
     EXIT_FAILED_FILES,

@@ -1,8 +1,8 @@
 """Ingest stage: find supported files and read one into a normalised `Document`.
 
 `discover` walks the paths a user gave; `ingest` checks the size before
-reading, hashes the bytes, extracts text by format (`pipeline.formats`) and
-normalises it (`pipeline.normalize`) keeping the offset map back to the
+reading, hashes the bytes, extracts text by format (`pipeline.ingest.formats`) and
+normalises it (`pipeline.ingest.normalize`) keeping the offset map back to the
 extracted text. Every failure is an `IngestError(path, one-line reason)`.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import IngestError
-from pipeline.formats import decode_text, docx_text, html_text, pdf_text
-from pipeline.normalize import normalize
+from pipeline.ingest.formats import decode_text, docx_text, html_text, pdf_text
+from pipeline.ingest.normalize import normalize
 from schemas import Document, DocumentFormat
 
 #: Supported suffixes (compared lower-case) and the format each one is read as.

@@ -8,7 +8,7 @@ in the document's text; clicking it (or opening `report.html#n-D-K`) scrolls to
 that mark and gives it the class `hl`.
 
 `render_report` is pure (data in, HTML string out); `build_report` gathers the
-data from the store and re-reads the sources with `pipeline.review.load_source`.
+data from the store and re-reads the sources with `pipeline.review.review.load_source`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ReconError, StoreError
-from pipeline.review import load_source, passages
+from pipeline.review.review import load_source, passages
 from schemas import DocumentResult, Flag, Span, StatedNumber
 from schemas.extraction import FactKey
 

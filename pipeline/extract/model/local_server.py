@@ -4,7 +4,7 @@ The `local` backend does not have its own extraction code: `local_server`
 starts `python -m llama_cpp.server` as a child process that recon owns, waits
 until `/v1/models` answers, and yields `Settings` pointed at it
 (`base_url=http://127.0.0.1:PORT/v1`), so the ordinary LLM path
-(`pipeline.llm` / `pipeline.extract_llm`) runs unchanged against it.
+(`pipeline.extract.model.llm` / `pipeline.extract.model.backend`) runs unchanged against it.
 
 The server is stopped when the `with` block ends, whether normally, on an
 exception or on Ctrl-C; an `atexit` hook covers interpreter exit, temporary
@@ -52,7 +52,7 @@ from typing import IO, Any
 from pydantic import SecretStr
 
 from pipeline.errors import ConfigError, ReconError
-from pipeline.model_fetch import KNOWN_MODELS, default_cache_dir, find_cached_model
+from pipeline.extract.model.model_fetch import KNOWN_MODELS, default_cache_dir, find_cached_model
 from pipeline.settings import Settings
 
 __all__ = [

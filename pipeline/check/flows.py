@@ -2,7 +2,7 @@
 
 Every relation here is `left = right` where each side is a signed sum of
 stated numbers. Each number stands for its rounding interval (see
-`pipeline.interval`); the relation holds when the two sides' intervals
+`pipeline.check.interval`); the relation holds when the two sides' intervals
 overlap. A relation that fails as written but holds once one money amount is
 read 10⁴ or 10⁸ larger or smaller (元 ↔ 万元 ↔ 亿元) is reported once as `unit`
 instead, and the corrected reading is used by every later relation, so one
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
 
-from pipeline.interval import (
+from pipeline.check.interval import (
     IncompatibleUnitsError,
     Interval,
     Precision,

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from pipeline.check_flows import CheckState
-from pipeline.interval import half_unit, round_to, truncate_to
+from pipeline.check.flows import CheckState
+from pipeline.check.interval import half_unit, round_to, truncate_to
 from schemas import Flag, Rule, ScoreLine, Severity, StatedNumber
 
 HUNDRED = Decimal(100)

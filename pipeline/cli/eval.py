@@ -1,7 +1,7 @@
 """`recon eval` and `recon gold draft`: score recon against gold files, pre-fill new gold.
 
-Thin commands: the scoring lives in `pipeline.evaluate`, the gold format in
-`pipeline.gold`; this module parses options, prints rich tables and turns
+Thin commands: the scoring lives in `pipeline.evaluation.evaluate`, the gold format in
+`pipeline.evaluation.gold`; this module parses options, prints rich tables and turns
 errors into exit codes like `recon run`: 1 when a figure is below its
 `--floor` (or another recon error), 2 for a usage or gold-file problem, 4 when
 the store cannot be read (`--run`).
@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import ConfigError, GoldFormatError, ReconError, StoreError
-from pipeline.evaluate import (
+from pipeline.evaluation.evaluate import (
     METRICS,
     Comparison,
     EvalReport,
@@ -36,7 +36,7 @@ from pipeline.evaluate import (
     metric,
     pair_gold_with_documents,
 )
-from pipeline.gold import dump_gold, extraction_to_gold
+from pipeline.evaluation.gold import dump_gold, extraction_to_gold
 from pipeline.settings import Settings, load_settings
 from schemas import CheckReport, DocumentExtraction, DocumentResult, DocumentStatus
 
@@ -228,7 +228,7 @@ def print_comparison(comparison: Comparison, show_errors: int) -> None:
 
 def observe_with_pipeline(settings: Settings) -> Callable[[Path], Observed]:
     """An `observe` that runs ingest → … → check on the file now (`pipeline.run.process_path`)."""
-    from pipeline.ingest import ingest
+    from pipeline.ingest.read import ingest
     from pipeline.run import process_path
 
     def observe(path: Path) -> Observed:
@@ -255,7 +255,7 @@ def observe_stored_run(settings: Settings, run_id: int) -> Callable[[Path], Obse
     grounding is read with `ingest` from the file. Reads the store's `results`
     table (read-only).
     """
-    from pipeline.ingest import ingest
+    from pipeline.ingest.read import ingest
     from pipeline.store import Store
 
     by_path: dict[str, DocumentResult] = {}
@@ -283,7 +283,7 @@ def observe_stored_run(settings: Settings, run_id: int) -> Callable[[Path], Obse
 
 
 def _checker() -> Callable[[DocumentExtraction], CheckReport]:
-    from pipeline.check import check
+    from pipeline.check.run import check
 
     return check
 

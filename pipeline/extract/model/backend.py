@@ -1,13 +1,13 @@
 """LLM extraction of a document: chunks → model (cached, concurrent) → grounding → merge.
 
 `extract_document` sends each chunk (or only those in `only_chunks`) to an
-OpenAI-compatible model through `pipeline.llm`, up to `settings.concurrency`
+OpenAI-compatible model through `pipeline.extract.model.llm`, up to `settings.concurrency`
 at once and within `settings.requests_per_minute`. Answers are validated
 against `schemas.llm.ChunkFacts`, cached under a key made of the chunk's
 text and heading path, the model, the prompt version, the response schema
 version and the instructor mode — so re-running an unchanged document makes
-no model call — then grounded in the text (`pipeline.ground`) and merged
-(`pipeline.merge`).
+no model call — then grounded in the text (`pipeline.extract.ground`) and merged
+(`pipeline.extract.merge`).
 
 A chunk that fails after all retries does not stop the run: it is logged
 with its id, counted in `Accounting.failed_chunks` and listed in
@@ -41,9 +41,9 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from pipeline.ground import LLM_SOURCE, ground_chunk
-from pipeline.llm import CallStats, LLMCallError, LLMClient
-from pipeline.merge import merge_extractions, normalise_name
+from pipeline.extract.ground import LLM_SOURCE, ground_chunk
+from pipeline.extract.merge import merge_extractions, normalise_name
+from pipeline.extract.model.llm import CallStats, LLMCallError, LLMClient
 from pipeline.settings import Settings, public_url
 from prompts import Prompt, extract_prompt, load_prompt, reread_prompt
 from schemas import (
@@ -437,7 +437,7 @@ def _decide(
 
 
 def _default_checker() -> Callable[[DocumentExtraction], CheckReport]:
-    from pipeline.check import check  # the checker engineer's module; imported late on purpose
+    from pipeline.check.run import check  # the checker engineer's module; imported late on purpose
 
     return check
 

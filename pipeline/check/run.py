@@ -3,7 +3,7 @@
 `check(extraction)` tests every relation the text states enough for, in a
 fixed order (flows, children sums, breakdowns, ratios, conflicts, dates), with
 exact `Decimal` interval arithmetic at the document's own precision (see
-`pipeline.interval`). It never raises on odd input: a relation it cannot test
+`pipeline.check.interval`). It never raises on odd input: a relation it cannot test
 becomes a `SkippedCheck` with the reason. It imports nothing from the LLM or
 store stages and runs outside any pydantic validator, so no retry can hide a
 total that does not add up.
@@ -13,16 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pipeline.check_flows import CheckState, TestedRelation, check_breakdown, check_children, check_flow
-from pipeline.check_ratios import check_indicator_rate, check_project_rate, check_stated_ratios
-from pipeline.check_scores import check_scores
-from pipeline.check_statements import (
+from pipeline.check.flows import CheckState, TestedRelation, check_breakdown, check_children, check_flow
+from pipeline.check.interval import PERCENT, Precision, document_precision
+from pipeline.check.ratios import check_indicator_rate, check_project_rate, check_stated_ratios
+from pipeline.check.scores import check_scores
+from pipeline.check.statements import (
     check_indicator_conflicts,
     check_project_conflicts,
     check_statement_conflicts,
     check_years,
 )
-from pipeline.interval import PERCENT, Precision, document_precision
 from schemas import CheckReport, DocumentExtraction, FactKey, StatedNumber
 
 

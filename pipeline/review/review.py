@@ -1,13 +1,13 @@
 """The reviewer's side of the store: list and filter flags, show one in context, record decisions.
 
 The read functions take the store's SQLite connection (`Store.connection`) and
-query the tables described in `pipeline.migrations`; the only write is a
+query the tables described in `pipeline.store.migrations`; the only write is a
 decision, through `Store.decide`. Decisions are written to `flag_decisions`, keyed by (document name,
 `Flag.key`), so a later run raising the same flag with the same numbers keeps the
 decision; the key holds the numbers, so changed numbers give a new, open flag.
 
 The source text is not kept in the store: `load_source` re-reads the file with
-`pipeline.ingest` and checks its sha256 against the one recorded for the run, so a
+`pipeline.ingest.read` and checks its sha256 against the one recorded for the run, so a
 passage is never shown from a file that changed since.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ReconError, StoreError
-from pipeline.ingest import ingest
+from pipeline.ingest.read import ingest
 from pipeline.store import Store
 from schemas import DocumentResult, Flag, SkippedCheck, Span
 from schemas.flags import Rule, Severity
@@ -178,7 +178,7 @@ _NO_LIMIT = 2**62
 
 
 def load_source(path: str, expected_sha256: str | None) -> SourceText:
-    """Re-read `path` with `pipeline.ingest` and return its original text.
+    """Re-read `path` with `pipeline.ingest.read` and return its original text.
 
     When the file's sha256 differs from `expected_sha256` (the one recorded for
     the run) the text is withheld with "source changed since the run": spans from

@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
-from pipeline.check_flows import AMOUNT_KEYS, CheckState, Term, project_terms, severity_for
-from pipeline.interval import IncompatibleUnitsError, Interval, convertible, sum_intervals
+from pipeline.check.flows import AMOUNT_KEYS, CheckState, Term, project_terms, severity_for
+from pipeline.check.interval import IncompatibleUnitsError, Interval, convertible, sum_intervals
 from schemas import DocumentExtraction, Flag, Rule, Severity, Span
 
 #: How far after the fiscal year a year may be (a report written the next year).

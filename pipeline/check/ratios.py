@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from pipeline.check_flows import (
+from pipeline.check.flows import (
     CheckState,
     Term,
     dominant_unit,
@@ -27,7 +27,7 @@ from pipeline.check_flows import (
     severity_for,
     unit_flag,
 )
-from pipeline.interval import (
+from pipeline.check.interval import (
     PERCENT,
     EmptyDenominatorError,
     IncompatibleUnitsError,

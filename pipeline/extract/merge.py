@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipeline.ground import clean_name
+from pipeline.extract.ground import clean_name
 from schemas import (
     Breakdown,
     BreakdownItem,

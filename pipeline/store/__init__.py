@@ -1,6 +1,6 @@
 """The recon store: SQLite (stdlib `sqlite3`) in WAL mode with numbered migrations.
 
-Tables are described in `pipeline.migrations`. Writes of one document happen in
+Tables are described in `pipeline.store.migrations`. Writes of one document happen in
 one transaction (`Store.store_document`), so a process killed at any point
 leaves every document either fully stored or not at all. Facts are keyed by a
 hash of the document's content and the fact's place in it, flags by
@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from pipeline.errors import StoreError
-from pipeline.migrations import migrate
+from pipeline.store.migrations import migrate
 from schemas import Accounting, DocumentExtraction, DocumentResult, DocumentStatus, Flag, Severity
 from schemas.stored import (
     FlagDecision,
@@ -225,7 +225,7 @@ class Store:
     # -- ResponseCache -------------------------------------------------------------
 
     def get(self, key: str) -> str | None:
-        """Cached model response for `key` (the `ResponseCache` protocol of `pipeline.extract_llm`)."""
+        """Cached model response for `key` (`ResponseCache` of `pipeline.extract.model.backend`)."""
         rows = self._query("SELECT value FROM llm_cache WHERE key = ?", (key,))
         return str(rows[0][0]) if rows else None
 

@@ -4,7 +4,7 @@ Each migration is a function registered with `@migration`; `migrate(conn)` runs
 the ones not yet recorded, each in its own transaction together with its record,
 so running it twice is a no-op. Never edit a released migration: add a new one.
 
-Tables (names and columns are stable; `pipeline.review`/`export`/`report` query
+Tables (names and columns are stable; `pipeline.review.review`/`export`/`report` query
 them with SQL through `Store.connection`):
 
 documents: one row per source file path.
@@ -72,7 +72,7 @@ flag_decisions: a reviewer's decision on a flag, keyed by what the flag is (docu
     document TEXT, flag_key TEXT, "values" TEXT (JSON), status TEXT ('confirmed'|'dismissed'|'open'),
     decided_by TEXT, note TEXT, decided_at TEXT, PRIMARY KEY (document, flag_key)
 
-llm_cache: responses of the model, the `ResponseCache` of `pipeline.extract_llm`.
+llm_cache: responses of the model, the `ResponseCache` of `pipeline.extract.model.backend`.
     key TEXT PRIMARY KEY, value TEXT, created TEXT
 
 chunk_failures: chunks the model could not extract, for retry.

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ReconError, StoreError
-from pipeline.review import FlagFilter, flag_as_dict, list_flags
+from pipeline.review.review import FlagFilter, flag_as_dict, list_flags
 from pipeline.store import Store
 
 

@@ -1,7 +1,7 @@
 """`recon model …`: fetch and list the small GGUF models the local backend can use.
 
-Thin commands: each calls one function of `pipeline.model_fetch` and turns its
-typed errors into a message and an exit code. `pipeline.cli` calls `register(app)`.
+Thin commands: each calls one function of `pipeline.extract.model.model_fetch` and turns its
+typed errors into a message and an exit code. `pipeline.cli.main` calls `register(app)`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from pipeline.errors import ConfigError, ReconError
-from pipeline.model_fetch import KNOWN_MODELS, default_cache_dir, fetch_model, find_cached_model
+from pipeline.extract.model.model_fetch import KNOWN_MODELS, default_cache_dir, fetch_model, find_cached_model
 
 __all__ = ["model_app", "register"]
 

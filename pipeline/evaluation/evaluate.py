@@ -4,7 +4,7 @@ The scoring functions are pure: gold and an extraction (plus the checker's
 flags and the document's original text) in, pydantic score records out.
 At the bottom, `pair_gold_with_documents` reads the gold files and
 `evaluate_pairs` scores them, getting each document's extraction from an
-`observe` callable (a fresh pipeline run or a stored run, see `pipeline.cli_eval`),
+`observe` callable (a fresh pipeline run or a stored run, see `pipeline.cli.eval`),
 so this module never imports the extraction stages.
 
 Alignment (projects, indicators, breakdown parts, flag subjects) pairs gold
@@ -47,9 +47,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from pipeline.check import stated_numbers as check_stated_numbers
+from pipeline.check.run import stated_numbers as check_stated_numbers
 from pipeline.errors import ConfigError, GoldFormatError
-from pipeline.gold import gold_files, gold_stem, gold_to_extraction, load_gold
+from pipeline.evaluation.gold import gold_files, gold_stem, gold_to_extraction, load_gold
 from schemas import (
     MONEY_UNITS,
     Breakdown,

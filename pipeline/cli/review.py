@@ -1,8 +1,8 @@
 """The reviewer's commands: `flags`, `show`, `review`, `export`, `report`.
 
-`pipeline.cli` calls `register(app)`. Each command is thin: it resolves the
-settings, opens the store, calls one function of `pipeline.review`,
-`pipeline.export` or `pipeline.report`, and prints. Only here are `ReconError`s
+`pipeline.cli.main` calls `register(app)`. Each command is thin: it resolves the
+settings, opens the store, calls one function of `pipeline.review.review`,
+`pipeline.review.export` or `pipeline.review.report`, and prints. Only here are `ReconError`s
 turned into a message on stderr and exit code 1.
 
 Document text is printed as rich `Text` objects, never as markup, so brackets in
@@ -23,9 +23,9 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.errors import ConfigError, ReconError, StoreError
-from pipeline.export import ExportFormat, ExportWhat, default_export_path, export
-from pipeline.report import default_report_path, latest_run_id, write_report
-from pipeline.review import (
+from pipeline.review.export import ExportFormat, ExportWhat, default_export_path, export
+from pipeline.review.report import default_report_path, latest_run_id, write_report
+from pipeline.review.review import (
     CONTEXT_CHARS,
     FlagFilter,
     FlagView,
@@ -59,7 +59,7 @@ RunOption = Annotated[
 ]
 
 
-#: Exit codes, the same as `pipeline.cli`'s: 1 other errors, 2 configuration, 4 store unusable.
+#: Exit codes, the same as `pipeline.cli.main`'s: 1 other errors, 2 configuration, 4 store unusable.
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
 EXIT_STORE = 4

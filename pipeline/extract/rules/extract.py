@@ -9,7 +9,7 @@ It reads `Document.text` (normalised) and finds:
 - breakdowns: a stated total followed by 其中/包括/分别 and its parts;
 - statements (labelled totals, for the checker's `conflict` rule) and the years
   written in project names (for the `date` rule);
-- indicators, through `pipeline.rules_indicators`.
+- indicators, through `pipeline.extract.rules.indicators`.
 
 Faithful to the text: a unit is kept as written (`67.49元` stays 元) and a flow
 that is not stated is absent. Judgement belongs to the checker.
@@ -22,13 +22,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipeline.chunk import chunk_at
 from pipeline.extract.rules.general import coverage, read_general
+from pipeline.extract.rules.indicators import extract_indicators
 from pipeline.extract.rules.projects import is_generic_name
-from pipeline.numbers import stated_number
-from pipeline.rules_indicators import extract_indicators
-from pipeline.rules_scores import extract_scores
-from pipeline.rules_text import (
+from pipeline.extract.rules.scores import extract_scores
+from pipeline.extract.rules.text import (
     Amount,
     all_amounts,
     classify_flow,
@@ -40,7 +38,9 @@ from pipeline.rules_text import (
     paren_ranges,
     strip_quotes,
 )
-from pipeline.statements import statements_from_breakdowns
+from pipeline.extract.statements import statements_from_breakdowns
+from pipeline.ingest.chunk import chunk_at
+from pipeline.numbers import stated_number
 from schemas import (
     Breakdown,
     BreakdownItem,

@@ -1,0 +1,2 @@
+"""Review stage: read flags and record decisions (`review`), export them (`export`), and the HTML
+report (`report`)."""
