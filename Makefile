@@ -27,11 +27,15 @@ bench:
 	  time recon run samples --db "$$tmp/recon.db" --out "$$tmp/out" --backend rules --quiet --fail-on never
 
 # --check-gold: eval/floor.json also holds a floor for the checker on the gold facts.
+# The corpus: 20 real reports from other sectors and provinces (../shared, beside the repository).
 EVAL_JSON ?= recon-out/eval.json
+CORPUS_JSON ?= recon-out/eval-corpus.json
+SHARED ?= ../shared
 eval:
-	mkdir -p $(dir $(EVAL_JSON))
+	mkdir -p $(dir $(EVAL_JSON)) $(dir $(CORPUS_JSON))
 	recon eval --gold eval/gold --docs samples --backend rules --floor eval/floor.json --check-gold --json $(EVAL_JSON)
-	$(PYTHON) scripts/readme_figures.py --json $(EVAL_JSON)
+	recon eval --gold $(SHARED)/corpus/gold --docs $(SHARED)/corpus/texts --backend rules --floor eval/corpus_floor.json --json $(CORPUS_JSON)
+	$(PYTHON) scripts/readme_figures.py --json $(EVAL_JSON) --corpus-json $(CORPUS_JSON)
 
 ci:
 	.ci/run

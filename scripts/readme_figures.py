@@ -58,19 +58,57 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: Targets for reports the rules were not written from (issue 11).
+CORPUS_TARGETS = {
+    "projects": "≥ 0.85",
+    "parents": "≥ 0.85",
+    "indicators": "≥ 0.75",
+    "breakdowns": "≥ 0.80",
+    "flags": "≥ 0.60",
+    "grounding": "1.0",
+    "check_gold": "",
+}
+CORPUS_START, CORPUS_END = "<!-- corpus-table -->", "<!-- /corpus-table -->"
+
+
+def render_corpus(result: dict[str, Any]) -> str:
+    """The corpus table: overall figures only, against the generality targets."""
+    lines = ["| figure | **corpus overall** | target |", "|---|---:|---|"]
+    for label, section, key in ROWS:
+        if section == "check_gold":
+            continue
+        lines.append(f"| {label} | **{_figure(result['overall'], section, key)}** | {CORPUS_TARGETS[section]} |")
+    return "\n".join(lines)
+
+
+def _replace(text: str, start: str, end: str, table: str) -> str | None:
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if not pattern.search(text):
+        return None
+    return pattern.sub(lambda _: f"{start}\n{table}\n{end}", text)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", type=Path, required=True, help="output of recon eval --json")
+    parser.add_argument("--corpus-json", type=Path, help="recon eval --json on ../shared/corpus")
     parser.add_argument("--write", action="store_true", help="rewrite the README table")
     args = parser.parse_args()
     table = render(json.loads(args.json.read_text(encoding="utf-8")))
     text = README.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    block = f"{START}\n{table}\n{END}"
-    if not pattern.search(text):
+    replaced = _replace(text, START, END, table)
+    if replaced is None:
         print(f"README.md has no {START} … {END} block", file=sys.stderr)
         return 1
-    updated = pattern.sub(lambda _: block, text)
+    updated = replaced
+    if args.corpus_json is not None:
+        corpus = render_corpus(json.loads(args.corpus_json.read_text(encoding="utf-8")))
+        replaced = _replace(updated, CORPUS_START, CORPUS_END, corpus)
+        if replaced is None:
+            print(f"README.md has no {CORPUS_START} … {CORPUS_END} block", file=sys.stderr)
+            return 1
+        updated = replaced
+        table = f"{table}\n\n{corpus}"
     if args.write:
         README.write_text(updated, encoding="utf-8")
         return 0
