@@ -1,18 +1,26 @@
 """Settings resolved once into a frozen object: environment first, then CLI flags.
 
 Secrets (the API key) are held as `SecretStr` so they are never printed, logged
-or stored. `RECON_HOME` points every default path (database, outputs, model
-cache) at one folder, which lets tests run in a tmp dir.
+or stored. `RECON_HOME` points the default database, per-document results and
+exports at one folder (the current directory unless set), which lets tests run
+in a tmp dir.
+
+`ENVIRONMENT` lists every environment variable recon reads, here or in another
+module, with its flag, default, allowed values and meaning: `load_settings`
+reads the variables through it, a bad value is reported by its name and what it
+allows, and the README's table of variables is rendered from it.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+import annotated_types
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from pipeline.errors import ConfigError
 
@@ -86,40 +94,160 @@ class Settings(BaseModel):
             )
 
 
+@dataclass(frozen=True)
+class EnvVar:
+    """One environment variable recon reads; `field` is the `Settings` field it sets, if any."""
+
+    name: str
+    meaning: str
+    flag: str | None = None
+    field: str | None = None
+    default: str | None = None
+    allowed: str | None = None
+
+    def default_text(self) -> str:
+        """The default as documented: given here, else the `Settings` field's, else "unset"."""
+        if self.default is not None:
+            return self.default
+        if self.field is not None:
+            value = Settings.model_fields[self.field].default
+            if value is not None:
+                return f"`{value:g}`" if isinstance(value, float) else f"`{value}`"
+        return "unset"
+
+    def allowed_text(self) -> str:
+        """What values are accepted: given here, else derived from the `Settings` field's type."""
+        if self.allowed is not None:
+            return self.allowed
+        if self.field is None:
+            return "any text"
+        return _allowed_by_field(self.field)
+
+
+def _allowed_by_field(field: str) -> str:
+    info = Settings.model_fields[field]
+    annotation = info.annotation
+    choices = get_args(annotation) if get_origin(annotation) is Literal else ()
+    if choices:
+        return "one of " + ", ".join(f"`{choice}`" for choice in choices)
+    bounds = [
+        f"≥ {item.ge}" if isinstance(item, annotated_types.Ge) else f"> {item.gt}"
+        for item in info.metadata
+        if isinstance(item, annotated_types.Ge | annotated_types.Gt)
+    ]
+    if annotation is int:
+        return " ".join(["a whole number", *bounds])
+    if annotation is float:
+        return " ".join(["a number", *bounds])
+    if Path in get_args(annotation) or annotation is Path:
+        return "a path"
+    return "any text"
+
+
+#: The folder the default database, results and exports go to, as every `--help` states it.
+HOME_DEFAULT = "the current directory"
+#: The default database, as every `--db` help and the README state it.
+DB_DEFAULT = "`recon.db` in `$RECON_HOME`"
+#: The default per-document results folder of `recon run`.
+OUT_DEFAULT = "`recon-out` in `$RECON_HOME`"
+
+#: Every environment variable recon reads, in the order the README lists them.
+ENVIRONMENT: tuple[EnvVar, ...] = (
+    EnvVar("RECON_HOME", "folder of the default database, per-document results and exports",
+           default=HOME_DEFAULT, allowed="a path"),
+    EnvVar("RECON_DB", "SQLite database", "--db", "db_path", default=DB_DEFAULT),
+    EnvVar("RECON_OUT", "folder of `recon run`'s one `<file>.json` per document", "--out", "out_dir",
+           default=OUT_DEFAULT),
+    EnvVar("RECON_BACKEND", "`auto`: `llm` when `RECON_BASE_URL` and `RECON_MODEL` are set, `local` "
+           "with `RECON_MODEL_PATH`, else `rules`", "--backend", "backend"),
+    EnvVar("RECON_BASE_URL", "OpenAI-compatible server base URL", "--base-url", "base_url"),
+    EnvVar("RECON_MODEL", "model name", "--model", "model"),
+    EnvVar("RECON_API_KEY", "API key; never printed, logged or stored; local servers need none",
+           "--api-key", "api_key"),
+    EnvVar("OPENAI_API_KEY", "API key when `RECON_API_KEY` is not set", field="api_key"),
+    EnvVar("RECON_INSTRUCTOR_MODE", "how structured output is requested; `json_object_schema` puts the "
+           "schema inside a `json_object` response format, which llama.cpp enforces with a grammar",
+           "--instructor-mode", "instructor_mode"),
+    EnvVar("RECON_CONCURRENCY", "model requests at once", "--concurrency", "concurrency"),
+    EnvVar("RECON_RPM", "model requests per minute", field="requests_per_minute"),
+    EnvVar("RECON_MAX_RETRIES", "re-asks when an answer does not fit the schema", field="max_retries"),
+    EnvVar("RECON_TIMEOUT", "seconds per model request", field="timeout_seconds"),
+    EnvVar("RECON_MAX_OUTPUT_TOKENS", "`max_tokens` of each model answer", field="max_output_tokens"),
+    EnvVar("RECON_CHUNK_CHARS", "chunk size in characters", field="chunk_chars"),
+    EnvVar("RECON_LLM_POLICY", "`all`: every chunk goes to the model; `uncovered`: the rules backend "
+           "reads first and only chunks with amounts it found nothing in go to the model",
+           "--llm-policy", "llm_policy"),
+    EnvVar("RECON_MODEL_PATH", "GGUF file for the local backend", "--model-path", "model_path"),
+    EnvVar("RECON_MAX_FILE_BYTES", "larger input files are refused", field="max_file_bytes"),
+    EnvVar("RECON_LOCAL_CHUNK_CHARS", "chunk size of the local backend when `RECON_CHUNK_CHARS` is unset",
+           default="`1500`", allowed="a whole number"),
+    EnvVar("RECON_LOCAL_N_CTX", "context size (tokens) of the local model", default="`8192`",
+           allowed="a whole number"),
+    EnvVar("RECON_LOCAL_THREADS", "CPU threads of the local model", default="the CPU count, at most 8",
+           allowed="a whole number"),
+    EnvVar("RECON_MODEL_CACHE", "where `recon model fetch` keeps models", "--cache-dir",
+           default="`recon/models` in `$XDG_CACHE_HOME`, else `~/.cache/recon/models`", allowed="a path"),
+    EnvVar("RECON_REVIEWER", "who `recon review` records as deciding", "--by", default="the login name"),
+)
+
+
+_FLAGS = {variable.field: variable.flag for variable in ENVIRONMENT if variable.field and variable.flag}
+
+
+def env_var(name: str) -> EnvVar:
+    """The `ENVIRONMENT` entry called `name`."""
+    for variable in ENVIRONMENT:
+        if variable.name == name:
+            return variable
+    raise KeyError(name)
+
+
+def help_default(name: str) -> str:
+    """How a `--help` text states the default of the option that `name` backs, the same everywhere.
+
+    `default: $RECON_DB, else recon.db in $RECON_HOME (the current directory unless set)`.
+    """
+    variable = env_var(name)
+    text = f"default: ${name}, else {variable.default_text()}"
+    return text.replace("$RECON_HOME", f"$RECON_HOME ({HOME_DEFAULT} unless set)").replace("`", "")
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, then `overrides` (CLI flags) where not None."""
+    """Settings from the environment, then `overrides` (CLI flags) where not None.
+
+    A value that `Settings` refuses raises one `ConfigError` line naming the
+    variable (or flag), the value and what is allowed.
+    """
     home = Path(_env("RECON_HOME") or Path.cwd())
-    api_key = _env("RECON_API_KEY") or _env("OPENAI_API_KEY")
-    values: dict[str, Any] = {
-        "home": home,
-        "db_path": Path(_env("RECON_DB") or home / "recon.db"),
-        "out_dir": Path(_env("RECON_OUT") or home / "recon-out"),
-        "backend": _env("RECON_BACKEND", "auto"),
-        "base_url": _env("RECON_BASE_URL"),
-        "model": _env("RECON_MODEL"),
-        "api_key": SecretStr(api_key) if api_key else None,
-        "instructor_mode": _env("RECON_INSTRUCTOR_MODE", "tools"),
-        "model_path": Path(p) if (p := _env("RECON_MODEL_PATH")) else None,
-        "llm_policy": _env("RECON_LLM_POLICY", "all"),
-    }
-    for name, env_name in (
-        ("concurrency", "RECON_CONCURRENCY"),
-        ("requests_per_minute", "RECON_RPM"),
-        ("chunk_chars", "RECON_CHUNK_CHARS"),
-        ("max_retries", "RECON_MAX_RETRIES"),
-        ("timeout_seconds", "RECON_TIMEOUT"),
-        ("max_output_tokens", "RECON_MAX_OUTPUT_TOKENS"),
-        ("max_file_bytes", "RECON_MAX_FILE_BYTES"),
-    ):
-        if (raw := _env(env_name)) is not None:
-            values[name] = raw
+    values: dict[str, Any] = {"home": home, "db_path": home / "recon.db", "out_dir": home / "recon-out"}
+    source: dict[str, str] = {}  # field -> the variable or flag its value came from
+    for variable in ENVIRONMENT:
+        field = variable.field
+        if field is None or field in source or (raw := _env(variable.name)) is None:
+            continue
+        values[field] = raw
+        source[field] = variable.name
     for key, value in overrides.items():
         if value is None:
             continue
         if key == "api_key" and isinstance(value, str):
             value = SecretStr(value)
         values[key] = value
+        source[key] = _FLAGS.get(key) or "--" + key.replace("_", "-")
     try:
         return Settings(**values)
-    except ValueError as exc:
-        raise ConfigError(f"invalid setting: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, values, source)) from exc
+
+
+def _one_line(error: ValidationError, values: dict[str, Any], source: dict[str, str]) -> str:
+    """`RECON_CONCURRENCY='0' is not allowed: a whole number ≥ 1 (default `8`)` for each bad field."""
+    parts = []
+    for detail in error.errors():
+        field = str(detail["loc"][0]) if detail["loc"] else ""
+        name = source.get(field, field)
+        value = values.get(field)
+        shown = "***" if isinstance(value, SecretStr) else repr(str(value))
+        allowed = _allowed_by_field(field) if field in Settings.model_fields else detail["msg"]
+        parts.append(f"{name}={shown} is not allowed: expected {allowed}".replace("`", ""))
+    return "; ".join(dict.fromkeys(parts))

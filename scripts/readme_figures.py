@@ -1,22 +1,42 @@
-"""Keep the README's accuracy table true: render it from `recon eval --json` output.
+"""Keep the README's generated blocks true; CI fails when one no longer matches.
 
-    python scripts/readme_figures.py --json eval-out.json           # exit 1 if the README differs
-    python scripts/readme_figures.py --json eval-out.json --write   # rewrite the table in place
+Each block sits between `<!-- NAME -->` and `<!-- /NAME -->` (outside any code
+fence, so the markers never show):
 
-The table sits between `<!-- eval-table -->` and `<!-- /eval-table -->`.
+* `run-table`: what the README's first command, `recon run samples/`, prints,
+  run now from the repository root on a fresh database (a temporary
+  `RECON_HOME`, no model configured). Nothing in it varies between runs, so
+  it is compared exactly; when the extraction changes, regenerate it.
+* `env-table`: every environment variable recon reads, rendered from
+  `pipeline.settings.ENVIRONMENT`.
+* `eval-table`: the accuracy table, rendered from `recon eval --json` output
+  (only when `--json` is given).
+
+    python scripts/readme_figures.py [--json eval-out.json]           # exit 1 if the README differs
+    python scripts/readme_figures.py [--json eval-out.json] --write   # rewrite the blocks in place
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-START, END = "<!-- eval-table -->", "<!-- /eval-table -->"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from pipeline.settings import ENVIRONMENT  # noqa: E402 - the repository root is on sys.path only now
+
+#: The README's first command, as the run-table block shows it.
+RUN_COMMAND = ("run", "samples/")
 
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("projects F1", "projects", "f1"),
@@ -44,7 +64,7 @@ def _figure(figures: dict[str, Any], section: str, key: str) -> str:
 
 
 def render(result: dict[str, Any]) -> str:
-    """The markdown table: one column per document, then overall and the issue's target."""
+    """The accuracy table: one column per document, then overall and the issue's target."""
     documents = sorted(result["documents"])
     short = [name.split("_")[0] + name[name.rfind(".") :] for name in documents]
     lines = [
@@ -68,7 +88,6 @@ CORPUS_TARGETS = {
     "grounding": "1.0",
     "check_gold": "",
 }
-CORPUS_START, CORPUS_END = "<!-- corpus-table -->", "<!-- /corpus-table -->"
 
 
 def render_corpus(result: dict[str, Any]) -> str:
@@ -81,42 +100,100 @@ def render_corpus(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _replace(text: str, start: str, end: str, table: str) -> str | None:
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-    if not pattern.search(text):
-        return None
-    return pattern.sub(lambda _: f"{start}\n{table}\n{end}", text)
+def run_block(stdout: str) -> str:
+    """The fenced block showing `recon run samples/` and what it printed (trailing spaces dropped)."""
+    lines = [line.rstrip() for line in stdout.rstrip("\n").splitlines()]
+    return "\n".join(["```", "$ recon " + " ".join(RUN_COMMAND), *lines, "```"])
+
+
+def run_samples() -> str:
+    """Stdout of `recon run samples/` from the repository root, on a fresh database, no model."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("RECON_", "OPENAI_")) and name not in ("FORCE_COLOR", "TTY_COMPATIBLE")
+    }
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    with tempfile.TemporaryDirectory(prefix="recon-readme-") as home:
+        env["RECON_HOME"] = home
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", *RUN_COMMAND],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+        )
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"recon run samples/ exited {done.returncode}:\n{done.stderr}")
+    return done.stdout
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def env_table() -> str:
+    """One row per environment variable of `pipeline.settings.ENVIRONMENT`."""
+    lines = ["| variable | flag | default | allowed | meaning |", "|---|---|---|---|---|"]
+    for variable in ENVIRONMENT:
+        flag = f"`{variable.flag}`" if variable.flag else ""
+        lines.append(
+            f"| `{variable.name}` | {flag} | {_cell(variable.default_text())} | "
+            f"{_cell(variable.allowed_text())} | {_cell(variable.meaning)} |"
+        )
+    return "\n".join(lines)
+
+
+def block_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(re.escape(f"<!-- {name} -->") + r"\n(.*?)" + re.escape(f"<!-- /{name} -->"), re.DOTALL)
+
+
+def current_block(text: str, name: str) -> str | None:
+    """The README's text between the markers of `name` (None when the markers are missing)."""
+    match = block_pattern(name).search(text)
+    return None if match is None else match.group(1).removesuffix("\n")
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    return block_pattern(name).sub(lambda _: f"<!-- {name} -->\n{body}\n<!-- /{name} -->", text)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--json", type=Path, required=True, help="output of recon eval --json")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--json", type=Path, help="output of recon eval --json (checks the accuracy table)")
     parser.add_argument("--corpus-json", type=Path, help="recon eval --json on ../shared/corpus")
-    parser.add_argument("--write", action="store_true", help="rewrite the README table")
+    parser.add_argument("--write", action="store_true", help="rewrite the README blocks")
     args = parser.parse_args()
-    table = render(json.loads(args.json.read_text(encoding="utf-8")))
-    text = README.read_text(encoding="utf-8")
-    replaced = _replace(text, START, END, table)
-    if replaced is None:
-        print(f"README.md has no {START} … {END} block", file=sys.stderr)
-        return 1
-    updated = replaced
+    blocks = {"run-table": run_block(run_samples()), "env-table": env_table()}
+    if args.json is not None:
+        blocks["eval-table"] = render(json.loads(args.json.read_text(encoding="utf-8")))
     if args.corpus_json is not None:
-        corpus = render_corpus(json.loads(args.corpus_json.read_text(encoding="utf-8")))
-        replaced = _replace(updated, CORPUS_START, CORPUS_END, corpus)
-        if replaced is None:
-            print(f"README.md has no {CORPUS_START} … {CORPUS_END} block", file=sys.stderr)
+        blocks["corpus-table"] = render_corpus(json.loads(args.corpus_json.read_text(encoding="utf-8")))
+    text = README.read_text(encoding="utf-8")
+    updated = text
+    stale = []
+    for name, body in blocks.items():
+        current = current_block(text, name)
+        if current is None:
+            print(f"README.md has no <!-- {name} --> … <!-- /{name} --> block", file=sys.stderr)
             return 1
-        updated = replaced
-        table = f"{table}\n\n{corpus}"
+        if current != body:
+            stale.append(name)
+            updated = replace_block(updated, name, body)
     if args.write:
         README.write_text(updated, encoding="utf-8")
+        print("README.md blocks rewritten: " + (", ".join(stale) or "none changed"))
         return 0
-    if updated != text:
-        print("README.md accuracy table differs from what recon eval measured; rerun with --write:", file=sys.stderr)
-        print(table, file=sys.stderr)
+    for name in stale:
+        print(f"README.md {name} differs from what recon prints now; rerun with --write:", file=sys.stderr)
+        print(blocks[name], file=sys.stderr)
+    if stale:
         return 1
-    print("README.md accuracy table matches recon eval")
+    print("README.md " + ", ".join(blocks) + " match what recon prints")
     return 0
 
 

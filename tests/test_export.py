@@ -118,7 +118,7 @@ def test_export_command_writes_default_path(sample: Sample, app: typer.Typer, tm
         app, ["export", "--format", "json", "--what", "both", "--db", str(sample.db_path)]
     )
     assert result.exit_code == 0, result.output
-    expected = tmp_path / "recon-out" / "recon-both.json"  # RECON_HOME is tmp_path (conftest)
+    expected = tmp_path / "recon-both.json"  # RECON_HOME is tmp_path (conftest); recon-out/ is for results
     assert f"wrote {expected}" in result.stdout
     data = json.loads(expected.read_text(encoding="utf-8"))
     assert len(data["flags"]) == 3

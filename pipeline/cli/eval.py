@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli.options import DbOption
 from pipeline.errors import ConfigError, GoldFormatError, ReconError, StoreError
 from pipeline.evaluation.evaluate import (
     METRICS,
@@ -316,9 +317,7 @@ def eval_command(
     run_id: Annotated[
         int | None, typer.Option("--run", help="Score a stored run from the database instead of running now.")
     ] = None,
-    db: Annotated[
-        Path | None, typer.Option("--db", help="SQLite database for --run (default ./recon.db).")
-    ] = None,
+    db: DbOption = None,
     floor: Annotated[
         Path | None, typer.Option("--floor", help="JSON of minimum figures; exit 1 when any is below.")
     ] = None,

@@ -31,16 +31,18 @@ from rich.table import Table
 from pipeline.cli import eval as cli_eval
 from pipeline.cli import model as cli_model
 from pipeline.cli import review as cli_review
+from pipeline.cli.options import DbOption, version_callback
 from pipeline.errors import ConfigError, ReconError, StoreError
 from pipeline.run import (
     EXIT_FAILED_FILES,
+    EXIT_NEW_FLAGS,
     EXIT_USAGE,
     FailOn,
     backend_reason,
     exit_code,
     run,
 )
-from pipeline.settings import Backend, InstructorModeName, Settings, load_settings, public_url
+from pipeline.settings import Backend, InstructorModeName, Settings, help_default, load_settings, public_url
 from pipeline.store import Store
 from schemas import DocumentResult, DocumentStatus, RunSummary
 from schemas.stored import RunRecord
@@ -59,9 +61,18 @@ app = typer.Typer(
 
 logger = logging.getLogger("recon")
 
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="SQLite database (default ./recon.db, or RECON_DB).")
-]
+
+
+@app.callback()
+def main(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Print recon's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Extract and reconcile the numbers of budget performance self-evaluation reports (预算绩效自评报告)."""
 
 
 def fail(error: ReconError) -> NoReturn:
@@ -210,7 +221,9 @@ def run_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Folder for one <file>.json per document (default ./recon-out, or RECON_OUT)."
+            "--out",
+            help=f"Folder for one <file>.json per document ({help_default('RECON_OUT')}).",
+            show_default=False,
         ),
     ] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (RECON_BASE_URL).")] = None,
@@ -295,7 +308,18 @@ def _run_and_print(
             console = Console(width=200)
         console.print(_table(summary))
     typer.echo(summary_line(record, settings))
-    return exit_code(record.counts, fail_on)
+    code = exit_code(record.counts, fail_on)
+    if code == EXIT_NEW_FLAGS and not quiet:
+        typer.echo(new_flags_line(record, fail_on))
+    return code
+
+
+def new_flags_line(record: RunRecord, fail_on: FailOn) -> str:
+    """Why a run that went well exits 3: `21 flags to review — exit 3 means new flags …`."""
+    return (
+        f"{_plural(record.counts.new_flags, 'flag')} to review — exit 3 means new flags at "
+        f"--fail-on {fail_on} or worse, not a failure; list them with `recon flags --status open`"
+    )
 
 
 @app.command("schema")

@@ -13,6 +13,7 @@ import typer
 
 from pipeline.errors import ConfigError, ReconError
 from pipeline.extract.model.model_fetch import KNOWN_MODELS, default_cache_dir, fetch_model, find_cached_model
+from pipeline.settings import help_default
 
 __all__ = ["model_app", "register"]
 
@@ -26,7 +27,7 @@ CacheDirOption = Annotated[
     Path | None,
     typer.Option(
         "--cache-dir",
-        help="Where assembled models are kept (default: $RECON_MODEL_CACHE or ~/.cache/recon/models).",
+        help=f"Where assembled models are kept ({help_default('RECON_MODEL_CACHE')}).",
     ),
 ]
 

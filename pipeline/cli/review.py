@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pipeline.cli.options import HOME_HELP, DbOption, DocumentOption, resolve_document
 from pipeline.errors import ConfigError, ReconError, StoreError
 from pipeline.review.export import ExportFormat, ExportWhat, default_export_path, export
 from pipeline.review.report import default_report_path, latest_run_id, write_report
@@ -36,7 +37,7 @@ from pipeline.review.review import (
     relevant_skipped,
     show_flag,
 )
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import Settings, help_default, load_settings
 from pipeline.store import Store
 from schemas.flags import Rule, Severity
 from schemas.stored import FlagStatus, StoredFlag
@@ -46,13 +47,9 @@ NUMBER_STYLE = "bold black on yellow"
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _STATUS_STYLE = {FlagStatus.OPEN: "bold", FlagStatus.CONFIRMED: "red", FlagStatus.DISMISSED: "green"}
 
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="SQLite database (default: $RECON_DB or $RECON_HOME/recon.db)")
-]
 StatusOption = Annotated[FlagStatus | None, typer.Option("--status", help="only flags with this status")]
 RuleOption = Annotated[Rule | None, typer.Option("--rule", help="only flags of this rule")]
 SeverityOption = Annotated[Severity | None, typer.Option("--severity", help="only flags of this severity")]
-DocumentOption = Annotated[str | None, typer.Option("--document", help="only this document (file name)")]
 RunOption = Annotated[
     int | None,
     typer.Option("--run", help="only flags this run raised (new or again) / facts it extracted"),
@@ -66,7 +63,7 @@ EXIT_STORE = 4
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
-    Console(stderr=True).print(Text(f"Error: {message}", style="bold red"))
+    Console(stderr=True).print(Text(f"Error: {message}", style="bold red"), soft_wrap=True)  # one line
     return typer.Exit(code)
 
 
@@ -192,8 +189,9 @@ def flags_command(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON list instead of a table")] = False,
 ) -> None:
     """List flags, newest first."""
-    flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=document, run_id=run)
     with _open_store(db) as store:
+        name = resolve_document(store, document)
+        flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=name, run_id=run)
         flags = list_flags(store.connection, flag_filter)
     if as_json:
         typer.echo(json.dumps([flag_as_dict(f) for f in flags], ensure_ascii=False, indent=2))
@@ -223,7 +221,7 @@ def review_command(
     reopen: Annotated[bool, typer.Option("--reopen", help="undo a decision")] = False,
     note: Annotated[str | None, typer.Option("--note", help="why")] = None,
     by: Annotated[
-        str | None, typer.Option("--by", help="reviewer (default: $RECON_REVIEWER, else the login name)")
+        str | None, typer.Option("--by", help=f"reviewer ({help_default('RECON_REVIEWER')})")
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -244,7 +242,8 @@ def export_command(
     fmt: Annotated[ExportFormat, typer.Option("--format", help="file format")] = ExportFormat.CSV,
     what: Annotated[ExportWhat, typer.Option("--what", help="facts, flags or both")] = ExportWhat.BOTH,
     out: Annotated[
-        Path | None, typer.Option("--out", help="output file (default: $RECON_OUT/recon-<what>.<format>)")
+        Path | None,
+        typer.Option("--out", help=f"output file (default: recon-<what>.<format> in {HOME_HELP})"),
     ] = None,
     status: StatusOption = None,
     rule: RuleOption = None,
@@ -254,9 +253,10 @@ def export_command(
     db: DbOption = None,
 ) -> None:
     """Export facts and/or flags as CSV (UTF-8 with BOM), XLSX (a sheet per kind) or JSON."""
-    flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=document, run_id=run)
-    target = out or default_export_path(_settings().out_dir, fmt, what)
+    target = out or default_export_path(_settings().home, fmt, what)
     with _open_store(db) as store:
+        name = resolve_document(store, document)
+        flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=name, run_id=run)
         written = export(store, fmt, what, target, flag_filter)
     for path in written:
         typer.echo(f"wrote {path}")
@@ -265,14 +265,14 @@ def export_command(
 def report_command(
     run: Annotated[int | None, typer.Option("--run", help="run id (default: the latest run)")] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="HTML file (default: $RECON_OUT/report-run-<id>.html)")
+        Path | None, typer.Option("--out", help=f"HTML file (default: report-run-<id>.html in {HOME_HELP})")
     ] = None,
     db: DbOption = None,
 ) -> None:
     """Write one self-contained HTML report of a run (summary, flags in context, tables, source)."""
     with _open_store(db) as store:
         run_id = run if run is not None else latest_run_id(store.connection)
-        target = out or default_report_path(_settings().out_dir, run_id)
+        target = out or default_report_path(_settings().home, run_id)
         written = write_report(store.connection, target, run_id)
     typer.echo(f"wrote {written}")
 

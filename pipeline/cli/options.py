@@ -1,0 +1,99 @@
+"""What several `recon` commands share: the `--db` and `--document` options, `--version`.
+
+One definition each, so every `--help` states the same default and every
+`--document` matches names the same way: the exact file name, else a unique
+prefix, else a unique substring; otherwise a `ConfigError` that lists the
+candidates (ambiguous) or the nearest names (no match).
+"""
+
+from __future__ import annotations
+
+import difflib
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.errors import ConfigError
+from pipeline.settings import HOME_DEFAULT, help_default
+from pipeline.store import Store
+
+#: The `--db` help of every command that opens the database.
+DB_HELP = f"SQLite database ({help_default('RECON_DB')})."
+DbOption = Annotated[Path | None, typer.Option("--db", help=DB_HELP, show_default=False)]
+
+DocumentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--document", help="only this document: its file name, or a unique prefix or part of it"
+    ),
+]
+
+#: Where files that are not per-document results (exports, reports) go by default.
+HOME_HELP = f"$RECON_HOME ({HOME_DEFAULT} unless set)"
+
+#: How many candidates or near names a `--document` error lists.
+_SHOWN = 8
+
+
+def recon_version() -> str:
+    """The installed distribution's version (`unknown` when recon runs from an uninstalled tree)."""
+    try:
+        return version("recon")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def version_callback(value: bool) -> None:
+    """`--version`: print `recon <version>` and exit 0."""
+    if value:
+        typer.echo(f"recon {recon_version()}")
+        raise typer.Exit()
+
+
+def match_document(names: list[str], query: str) -> str:
+    """The one name in `names` that `query` designates: exact, else a unique prefix, else a unique part."""
+    if query in names:
+        return query
+    for kind, found in (
+        ("start with", [name for name in names if name.startswith(query)]),
+        ("contain", [name for name in names if query in name]),
+    ):
+        if len(found) == 1:
+            return found[0]
+        if found:
+            listed = ", ".join(sorted(found)[:_SHOWN]) + (" …" if len(found) > _SHOWN else "")
+            raise ConfigError(
+                f"--document {query!r} is ambiguous: {len(found)} documents {kind} it: {listed}"
+            )
+    near = near_names(names, query)
+    if not names:
+        hint = "the database holds no documents yet"
+    elif near:
+        hint = "did you mean: " + ", ".join(near)
+    else:
+        hint = "documents: " + ", ".join(sorted(names)[:_SHOWN]) + (" …" if len(names) > _SHOWN else "")
+    raise ConfigError(f"no document matches --document {query!r}; {hint}")
+
+
+def near_names(names: list[str], query: str, cutoff: float = 0.6) -> list[str]:
+    """Names like `query`, best first: compared whole and by their first `len(query)` characters."""
+
+    def likeness(name: str) -> float:
+        whole = difflib.SequenceMatcher(None, query, name).ratio()
+        head = difflib.SequenceMatcher(None, query, name[: len(query)]).ratio()
+        return max(whole, head)
+
+    scored = sorted(((likeness(name), name) for name in names), key=lambda pair: (-pair[0], pair[1]))
+    if not scored:
+        return []
+    floor = max(cutoff, scored[0][0] - 0.1)  # the best and those about as good, not every weak one
+    return [name for score, name in scored[:_SHOWN] if score >= floor]
+
+
+def resolve_document(store: Store, query: str | None) -> str | None:
+    """The stored document name `--document query` designates (None when not given)."""
+    if query is None:
+        return None
+    return match_document(sorted({document.name for document in store.documents()}), query)
