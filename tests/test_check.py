@@ -356,6 +356,34 @@ CASES: list[Case] = [
         extra=_skip_reason_mentions("not a breakdown"),
     ),
     Case(
+        "breakdown-indicator-levels-without-unit-are-not-a-breakdown",
+        doc(breakdowns=[breakdown(("指标", "12"), ("一级", "3"), ("二级", "9"), ("三级", "12"), unit=None)]),
+        skipped=[Rule.BREAKDOWN_SUM],
+        passed=0,
+        extra=_skip_reason_mentions("another classification"),
+    ),
+    Case(
+        "breakdown-money-overflow-is-flagged-not-another-classification",
+        doc(
+            breakdowns=[
+                breakdown(("投入资金", "1520.4"), ("A", "900"), ("B", "620.4"), ("C", "900")),
+            ]
+        ),
+        flags=[(Rule.BREAKDOWN_SUM, ERROR)],
+        first_values=[["1520.4", "900", "620.4", "900"]],
+        extra=_equation_is("1520.4 ≠ 900 + 620.4 + 900 = 2420.4"),
+    ),
+    Case(
+        "breakdown-money-overflow-in-yuan-is-flagged",
+        doc(
+            breakdowns=[
+                breakdown(("专项资金", "100000"), ("A", "100000"), ("B", "60000"), unit="元"),
+            ]
+        ),
+        flags=[(Rule.BREAKDOWN_SUM, ERROR)],
+        first_values=[["100000", "100000", "60000"]],
+    ),
+    Case(
         "breakdown-counts-are-exact",
         doc(
             breakdowns=[

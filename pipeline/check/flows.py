@@ -682,7 +682,14 @@ def _not_a_breakdown(state: CheckState, total: Term, parts: Sequence[Term], unit
     overlapping groups), not shares of it. A sum merely somewhat above the
     total stays a breakdown: that is a slip worth flagging
     (`311.25 + 32812.06 = 33123.31 ≠ 32123.31`).
+
+    Only counts are read this way. Money listed under a 其中 is a partition of
+    the total (a partial list, 包括…等, is already tested as `≤`), so money parts
+    that overflow their total (`1520.4万元，其中A 900万元、B 620.4万元、C 900万元`)
+    are a breakdown that does not add up, never "another classification".
     """
+    if is_money(unit):
+        return None
     nonzero = [part for part in parts if state.value_in(part, unit) != 0]
     if len(nonzero) < 2:
         return None
