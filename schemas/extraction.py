@@ -108,6 +108,10 @@ class Statement(BaseModel):
 
     Two statements with the same `label` and `scope` (e.g. 总支出, 2023) are the
     same quantity; the checker flags them as `conflict` when they disagree.
+    A breakdown part names its total in `part_of` and is scoped by it
+    (`part_scope`); it is also the same quantity as a statement with its label
+    in its total's scope when both have the same `role` (the kind of money:
+    `budget`, `spent`, `income` …; None when unknown, never compared across).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -115,6 +119,13 @@ class Statement(BaseModel):
     label: str
     scope: str | None = None
     amount: StatedNumber
+    role: str | None = None
+    part_of: str | None = None
+
+
+def part_scope(scope: str | None, total_label: str) -> str:
+    """The scope of a part of the total `total_label` stated in `scope` (`2023/总支出`)."""
+    return f"{scope}/{total_label}" if scope else total_label
 
 
 class StatedRatio(BaseModel):

@@ -12,6 +12,7 @@ import pytest
 from pipeline.check.interval import Interval
 from pipeline.check.ratios import match_rate
 from pipeline.check.run import check, run_checks
+from pipeline.extract.statements import statements_from_breakdowns
 from schemas import (
     Breakdown,
     BreakdownItem,
@@ -173,6 +174,11 @@ def _shared_number_doc() -> DocumentExtraction:
             )
         ],
     )
+
+
+def stated(*breakdowns: Breakdown, fiscal_year: int = 2023) -> list[Statement]:
+    """The statements the extractors derive from `breakdowns` (labels normalised, roles read)."""
+    return statements_from_breakdowns(list(breakdowns), fiscal_year)
 
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -571,6 +577,143 @@ CASES: list[Case] = [
         doc([project("Q", spent="7347.90"), project("Q", spent="7347.88")]),
         flags=[(Rule.CONFLICT, Severity.WARNING)],
         first_values=[["7347.90", "7347.88"]],
+    ),
+    # --- conflict: one quantity under two labels (framing, part vs total, project vs fund) ----
+    Case(
+        "conflict-labels-differing-only-in-framing",
+        doc(
+            statements=stated(
+                breakdown(("2023年本单位总支出", "4127.36"), ("基本支出", "1000"), ("其他支出", "3127.36")),
+                breakdown(("全年总支出", "4172.36"), ("人员经费", "4172.36")),
+            )
+        ),
+        flags=[(Rule.CONFLICT, ERROR)],
+        first_values=[["4127.36", "4172.36"]],
+    ),
+    Case(
+        "conflict-framing-words-stripped-after-the-fiscal-year",
+        doc(
+            statements=stated(
+                breakdown(("2023年度我局专项资金收入", "100"), ("A", "100")),
+                breakdown(("本年度专项资金收入", "110"), ("B", "110")),
+            )
+        ),
+        flags=[(Rule.CONFLICT, ERROR)],
+        first_values=[["100", "110"]],
+    ),
+    Case(
+        "conflict-not-when-the-year-is-another-than-the-fiscal-year",
+        doc(
+            statements=stated(
+                breakdown(("2022年度本单位总支出", "4127.36"), ("基本支出", "4127.36")),
+                breakdown(("全年总支出", "4172.36"), ("人员经费", "4172.36")),
+            )
+        ),
+    ),
+    Case(
+        "conflict-not-when-only-the-framing-matches",
+        doc(
+            statements=stated(
+                breakdown(("全年预算支出", "500"), ("A", "500")),
+                breakdown(("本年总支出", "480"), ("B", "480")),
+            )
+        ),
+    ),
+    Case(
+        "conflict-part-against-the-same-quantity-stated-as-a-total",
+        doc(
+            statements=stated(
+                breakdown(("部门总支出", "500"), ("项目支出", "318.27"), ("基本支出", "181.73")),
+                breakdown(("项目支出", "381.27"), ("专项业务费", "381.27")),
+            )
+        ),
+        flags=[(Rule.CONFLICT, ERROR)],
+        first_values=[["381.27", "318.27"]],
+    ),
+    Case(
+        "conflict-part-and-total-that-agree-pass",
+        doc(
+            statements=stated(
+                breakdown(("部门总支出", "500"), ("项目支出", "318.27"), ("基本支出", "181.73")),
+                breakdown(("项目支出", "318.27"), ("专项业务费", "318.27")),
+            )
+        ),
+    ),
+    Case(
+        "conflict-not-between-budgeted-and-spent-parts-of-one-label",
+        doc(
+            statements=stated(
+                breakdown(("三公经费预算", "10"), ("公务接待费", "5"), ("公务用车", "5")),
+                breakdown(("三公经费支出", "0.94"), ("公务接待费", "0.5"), ("公务用车", "0.44")),
+                breakdown(("公务接待费", "0.5"), ("接待", "0.5")),
+            )
+        ),
+    ),
+    Case(
+        "conflict-not-when-the-part-role-differs-from-its-total",
+        doc(
+            statements=stated(
+                breakdown(("预算收入", "300"), ("年初预算", "200"), ("调整追加", "100")),
+                breakdown(("年初预算", "250"), ("A", "250")),
+            )
+        ),
+    ),
+    Case(
+        "conflict-not-for-a-part-of-another-years-total",
+        doc(
+            statements=stated(
+                breakdown(("2022年总支出", "400"), ("项目支出", "300"), ("基本支出", "100")),
+                breakdown(("项目支出", "318.27"), ("专项业务费", "318.27")),
+            )
+        ),
+    ),
+    Case(
+        "conflict-project-fact-against-a-fund-total",
+        doc(
+            [project("衔接资金", budget_total="1934.6", spent="1934.6", carryover_out="0")],
+            statements=stated(breakdown(("衔接资金项目投入资金", "1943.6"), ("A", "1000"), ("B", "943.6"))),
+        ),
+        flags=[(Rule.CONFLICT, ERROR)],
+        first_values=[["1934.6", "1943.6"]],
+    ),
+    Case(
+        "conflict-project-fact-against-a-fund-total-behind-a-locality-prefix",
+        doc(
+            [project("2023年无为市乡村振兴补助资金", spent="80")],
+            statements=stated(breakdown(("乡村振兴补助资金实际支出", "85"), ("A", "85"))),
+        ),
+        flags=[(Rule.CONFLICT, ERROR)],
+        first_values=[["80", "85"]],
+    ),
+    Case(
+        "conflict-project-fact-and-fund-total-that-agree-pass",
+        doc(
+            [project("衔接资金", budget_total="1934.6")],
+            statements=stated(breakdown(("衔接资金项目投入资金", "19346000"), ("A", "19346000"), unit="元")),
+        ),
+        passed=1,
+    ),
+    Case(
+        "conflict-not-project-fact-against-a-fund-total-of-another-role",
+        doc(
+            [project("衔接资金", spent="1934.6")],
+            statements=stated(breakdown(("衔接资金项目投入资金", "1943.6"), ("A", "1943.6"))),
+        ),
+        passed=0,
+    ),
+    Case(
+        "conflict-not-project-fact-against-another-fund-or-year",
+        doc(
+            [
+                project("产业衔接资金", budget_total="10"),
+                project("2022年乡村振兴补助资金", spent="80"),
+            ],
+            statements=stated(
+                breakdown(("衔接资金项目投入资金", "1943.6"), ("A", "1943.6")),
+                breakdown(("乡村振兴补助资金实际支出", "85"), ("A", "85")),
+            ),
+        ),
+        passed=1,  # only the date rule, on 2022年 in the name
     ),
     # --- date --------------------------------------------------------------------------------
     Case(

@@ -18,6 +18,7 @@ from pipeline.check.interval import PERCENT, Precision, document_precision
 from pipeline.check.ratios import check_indicator_rate, check_project_rate, check_stated_ratios
 from pipeline.check.scores import check_scores
 from pipeline.check.statements import (
+    check_fund_conflicts,
     check_indicator_conflicts,
     check_project_conflicts,
     check_statement_conflicts,
@@ -69,6 +70,7 @@ def run_checks(extraction: DocumentExtraction) -> tuple[CheckReport, list[Tested
     check_stated_ratios(state, extraction.ratios)
     check_statement_conflicts(state, extraction)
     check_project_conflicts(state, extraction)
+    check_fund_conflicts(state, extraction)
     check_indicator_conflicts(state, extraction)
     check_years(state, extraction)
     check_scores(state, extraction.scores)

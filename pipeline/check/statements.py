@@ -1,8 +1,11 @@
 """Cross-statement rules: `conflict` (one quantity, two values) and `date` (impossible years).
 
 A conflict is the same quantity stated twice with values whose rounding
-intervals do not overlap: two `Statement`s with the same label and scope, or
-two entries of the same-named project stating the same fact. A date is a year
+intervals do not overlap: two `Statement`s with the same label and scope (or a
+breakdown part and a statement of its label in its total's scope, roles
+agreeing), two entries of the same-named project stating the same fact, or a
+project's fact and a stated total naming the same fund in the same role (the
+matching rules are in `pipeline.check.labels`). A date is a year
 more than one year after the fiscal year or more than ten years before it.
 """
 
@@ -14,7 +17,9 @@ from decimal import Decimal
 
 from pipeline.check.flows import AMOUNT_KEYS, CheckState, Term, project_terms, severity_for
 from pipeline.check.interval import IncompatibleUnitsError, Interval, convertible, sum_intervals
-from schemas import DocumentExtraction, Flag, Rule, Severity, Span
+from pipeline.check.labels import FACT_ROLES, fund_core, fund_name_matches, fund_of_label
+from schemas import DocumentExtraction, Flag, Rule, Severity, Span, Statement
+from schemas.extraction import part_scope
 
 #: How far after the fiscal year a year may be (a report written the next year).
 YEARS_AFTER = 1
@@ -71,28 +76,108 @@ def _conflict(
     )
 
 
+def _statement_term(statement: Statement, index: int) -> Term:
+    return Term(
+        number=statement.amount,
+        unit=statement.amount.unit,
+        ident=("statement", index, "amount", 0),
+        owner=statement.label,
+        role="statement",
+    )
+
+
+StatementKey = tuple[str, str | None]
+
+
+def _total_group_of(
+    statement: Statement, totals: dict[str, list[tuple[StatementKey, str | None]]]
+) -> StatementKey | None:
+    """The group of totals a breakdown part is the same quantity as: same label, stated in
+    the scope of the part's total, same (known) role."""
+    if statement.part_of is None or statement.role is None:
+        return None
+    for key, role in totals.get(statement.label, []):
+        if role == statement.role and part_scope(key[1], statement.part_of) == statement.scope:
+            return key
+    return None
+
+
 def check_statement_conflicts(state: CheckState, extraction: DocumentExtraction) -> None:
-    """Statements with the same label and scope must agree (each later one against the first)."""
-    groups: dict[tuple[str, str | None], list[Term]] = {}
+    """Statements of one quantity must agree (each later value against the first).
+
+    One quantity: the same label and scope, or a breakdown part and a statement
+    with the part's label in its total's scope when their roles agree (项目支出
+    as a part of 总支出 and 项目支出 stated on its own; see `pipeline.check.labels`)."""
+    groups: dict[StatementKey, list[Term]] = {}
+    totals: dict[str, list[tuple[StatementKey, str | None]]] = {}
     for index, statement in enumerate(extraction.statements):
-        term = Term(
-            number=statement.amount,
-            unit=statement.amount.unit,
-            ident=("statement", index, "amount", 0),
-            owner=statement.label,
-            role="statement",
-        )
-        groups.setdefault((statement.label, statement.scope), []).append(term)
-    for (label, scope), terms in groups.items():
+        key = (statement.label, statement.scope)
+        groups.setdefault(key, []).append(_statement_term(statement, index))
+        if statement.part_of is None and (key, statement.role) not in totals.get(statement.label, []):
+            totals.setdefault(statement.label, []).append((key, statement.role))
+    absorbed: dict[StatementKey, list[StatementKey]] = {}
+    merged: set[StatementKey] = set()
+    for statement in extraction.statements:
+        part_key = (statement.label, statement.scope)
+        target = _total_group_of(statement, totals)
+        if target is None or target == part_key or part_key in merged:
+            continue
+        merged.add(part_key)
+        absorbed.setdefault(target, []).append(part_key)
+    for (label, scope), own in groups.items():
+        if (label, scope) in merged:
+            continue
+        terms = [*own, *(term for key in absorbed.get((label, scope), []) for term in groups[key])]
         what = label if scope is None else f"{label} ({scope})"
+        parts_of = [key[1] for key in absorbed.get((label, scope), [])]
+        if parts_of:
+            what += f", also as a part in {', '.join(str(part) for part in parts_of)}"
         seen: list[Term] = [terms[0]]
         for term in terms[1:]:
-            if any(
-                term.number.value == earlier.number.value and term.unit == earlier.unit for earlier in seen
-            ):
+            if any(_same_as_written(term, earlier) for earlier in seen):
                 continue
             seen.append(term)
             _conflict(state, label, what, [terms[0]], [term])
+
+
+def _same_as_written(term: Term, other: Term) -> bool:
+    return term.number.value == other.number.value and term.unit == other.unit
+
+
+def check_fund_conflicts(state: CheckState, extraction: DocumentExtraction) -> None:
+    """A project's fact and a stated total naming the same fund in the same role must agree.
+
+    `衔接资金` with budget_total 1934.6 against a breakdown total `衔接资金项目投入资金
+    1943.6`: names are matched by `fund_name_matches` (prefix and locality rules,
+    `pipeline.check.labels`), the fact key's role (`FACT_ROLES`) must be the role the
+    total's label names. A total equal as written to the fact is the fact itself
+    stated again, and is not compared."""
+    funds = [
+        (index, statement, named)
+        for index, statement in enumerate(extraction.statements)
+        if statement.part_of is None and (named := fund_of_label(statement.label)) is not None
+    ]
+    if not funds:
+        return
+    for project_index, project in enumerate(extraction.projects):
+        core = fund_core(project.name, extraction.fiscal_year)
+        for key, role in FACT_ROLES.items():
+            if not project.facts.get(key):
+                continue
+            terms = project_terms(project, project_index, key)
+            for statement_index, statement, (fund, fund_role) in funds:
+                if fund_role != role or not fund_name_matches(core, fund):
+                    continue
+                other = _statement_term(statement, statement_index)
+                if len(terms) == 1 and _same_as_written(terms[0], other):
+                    continue
+                _conflict(
+                    state,
+                    project.name,
+                    f"{key.value} of {project.name} and {statement.label}",
+                    terms,
+                    [other],
+                )
 
 
 def check_project_conflicts(state: CheckState, extraction: DocumentExtraction) -> None:
