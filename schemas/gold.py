@@ -2,7 +2,10 @@
 
 One file per source document records what the text states (projects,
 indicators, breakdowns) and, separately, which stated numbers do not reconcile
-(`inconsistencies`). Numbers are strings exactly as written (ASCII digits, no
+(`inconsistencies`). Two optional lists record relations the others cannot
+say, so the checker can be scored on them from gold facts: `statements` (one
+quantity stated twice) and `ratios` (a stated rate and its operands); files
+without them are as valid as before. Numbers are strings exactly as written (ASCII digits, no
 thousands separators, no `%`), never JSON floats; `StrictStr` keeps pydantic
 from coercing a float into a string behind the annotator's back.
 """
@@ -114,6 +117,38 @@ class GoldInconsistency(_GoldModel):
     note: StrictStr | None = None
 
 
+class GoldStatement(_GoldModel):
+    """A quantity stated in running text that the lists above cannot relate to another statement of it.
+
+    `label` names the quantity: two statements of one quantity carry the same
+    label and scope even when the text words them differently (`note` says how).
+    `scope` is what it is stated for (a project's name …); null means the report
+    as a whole, the scope of breakdown totals.
+    """
+
+    label: StrictStr
+    value: GoldNumber
+    unit: StrictStr | None = None
+    scope: StrictStr | None = None
+    note: StrictStr | None = None
+
+
+class GoldRatio(_GoldModel):
+    """A stated rate or density and the stated counts it should equal `numerator / denominator` of.
+
+    `unit` `%` means ×100 (`万步率98.64%` of 447 of 484 people); any other unit
+    is a plain quotient (`鼠密度0.10只/夹` of 31只 over 2936个). Operands are numbers
+    as written, with their unit when they have one.
+    """
+
+    label: StrictStr
+    value: GoldNumber
+    unit: StrictStr | None = None
+    numerator: GoldFactItem
+    denominator: GoldFactItem
+    note: StrictStr | None = None
+
+
 class GoldDocument(_GoldModel):
     """One gold file. `draft` files (pre-filled by `recon gold draft`) are not yet checked by a human."""
 
@@ -126,3 +161,5 @@ class GoldDocument(_GoldModel):
     indicators: list[GoldIndicator] = Field(default_factory=list)
     breakdowns: list[GoldBreakdown] = Field(default_factory=list)
     inconsistencies: list[GoldInconsistency] = Field(default_factory=list)
+    statements: list[GoldStatement] = Field(default_factory=list)
+    ratios: list[GoldRatio] = Field(default_factory=list)

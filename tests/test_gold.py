@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.check.run import check
 from pipeline.errors import GoldFormatError
 from pipeline.evaluation.gold import (
     dump_gold,
@@ -76,12 +77,120 @@ def test_every_gold_file_loads_and_round_trips() -> None:
         assert again.projects == gold.projects
         assert again.indicators == gold.indicators
         assert again.breakdowns == gold.breakdowns
+        assert again.ratios == [ratio.model_copy(update={"note": None}) for ratio in gold.ratios]
+
+
+#: Optional lists eval/gold may add to a shared gold file (eval/README.md); nothing else may differ.
+EXTENSIONS = ("statements", "ratios")
 
 
 @pytest.mark.skipif(not SHARED_GOLD.is_dir(), reason="shared gold folder not mounted")
-def test_gold_copies_are_byte_identical() -> None:
+def test_gold_copies_only_add_the_optional_lists() -> None:
     for source in SHARED_GOLD.glob("*.gold.json"):
-        assert (GOLD_DIR / source.name).read_bytes() == source.read_bytes()
+        copy = GOLD_DIR / source.name
+        ours = json.loads(copy.read_text(encoding="utf-8"))
+        if not any(key in ours for key in EXTENSIONS):
+            assert copy.read_bytes() == source.read_bytes()
+            continue
+        shared = json.loads(source.read_text(encoding="utf-8"))
+        assert not any(key in shared for key in EXTENSIONS)
+        assert {key: value for key, value in ours.items() if key not in EXTENSIONS} == shared
+
+
+def test_gold_without_the_optional_lists_reads_as_before(tmp_path: Path) -> None:
+    gold = load_gold(_write(tmp_path, _minimal()))
+    assert gold.statements == [] and gold.ratios == []
+    extraction = gold_to_extraction(gold)
+    assert extraction.ratios == []
+    assert all(statement.amount.value in (10, 9, 10000) for statement in extraction.statements)
+    dumped = json.loads(dump_gold(gold))
+    assert not any(key in dumped for key in EXTENSIONS)
+
+
+_VILLAGE = "2023年基层医疗机构及村卫生室实施基本药物制度补助"
+
+
+def _statement(value: str, scope: str | None = _VILLAGE, label: str = "村卫生室") -> dict[str, Any]:
+    return {"label": label, "value": value, "unit": "个", "scope": scope}
+
+
+def _ratio(label: str, value: str, unit: str, numerator: Any, denominator: Any) -> dict[str, Any]:
+    return {"label": label, "value": value, "unit": unit, "numerator": numerator, "denominator": denominator}
+
+
+def _rat(value: str) -> dict[str, str]:
+    return {"value": value, "unit": "只"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        pytest.param(
+            {"statements": [_statement("13"), _statement("34")]},
+            [(Rule.CONFLICT, ["13", "34"])],
+            id="statement-conflict-13-vs-34",
+        ),
+        pytest.param(
+            {"statements": [_statement("13"), _statement("34", scope="2022年基层医疗机构")]},
+            [],
+            id="statements-in-other-scopes-not-compared",
+        ),
+        pytest.param(
+            {"statements": [_statement("13"), _statement("13")]}, [], id="statements-that-agree-pass"
+        ),
+        pytest.param(
+            {"statements": [{"label": "2023年度总支出", "value": "12", "unit": "万元"}]},
+            [(Rule.CONFLICT, ["10", "12"])],
+            id="report-scoped-statement-against-a-breakdown-total",
+        ),
+        pytest.param(
+            {
+                "statements": [
+                    {"label": "糖尿病规范管理率", "value": "92.34", "unit": "%"},
+                    {"label": "糖尿病规范管理率", "value": "86.16", "unit": "%", "note": "written 血糖规范管理率"},
+                ]
+            },
+            [(Rule.CONFLICT, ["92.34", "86.16"])],
+            id="one-rate-worded-two-ways",
+        ),
+        pytest.param(
+            {"ratios": [_ratio("鼠密度", "0.10", "只/夹", _rat("31"), {"value": "2936", "unit": "个"})]},
+            [(Rule.RATIO, ["0.10", "31", "2936"])],
+            id="density-ratio-off",
+        ),
+        pytest.param(
+            {"ratios": [_ratio("蝇密度", "0.77", "只/笼", _rat("37"), _rat("48"))]}, [], id="density-ratio-holds"
+        ),
+        pytest.param(
+            {"ratios": [_ratio("万步率", "98.64", "%", "447", "484")]},
+            [(Rule.RATIO, ["98.64", "447", "484"])],
+            id="percent-ratio-off",
+        ),
+        pytest.param(
+            {"ratios": [_ratio("万步率", "92.36", "%", "447", "484")]}, [], id="percent-ratio-holds"
+        ),
+    ],
+)
+def test_gold_statements_and_ratios_reach_the_checker(
+    tmp_path: Path, extra: dict[str, Any], expected: list[tuple[Rule, list[str]]]
+) -> None:
+    data: dict[str, Any] = {
+        "format": "recon-gold/1",
+        "document": "t.txt",
+        "fiscal_year": 2023,
+        "breakdowns": [
+            {
+                "unit": "万元",
+                "total": {"label": "总支出", "value": "10"},
+                "parts": [{"label": "a", "value": "9"}, {"label": "b", "value": "1"}],
+            }
+        ],
+        **extra,
+    }
+    report = check(gold_to_extraction(load_gold(_write(tmp_path, data))))
+    got = [(flag.rule, flag.values) for flag in report.flags]
+    assert len(got) == len(expected)
+    assert [(rule, values[: len(want)]) for (rule, values), (_, want) in zip(got, expected, strict=True)] == expected
 
 
 def test_fact_value_shapes(tmp_path: Path) -> None:
@@ -141,6 +250,14 @@ def test_dump_gold_is_valid_and_stable(tmp_path: Path) -> None:
         pytest.param(lambda d: d["projects"][1].update(name="甲项目"), "projects[1].name", id="duplicate"),
         pytest.param(lambda d: d.update(document="other.txt"), "document", id="stem"),
         pytest.param(lambda d: d["projects"][0].update(note="x"), "projects[0].note", id="extra"),
+        pytest.param(
+            lambda d: d.update(statements=[{"label": "x", "value": 1.5}]), "statements[0].value", id="statement"
+        ),
+        pytest.param(
+            lambda d: d.update(ratios=[{"label": "x", "value": "1", "denominator": "2"}]),
+            "ratios[0].numerator",
+            id="ratio-operand",
+        ),
     ],
 )
 def test_malformed_gold_names_file_and_json_path(tmp_path: Path, mutate: Any, json_path: str) -> None:

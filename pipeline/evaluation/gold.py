@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pipeline.check.labels import label_role, statement_label
 from pipeline.errors import GoldFormatError
 from pipeline.extract.statements import statements_from_breakdowns
 from schemas import (
@@ -32,6 +33,8 @@ from schemas import (
     Project,
     Span,
     StatedNumber,
+    StatedRatio,
+    Statement,
     YearMention,
 )
 from schemas.gold import (
@@ -44,6 +47,8 @@ from schemas.gold import (
     GoldInconsistency,
     GoldIndicator,
     GoldProject,
+    GoldRatio,
+    GoldStatement,
     fact_items,
     item_unit,
     item_value,
@@ -188,6 +193,17 @@ def dump_gold(gold: GoldDocument) -> str:
     for inconsistency in data["inconsistencies"]:
         if inconsistency.get("note") is None:
             inconsistency.pop("note", None)
+    for optional in ("statements", "ratios"):
+        if not data[optional]:
+            data.pop(optional)
+            continue
+        for entry in data[optional]:
+            for key in ("unit", "scope", "note"):
+                if key in entry and entry[key] is None:
+                    entry.pop(key)
+            for key in ("numerator", "denominator"):
+                if isinstance(entry.get(key), dict) and entry[key].get("unit") is None:
+                    entry[key].pop("unit")
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -240,14 +256,34 @@ def _breakdown_from_gold(breakdown: GoldBreakdown) -> Breakdown:
     )
 
 
+def _statement_from_gold(statement: GoldStatement, fiscal_year: int | None) -> Statement:
+    """A gold statement as the checker's: label normalised, null scope = the report (its fiscal year)."""
+    label = statement_label(statement.label, fiscal_year)
+    scope = statement.scope if statement.scope is not None else (str(fiscal_year) if fiscal_year else None)
+    return Statement(
+        label=label, scope=scope, amount=_number(statement.value, statement.unit), role=label_role(label)
+    )
+
+
+def _ratio_from_gold(ratio: GoldRatio) -> StatedRatio:
+    return StatedRatio(
+        label=ratio.label,
+        value=_number(ratio.value, ratio.unit),
+        numerator=_number(item_value(ratio.numerator), item_unit(ratio.numerator, None)),
+        denominator=_number(item_value(ratio.denominator), item_unit(ratio.denominator, None)),
+        scale=100 if ratio.unit == PERCENT else 1,
+    )
+
+
 def gold_to_extraction(gold: GoldDocument) -> DocumentExtraction:
     """The gold facts as a `DocumentExtraction`, so the checker can run on them.
 
     Numbers get `Span(0, 0)`, `text == normalized ==` the gold string; a fact's
     unit is its own, else the project's (`%` for `execution_rate`); breakdowns
     are exhaustive. Years written in project names (`2033年…`) become
-    `YearMention`s so the date rule can see them; gold records no statements, so
-    they are derived from the gold breakdowns as the rules backend derives them.
+    `YearMention`s so the date rule can see them. Statements are derived from
+    the gold breakdowns as the rules backend derives them, followed by the gold
+    file's own `statements`; its `ratios` become stated ratios.
     """
     years = [
         YearMention(year=int(match.group(1)), subject=project.name, span=_NO_SPAN)
@@ -262,8 +298,12 @@ def gold_to_extraction(gold: GoldDocument) -> DocumentExtraction:
         projects=[_project_from_gold(project) for project in gold.projects],
         indicators=[_indicator_from_gold(indicator) for indicator in gold.indicators],
         breakdowns=breakdowns,
-        statements=statements_from_breakdowns(breakdowns, gold.fiscal_year),
+        statements=[
+            *statements_from_breakdowns(breakdowns, gold.fiscal_year),
+            *(_statement_from_gold(statement, gold.fiscal_year) for statement in gold.statements),
+        ],
         years=years,
+        ratios=[_ratio_from_gold(ratio) for ratio in gold.ratios],
     )
 
 
@@ -318,6 +358,21 @@ def _breakdown_to_gold(breakdown: Breakdown) -> GoldBreakdown:
     )
 
 
+def _ratio_to_gold(ratio: StatedRatio) -> GoldRatio:
+    def operand(number: StatedNumber) -> GoldFactItem:
+        if number.unit is None:
+            return number.normalized
+        return GoldAmount(value=number.normalized, unit=number.unit)
+
+    return GoldRatio(
+        label=ratio.label,
+        value=ratio.value.normalized,
+        unit=PERCENT if ratio.scale == 100 else ratio.value.unit,
+        numerator=operand(ratio.numerator),
+        denominator=operand(ratio.denominator),
+    )
+
+
 def _flag_to_gold(flag: Flag) -> GoldInconsistency:
     """A flag as a gold inconsistency; values that are not plain numbers are left out."""
     values = [value for value in flag.values if _NUMBER_RE.fullmatch(value)]
@@ -362,4 +417,5 @@ def extraction_to_gold(
         indicators=[_indicator_to_gold(indicator) for indicator in extraction.indicators],
         breakdowns=[_breakdown_to_gold(breakdown) for breakdown in extraction.breakdowns],
         inconsistencies=[_flag_to_gold(flag) for flag in flags],
+        ratios=[_ratio_to_gold(ratio) for ratio in extraction.ratios],
     )
