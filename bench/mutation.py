@@ -82,21 +82,47 @@ def map_numbers(
         )
         for breakdown in extraction.breakdowns
     ]
+    statements = [
+        statement.model_copy(update={"amount": change(statement.amount, statement.amount.unit)})
+        for statement in extraction.statements
+    ]
+    ratios = [
+        ratio.model_copy(
+            update={
+                name: change(getattr(ratio, name), getattr(ratio, name).unit)
+                for name in ("value", "numerator", "denominator")
+            }
+        )
+        for ratio in extraction.ratios
+    ]
     return extraction.model_copy(
-        update={"projects": projects, "indicators": indicators, "breakdowns": breakdowns}
+        update={
+            "projects": projects,
+            "indicators": indicators,
+            "breakdowns": breakdowns,
+            "statements": statements,
+            "ratios": ratios,
+        }
     )
 
 
 def with_unique_spans(
     extraction: DocumentExtraction,
 ) -> tuple[DocumentExtraction, dict[int, tuple[StatedNumber, str | None]]]:
-    """Give every number the span `[i, i+1)`; returns the numbers by span start."""
+    """Give every number the span `[i, i+1)`; returns the numbers by span start.
+
+    A number held by two containers (a breakdown total and the statement derived
+    from it) is one number of the text: it keeps one span, and is mutated once."""
     numbers: dict[int, tuple[StatedNumber, str | None]] = {}
+    seen: dict[int, StatedNumber] = {}
 
     def renumber(number: StatedNumber, unit: str | None) -> StatedNumber:
+        if id(number) in seen:
+            return seen[id(number)]
         start = len(numbers)
         renumbered = number.model_copy(update={"span": Span(start=start, end=start + 1)})
         numbers[start] = (renumbered, unit)
+        seen[id(number)] = renumbered
         return renumbered
 
     return map_numbers(extraction, renumber), numbers
