@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates
-from pipeline.extract.rules.projects import DiscourseReader, ProjectDraft
+from pipeline.extract.rules.projects import BreakdownDraft, DiscourseReader, ProjectDraft
 from pipeline.extract.rules.tables import (
     IndicatorRow,
     MoneyTable,
@@ -57,6 +57,7 @@ def read_general(document: Document, organization: str | None, taken: set[int]) 
     result = DiscourseReader(text, candidates, tables, organization, taken).read()
     projects = [_project(document, draft) for draft in result.projects]
     breakdowns = [b for table in tables for b in _table_breakdowns(document, table)]
+    breakdowns += [_list_breakdown(document, draft) for draft in result.breakdowns]
     placed = set(result.placed)
     for breakdown in breakdowns:
         placed.update(_start(document, item.amount) for item in (breakdown.total, *breakdown.parts))
@@ -156,6 +157,16 @@ def _table_breakdowns(document: Document, table: MoneyTable) -> list[Breakdown]:
             )
         )
     return found
+
+
+def _list_breakdown(document: Document, draft: BreakdownDraft) -> Breakdown:
+    total = _number(document, draft.total)
+    return Breakdown(
+        unit=total.unit,
+        total=BreakdownItem(label=draft.label, amount=total),
+        parts=[BreakdownItem(label=label, amount=_number(document, c)) for label, c in draft.parts],
+        exhaustive=True,
+    )
 
 
 def _indicator(document: Document, row: IndicatorRow) -> Indicator | None:
