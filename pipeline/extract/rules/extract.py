@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipeline.extract.rules.general import coverage, read_general
+from pipeline.extract.rules.general import cost_statements, coverage, read_general
 from pipeline.extract.rules.indicators import extract_indicators
 from pipeline.extract.rules.projects import is_generic_name
 from pipeline.extract.rules.scores import extract_scores
@@ -696,14 +696,16 @@ class _Extractor:
         breakdowns = self.breakdowns + _new_breakdowns(self.breakdowns, general.breakdowns)
         placed = general.placed | self.used_amounts | self.breakdown_amounts
         fiscal_year = _fiscal_year(self.text)
+        indicators = _merge_indicators(general.indicators, extract_indicators(self.document, self.chunks))
         return DocumentExtraction(
             document=self.document.name,
             organization=organization,
             fiscal_year=fiscal_year,
             projects=projects,
-            indicators=_merge_indicators(general.indicators, extract_indicators(self.document, self.chunks)),
+            indicators=indicators,
             breakdowns=breakdowns,
-            statements=statements_from_breakdowns(breakdowns, fiscal_year),
+            statements=statements_from_breakdowns(breakdowns, fiscal_year)
+            + cost_statements(projects, indicators, fiscal_year),
             years=_years(self.document, self.projects),
             ratios=self.densities(),
             scores=extract_scores(self.document),

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates
-from pipeline.extract.rules.projects import BreakdownDraft, DiscourseReader, ProjectDraft
+from pipeline.extract.rules.projects import BreakdownDraft, DiscourseReader, ProjectDraft, similar
 from pipeline.extract.rules.tables import (
     IndicatorRow,
     MoneyTable,
@@ -31,6 +31,7 @@ from schemas import (
     Project,
     Span,
     StatedNumber,
+    Statement,
 )
 
 #: Columns whose funding-source rows are a breakdown of the total row.
@@ -70,6 +71,29 @@ def coverage(document: Document, candidates: list[Candidate], placed: set[int]) 
     money = [c for c in candidates if c.kind is Kind.MONEY]
     understood = sum(1 for c in money if c.start in placed or c.excluded is not None)
     return Coverage(money_amounts=len(money), placed=understood)
+
+
+def cost_statements(
+    projects: list[Project], indicators: list[Indicator], fiscal_year: int | None
+) -> list[Statement]:
+    """A cost indicator (成本指标) in money named after a project states what the project spent:
+    both become statements of one quantity, so the checker compares them (`conflict`)."""
+    statements: list[Statement] = []
+    scope = str(fiscal_year) if fiscal_year else None
+    for indicator in indicators:
+        actual = indicator.actual
+        if actual is None or not actual.is_money or indicator.category not in (None, "成本"):
+            continue
+        for project in projects:
+            spent = project.facts.get(FactKey.SPENT, [])
+            if len(spent) != 1 or similar(indicator.name, project.name) < 0.9:
+                continue
+            label = f"{project.name}实际支出"
+            statements += [
+                Statement(label=label, scope=scope, amount=spent[0]),
+                Statement(label=label, scope=scope, amount=actual),
+            ]
+    return statements
 
 
 def _give_table_units(tables: list[MoneyTable]) -> None:
