@@ -113,6 +113,8 @@ def _exclusion(text: str, start: int, end: int, kind: Kind) -> str | None:
         return "ordinal"
     if kind in (Kind.BARE, Kind.COUNT) and _SCORE_AFTER.match(after):
         return "score"
+    if kind is Kind.MONEY and re.match(r"[、,，\d元万]*(?:的)?(?:补助|补贴|资助|发放)?标准", text[end : end + 30]):
+        return "standard"  # `每月100元、200元标准`: every amount of the list is a rate, not a sum
     if kind is Kind.MONEY and re.match(r"\s?[/／]|\s?每", after):
         return "standard"
     if kind is Kind.MONEY and re.search(r"(?:每|按|生均|人均|标准)[\u4e00-\u9fff]{0,6}$", before):

@@ -63,6 +63,15 @@ def read_general(document: Document, organization: str | None, taken: set[int]) 
     for breakdown in breakdowns:
         placed.update(_start(document, item.amount) for item in (breakdown.total, *breakdown.parts))
     indicators = [_indicator(document, row) for row in indicator_rows(text)]
+    # a bare number in a money table is money too: count it with the unit of the table's header
+    table_money = {
+        value.start: value
+        for table in tables
+        for row in ([table.total] if table.total else []) + table.sources
+        for value in row.values
+        if value is not None and value.kind is Kind.MONEY
+    }
+    candidates = [table_money.get(c.start, c) for c in candidates]
     return GeneralResult(projects, breakdowns, [i for i in indicators if i is not None], placed, candidates)
 
 
@@ -104,7 +113,7 @@ def _give_table_units(tables: list[MoneyTable]) -> None:
             if row is None:
                 continue
             row.values = [
-                _with_unit(value, table.unit, key is FactKey.EXECUTION_RATE)
+                None if key is None else _with_unit(value, table.unit, key is FactKey.EXECUTION_RATE)
                 for key, value in zip(table.columns, row.values, strict=True)
             ]
 
