@@ -312,3 +312,17 @@ def test_llm_policy_uncovered_sends_only_chunks_the_rules_left_empty(
     calls_before = fake_openai.calls
     code, _, _ = _run(str(docs), "--db", str(tmp_path / "b.db"), "--llm-policy", "all", "--fail-on", "never")
     assert fake_openai.calls - calls_before > len(sent)  # every chunk went to the model
+
+
+def test_a_layout_nobody_understands_is_warned_about_and_its_coverage_shown(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "odd.txt").write_text("甲乙丙丁共收到款项12万元及8万元，另有3万元待定。\n", encoding="utf-8")
+    shutil.copy(SEED_FILES[0], folder / SEED_FILES[0].name)
+    code, out, err = _run(str(folder), "--db", str(tmp_path / "r.db"), "--out", str(tmp_path / "out"))
+    assert code in (0, 3)
+    assert "coverage" in out  # the run table's column
+    warnings = [line for line in err.splitlines() if "coverage" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: odd.txt: coverage 0% (0 of 3")
+    written = json.loads((tmp_path / "out" / "odd.txt.json").read_text(encoding="utf-8"))
+    assert written["extraction"]["coverage"] == {"money_amounts": 3, "placed": 0}

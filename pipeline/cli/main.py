@@ -44,7 +44,7 @@ from pipeline.run import (
 )
 from pipeline.settings import Backend, InstructorModeName, Settings, help_default, load_settings, public_url
 from pipeline.store import Store
-from schemas import DocumentResult, DocumentStatus, RunSummary
+from schemas import Coverage, DocumentResult, DocumentStatus, RunSummary
 from schemas.stored import RunRecord
 
 #: Exit code when the store cannot be used (locked by another run, unreadable).
@@ -107,7 +107,7 @@ def _table(summary: RunSummary) -> Table:
     llm = summary.backend != "rules"
     table = Table(title=f"recon run {summary.run_id}", title_justify="left")
     table.add_column("document", no_wrap=True, overflow="ellipsis", max_width=60)
-    for name in ("projects", "indicators", "breakdowns", "flags"):
+    for name in ("projects", "indicators", "breakdowns", "flags", "coverage"):
         table.add_column(name, justify="right")
     table.add_column("status")
     if llm:
@@ -121,6 +121,7 @@ def _table(summary: RunSummary) -> Table:
             str(len(extraction.indicators)) if extraction else "-",
             str(len(extraction.breakdowns)) if extraction else "-",
             str(len(result.check.flags)) if result.check else "-",
+            coverage_text(extraction.coverage if extraction else None),
             _status_cell(result),
         ]
         if llm:
@@ -133,6 +134,31 @@ def _table(summary: RunSummary) -> Table:
             ]
         table.add_row(*cells)
     return table
+
+
+#: Under this share of its money amounts placed, a document's layout was probably not understood.
+LOW_COVERAGE = 0.6
+
+
+def coverage_text(coverage: Coverage | None) -> str:
+    """`83%`, or `-` for a document with no money amounts (or no coverage measured)."""
+    ratio = coverage.ratio if coverage is not None else None
+    return "-" if ratio is None else f"{ratio:.0%}"
+
+
+def low_coverage_lines(summary: RunSummary) -> list[str]:
+    """One warning per document whose coverage is under `LOW_COVERAGE`."""
+    lines: list[str] = []
+    for result in summary.documents:
+        coverage = result.extraction.coverage if result.extraction else None
+        ratio = coverage.ratio if coverage is not None else None
+        if coverage is not None and ratio is not None and ratio < LOW_COVERAGE:
+            lines.append(
+                f"warning: {result.document}: coverage {ratio:.0%} ({coverage.placed} of "
+                f"{coverage.money_amounts} money amounts placed): its layout may not be understood; "
+                "review its facts by hand"
+            )
+    return lines
 
 
 def _status_cell(result: DocumentResult) -> str:
@@ -302,6 +328,8 @@ def _run_and_print(
         record = store.get_run(summary.run_id)
     for failed in summary.failed:
         typer.echo(f"failed: {failed.error}", err=True)
+    for line in low_coverage_lines(summary):
+        typer.echo(line, err=True)
     if not quiet:
         console = Console()
         if not console.is_terminal:  # cron mail, pipes: no 80-column folding of file names

@@ -138,6 +138,14 @@ def render_view(view: FlagView) -> list[Text]:
     head.append(flag.status.value, style=_STATUS_STYLE[flag.status])
     lines.append(head)
     lines.append(Text(f"document: {flag.document}  ({flag.path})"))
+    coverage = view.coverage
+    if coverage is not None and coverage.ratio is not None:
+        lines.append(
+            Text(
+                f"coverage: {coverage.ratio:.0%} ({coverage.placed} of {coverage.money_amounts} money "
+                "amounts placed)"
+            )
+        )
     lines.append(Text(f"subject:  {flag.subject}"))
     lines.append(Text(flag.message))
     lines.append(Text("  " + flag.equation, style="bold"))

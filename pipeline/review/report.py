@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipeline.errors import ReconError, StoreError
 from pipeline.review.review import load_source, passages
-from schemas import DocumentResult, Flag, Span, StatedNumber
+from schemas import Coverage, DocumentResult, Flag, Span, StatedNumber
 from schemas.extraction import FactKey
 
 _CSP = (
@@ -164,6 +164,13 @@ class _Marks:
             position = end
         out.append(_e(text[position:]))
         return "".join(out)
+
+
+def _coverage_text(coverage: Coverage | None) -> str:
+    """`83% (10 of 12 money amounts placed)`, or `-`."""
+    if coverage is None or coverage.ratio is None:
+        return "-"
+    return f"{coverage.ratio:.0%} ({coverage.placed} of {coverage.money_amounts} money amounts placed)"
 
 
 def _number_link(number: StatedNumber, marks: _Marks, with_unit: bool = True) -> str:
@@ -325,7 +332,7 @@ def render_report(run: ReportRun, documents: list[ReportDocument]) -> str:
     )
     body.append(
         "<table><tr><th>document</th><th>status</th><th>projects</th><th>indicators</th>"
-        "<th>breakdowns</th><th>flags</th><th>skipped checks</th></tr>"
+        "<th>breakdowns</th><th>flags</th><th>skipped checks</th><th>coverage</th></tr>"
     )
     for i, document in enumerate(documents):
         result = document.result
@@ -340,7 +347,8 @@ def render_report(run: ReportRun, documents: list[ReportDocument]) -> str:
             f'<tr><td><a href="#doc-{i}">{_e(result.document)}</a></td>'
             f"<td>{_e(result.status.value)}{error}</td>"
             + "".join(f"<td>{c}</td>" for c in counts)
-            + f"<td>{len(document.flags)}</td><td>{skipped}</td></tr>"
+            + f"<td>{len(document.flags)}</td><td>{skipped}</td>"
+            + f"<td>{_e(_coverage_text(extraction.coverage if extraction is not None else None))}</td></tr>"
         )
     body.append("</table>")
     if rules:
@@ -382,6 +390,11 @@ def render_report(run: ReportRun, documents: list[ReportDocument]) -> str:
             f'<p class="muted">{_e(result.path)}'
             + (f" · {_e(org)}" if org else "")
             + (f" · {_e(year)}" if year else "")
+            + (
+                f" · coverage {_e(_coverage_text(result.extraction.coverage))}"
+                if result.extraction is not None and result.extraction.coverage is not None
+                else ""
+            )
             + "</p>"
         )
         if result.check is not None and result.check.skipped:

@@ -24,7 +24,7 @@ from typing import Any
 from pipeline.errors import ReconError, StoreError
 from pipeline.ingest.read import ingest
 from pipeline.store import Store
-from schemas import DocumentResult, Flag, SkippedCheck, Span
+from schemas import Coverage, DocumentResult, Flag, SkippedCheck, Span
 from schemas.flags import Rule, Severity
 from schemas.stored import FlagDecision, FlagStatus, StoredFlag
 
@@ -250,6 +250,7 @@ class FlagView:
     passages: list[Passage]
     source_problem: str | None
     skipped: list[SkippedCheck]
+    coverage: Coverage | None = None
 
 
 def document_result(conn: sqlite3.Connection, path: str, run_id: int | None) -> DocumentResult | None:
@@ -285,7 +286,8 @@ def show_flag(conn: sqlite3.Connection, flag_id: int, radius: int = CONTEXT_CHAR
     sha = result.sha256 if result is not None else None
     source = load_source(flag.path, sha)
     found = passages(source.text, flag.spans, radius) if source.text is not None else []
-    return FlagView(flag, detail, found, source.problem, skipped)
+    coverage = result.extraction.coverage if result is not None and result.extraction is not None else None
+    return FlagView(flag, detail, found, source.problem, skipped, coverage)
 
 
 def relevant_skipped(view: FlagView) -> list[SkippedCheck]:

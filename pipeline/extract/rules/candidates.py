@@ -68,6 +68,7 @@ _ORDINAL_BEFORE = re.compile(r"(?:^|[\n|；;。：:])\s*[(（]?$|第$")
 _SCORE_AFTER = re.compile(r"\s?分(?![之钟])")
 _DOC_NUMBER_BEFORE = re.compile(r"[〔【\[（(]\d{4}[〕】\])）]\s*$|[〔【\[]$|字$")
 _CODE_CHARS = frozenset("-/:_—")
+_STANDARD_LIST_AFTER = re.compile(r"[、,，\d元万]{0,30}(?:的)?(?:补助|补贴|资助|发放)?标准")
 
 
 def find_candidates(text: str, start: int = 0, end: int | None = None) -> list[Candidate]:
@@ -113,6 +114,8 @@ def _exclusion(text: str, start: int, end: int, kind: Kind) -> str | None:
         return "ordinal"
     if kind in (Kind.BARE, Kind.COUNT) and _SCORE_AFTER.match(after):
         return "score"
+    if kind is Kind.MONEY and _STANDARD_LIST_AFTER.match(text, end):
+        return "standard"  # `每月100元、200元标准`: every amount of the list is a rate, not a sum
     if kind is Kind.MONEY and re.match(r"\s?[/／]|\s?每", after):
         return "standard"
     if kind is Kind.MONEY and re.search(r"(?:每|按|生均|人均|标准)[\u4e00-\u9fff]{0,6}$", before):

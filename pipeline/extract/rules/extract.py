@@ -22,8 +22,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipeline.extract.rules.general import coverage, read_general
+from pipeline.extract.rules.general import cost_statements, coverage, read_general
 from pipeline.extract.rules.indicators import extract_indicators
+from pipeline.extract.rules.lexicon import MONEY_FLOW_RATE
 from pipeline.extract.rules.projects import is_generic_name
 from pipeline.extract.rules.scores import extract_scores
 from pipeline.extract.rules.text import (
@@ -696,14 +697,18 @@ class _Extractor:
         breakdowns = self.breakdowns + _new_breakdowns(self.breakdowns, general.breakdowns)
         placed = general.placed | self.used_amounts | self.breakdown_amounts
         fiscal_year = _fiscal_year(self.text)
+        indicators = _merge_indicators(
+            general.indicators, extract_indicators(self.document, self.chunks), projects
+        )
         return DocumentExtraction(
             document=self.document.name,
             organization=organization,
             fiscal_year=fiscal_year,
             projects=projects,
-            indicators=_merge_indicators(general.indicators, extract_indicators(self.document, self.chunks)),
+            indicators=indicators,
             breakdowns=breakdowns,
-            statements=statements_from_breakdowns(breakdowns, fiscal_year),
+            statements=statements_from_breakdowns(breakdowns, fiscal_year)
+            + cost_statements(projects, indicators, fiscal_year),
             years=_years(self.document, self.projects),
             ratios=self.densities(),
             scores=extract_scores(self.document),
@@ -855,14 +860,26 @@ def _organization(text: str) -> str | None:
     return match.group(0).strip() if match else None
 
 
+#: An indicator name made of table debris (cell separators, formula fragments) names nothing.
+_DEBRIS_NAME = re.compile(r"[|]|^[\s\d.]*$|[A-Z]/[A-Z]")
+
+
 def _new_breakdowns(known: list[Breakdown], found: list[Breakdown]) -> list[Breakdown]:
     """Breakdowns of the table stage whose total no pass has read yet."""
     spans = {b.total.amount.span for b in known}
     return [b for b in found if b.total.amount.span not in spans]
 
 
-def _merge_indicators(from_tables: list[Indicator], from_text: list[Indicator]) -> list[Indicator]:
+def _is_project_rate(indicator: Indicator, project_rates: set[Span]) -> bool:
+    """A rate already read as a project's execution rate (convention 4) is no indicator."""
+    return any(n is not None and n.span in project_rates for n in (indicator.actual, indicator.rate))
+
+
+def _merge_indicators(
+    from_tables: list[Indicator], from_text: list[Indicator], projects: list[Project]
+) -> list[Indicator]:
     """Table rows first; a running-text indicator whose numbers a table row holds is dropped."""
+    project_rates = {n.span for p in projects for n in p.facts.get(FactKey.EXECUTION_RATE, [])}
     spans = {
         number.span
         for indicator in from_tables
@@ -872,8 +889,10 @@ def _merge_indicators(from_tables: list[Indicator], from_text: list[Indicator]) 
     kept = [
         indicator
         for indicator in from_text
+        if not _DEBRIS_NAME.search(indicator.name)
         if not any(
             n is not None and n.span in spans for n in (indicator.target, indicator.actual, indicator.rate)
         )
     ]
-    return from_tables + kept
+    rows = [i for i in from_tables if not MONEY_FLOW_RATE.search(i.name)]
+    return [i for i in rows + kept if not _is_project_rate(i, project_rates)]

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates
-from pipeline.extract.rules.projects import DiscourseReader, ProjectDraft
+from pipeline.extract.rules.projects import BreakdownDraft, DiscourseReader, ProjectDraft, similar
 from pipeline.extract.rules.tables import (
     IndicatorRow,
     MoneyTable,
@@ -31,6 +31,7 @@ from schemas import (
     Project,
     Span,
     StatedNumber,
+    Statement,
 )
 
 #: Columns whose funding-source rows are a breakdown of the total row.
@@ -57,10 +58,20 @@ def read_general(document: Document, organization: str | None, taken: set[int]) 
     result = DiscourseReader(text, candidates, tables, organization, taken).read()
     projects = [_project(document, draft) for draft in result.projects]
     breakdowns = [b for table in tables for b in _table_breakdowns(document, table)]
+    breakdowns += [_list_breakdown(document, draft) for draft in result.breakdowns]
     placed = set(result.placed)
     for breakdown in breakdowns:
         placed.update(_start(document, item.amount) for item in (breakdown.total, *breakdown.parts))
     indicators = [_indicator(document, row) for row in indicator_rows(text)]
+    # a bare number in a money table is money too: count it with the unit of the table's header
+    table_money = {
+        value.start: value
+        for table in tables
+        for row in ([table.total] if table.total else []) + table.sources
+        for value in row.values
+        if value is not None and value.kind is Kind.MONEY
+    }
+    candidates = [table_money.get(c.start, c) for c in candidates]
     return GeneralResult(projects, breakdowns, [i for i in indicators if i is not None], placed, candidates)
 
 
@@ -71,6 +82,29 @@ def coverage(document: Document, candidates: list[Candidate], placed: set[int]) 
     return Coverage(money_amounts=len(money), placed=understood)
 
 
+def cost_statements(
+    projects: list[Project], indicators: list[Indicator], fiscal_year: int | None
+) -> list[Statement]:
+    """A cost indicator (成本指标) in money named after a project states what the project spent:
+    both become statements of one quantity, so the checker compares them (`conflict`)."""
+    statements: list[Statement] = []
+    scope = str(fiscal_year) if fiscal_year else None
+    for indicator in indicators:
+        actual = indicator.actual
+        if actual is None or not actual.is_money or indicator.category not in (None, "成本"):
+            continue
+        for project in projects:
+            spent = project.facts.get(FactKey.SPENT, [])
+            if len(spent) != 1 or similar(indicator.name, project.name) < 0.9:
+                continue
+            label = f"{project.name}实际支出"
+            statements += [
+                Statement(label=label, scope=scope, amount=spent[0]),
+                Statement(label=label, scope=scope, amount=actual),
+            ]
+    return statements
+
+
 def _give_table_units(tables: list[MoneyTable]) -> None:
     """A bare number in a money table takes the unit of the table's header."""
     for table in tables:
@@ -79,7 +113,7 @@ def _give_table_units(tables: list[MoneyTable]) -> None:
             if row is None:
                 continue
             row.values = [
-                _with_unit(value, table.unit, key is FactKey.EXECUTION_RATE)
+                None if key is None else _with_unit(value, table.unit, key is FactKey.EXECUTION_RATE)
                 for key, value in zip(table.columns, row.values, strict=True)
             ]
 
@@ -156,6 +190,16 @@ def _table_breakdowns(document: Document, table: MoneyTable) -> list[Breakdown]:
             )
         )
     return found
+
+
+def _list_breakdown(document: Document, draft: BreakdownDraft) -> Breakdown:
+    total = _number(document, draft.total)
+    return Breakdown(
+        unit=total.unit,
+        total=BreakdownItem(label=draft.label, amount=total),
+        parts=[BreakdownItem(label=label, amount=_number(document, c)) for label, c in draft.parts],
+        exhaustive=True,
+    )
 
 
 def _indicator(document: Document, row: IndicatorRow) -> Indicator | None:

@@ -171,3 +171,7 @@ DEPARTMENT_REPORT = _p(r"(?:部门|单位)?(?:整体)?(?:项目)?(?:支出|预�
 #: A numbered line about the organisation's own totals (`（1）2022年我局资金收入为…`) is a
 #: statement, not a project: self-reference, income and grand totals.
 NOT_A_PROJECT = _p(r"我(?:局|单位|委|部门|中心|校|院|县|区|市)|本(?:单位|部门|局)|收入|总额|合计|总计|总支出")
+
+#: Rates of a project's own money flow (预算执行率, 资金到位率, 预算资金拨款率): project facts, never
+#: indicators, even where a form lists them among the 绩效指标.
+MONEY_FLOW_RATE = _p(r"(?:预算|资金)(?:执行|到位|拨款|拨付|支出|使用)率|^执行率$")

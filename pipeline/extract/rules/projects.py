@@ -81,12 +81,23 @@ class ProjectDraft:
 _ListItem = tuple[str, int, Candidate, Role | None]
 
 
+@dataclass(frozen=True)
+class BreakdownDraft:
+    """A project's amount and the list items that spell it out."""
+
+    label: str
+    total: Candidate
+    parts: list[tuple[str, Candidate]]
+
+
 @dataclass
 class DiscourseResult:
-    """What the discourse stage placed: the projects and the amounts used (by start offset)."""
+    """What the discourse stage placed: the projects, the amounts used (by start offset) and
+    the breakdowns that lists of allocations make."""
 
     projects: list[ProjectDraft]
     placed: set[int]
+    breakdowns: list[BreakdownDraft] = field(default_factory=list)
 
 
 def similar(left: str, right: str) -> float:
@@ -211,6 +222,9 @@ class DiscourseReader:
             self.main = ProjectDraft(name, None, start, end)
             self.projects.append(self.main)
         self.masks = self._name_masks()
+        #: the projects of each list, in text order, for `_adopt_lists`
+        self.lists: list[list[ProjectDraft]] = []
+        self.breakdowns: list[BreakdownDraft] = []
 
     def _name_masks(self) -> list[tuple[int, int]]:
         if self.main is None:
@@ -224,8 +238,38 @@ class DiscourseReader:
         self._tables()
         self._lists()
         self._prose()
+        self._adopt_lists()
         kept = [p for p in self.projects if p.facts and not _only_zeros(self.text, p)]
-        return DiscourseResult(kept, self.placed)
+        return DiscourseResult(kept, self.placed, self.breakdowns)
+
+    def _adopt_lists(self) -> None:
+        """A list spells out the money of the project stated just before it: that project is
+        the items' parent, and a list of allocations is also a breakdown of its amount."""
+        for items in self.lists:
+            first = items[0]
+            owner, total = self._owner_before(first.name_start, {id(i) for i in items})
+            if owner is None or total is None:
+                continue
+            for item in items:
+                item.parent = owner.name
+            parts = [(i.name, numbers[0]) for i in items for numbers in i.facts.values() if numbers]
+            if len(parts) >= 2 and all(c.money for _, c in parts) and total.money:
+                self.breakdowns.append(BreakdownDraft(owner.name, total, parts))
+
+    def _owner_before(self, position: int, exclude: set[int]) -> tuple[ProjectDraft | None, Candidate | None]:
+        """The project with a money fact stated closest before `position` (within 300 characters)."""
+        best: tuple[ProjectDraft | None, Candidate | None] = (None, None)
+        nearest = -1
+        for draft in self.projects:
+            if id(draft) in exclude:
+                continue
+            for key, numbers in draft.facts.items():
+                if key is FactKey.EXECUTION_RATE:
+                    continue
+                for number in numbers:
+                    if position - 300 <= number.start < position and number.start > nearest:
+                        nearest, best = number.start, (draft, number)
+        return best
 
     def _place(self, draft: ProjectDraft, key: FactKey, candidate: Candidate) -> None:
         if candidate.start in self.placed or candidate.start in self.taken:
@@ -275,9 +319,7 @@ class DiscourseReader:
         groups: list[list[_ListItem]] = []
         for line in lines:
             ordinal = _ORDINAL.match(line)
-            item = (
-                self._item(offset, offset + len(line), ordinal.end() if ordinal else 0) if ordinal else None
-            )
+            item = self._item(offset, offset + len(line), ordinal.end()) if ordinal else None
             if item is not None:
                 items.append(item)
             elif line.strip() and not ordinal:
@@ -291,19 +333,17 @@ class DiscourseReader:
             head_key = self._list_head_role(group[0][1])
             if head_key is None:
                 continue
+            drafts: list[ProjectDraft] = []
             for name, start, candidate, role in group:
-                key = (
-                    role.key
-                    if role is not None and role.key in (FactKey.SPENT, FactKey.BUDGET_TOTAL)
-                    else head_key
-                )
-                draft = ProjectDraft(name, self._list_parent(group[0][1]), start, start + len(name))
+                own = role is not None and role.key in (FactKey.SPENT, FactKey.BUDGET_TOTAL)
+                key = role.key if role is not None and own else head_key
+                draft = ProjectDraft(name, None, start, start + len(name))
                 self.projects.append(draft)
                 self._place(draft, key, candidate)
+                drafts.append(draft)
+            self.lists.append(drafts)
 
-    def _item(
-        self, line_start: int, line_end: int, ordinal_end: int
-    ) -> tuple[str, int, Candidate, Role | None] | None:
+    def _item(self, line_start: int, line_end: int, ordinal_end: int) -> _ListItem | None:
         """A numbered line holding one money amount (the first) after a short label."""
         begin = line_start + ordinal_end
         money = [c for c in self.candidates if begin <= c.start < line_end and c.money and c.usable]
@@ -338,15 +378,6 @@ class DiscourseReader:
                 return FactKey.SPENT
         return None
 
-    def _list_parent(self, first_item: int) -> str | None:
-        if self.main is None or not self.main.facts:
-            return None
-        head = self.text[max(0, first_item - 200) : first_item]
-        for numbers in self.main.facts.values():
-            if any(max(0, first_item - 200) <= n.start < first_item for n in numbers) and head:
-                return self.main.name
-        return None
-
     def _allocation_lists(self) -> None:
         for trigger in ALLOCATION_TRIGGER.finditer(self.text):
             end = self.text.find("。", trigger.end())
@@ -357,17 +388,20 @@ class DiscourseReader:
             money = [c for c in money if c.start not in self.taken and c.start not in self.placed]
             if len(money) < 2:
                 continue
-            parent = self.main.name if self.main is not None and self.main.facts else None
             previous = trigger.end()
+            drafts: list[ProjectDraft] = []
             for candidate in money:
                 label_start = clause_start(self.text, candidate.start, previous)
                 previous = candidate.unit_end
                 name = _item_name(self.text[label_start : candidate.start])
                 if not (2 <= len(name) <= 40):
                     continue
-                draft = ProjectDraft(name, parent, label_start, label_start + len(name))
+                draft = ProjectDraft(name, None, label_start, label_start + len(name))
                 self.projects.append(draft)
                 self._place(draft, FactKey.BUDGET_TOTAL, candidate)
+                drafts.append(draft)
+            if drafts:
+                self.lists.append(drafts)
 
     # -- running text -----------------------------------------------------------------------
     def _prose(self) -> None:

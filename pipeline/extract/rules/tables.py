@@ -228,13 +228,17 @@ def _indicator_layout(all_cells: list[Cell], index: int) -> tuple[list[str], int
             roles.append("target")
         elif INDICATOR_ACTUAL_COLUMN.search(text):
             roles.append("actual")
-        elif re.search(r"分值|得分|权重|偏差|原因|措施|备注|评分|自评", text):
+        elif re.search(r"分值|得分|权重|评分|自评", text):
             roles.append("other")
+        elif re.search(r"偏差|原因|措施|备注|说明", text):
+            roles.append("text")
         else:
             break
         position += 1
     if "target" not in roles and "actual" not in roles:
         return None
+    while roles and roles[-1] == "text":
+        roles.pop()  # trailing free-text columns: often blank, so never counted on
     return roles, position
 
 
@@ -258,7 +262,14 @@ def _indicator_body(
         ):
             index += 1
             continue
-        values = all_cells[index + 1 : index + 1 + len(roles)]
+        if index + 1 < len(all_cells) and not _value_like(all_cells[index + 1]):
+            index += 1  # free text (a reason, a note) between rows: no name without values after it
+            continue
+        values: list[Cell] = []
+        for following in all_cells[index + 1 : index + 1 + len(roles)]:
+            if not _value_like(following):
+                break
+            values.append(following)
         target = actual = None
         target_cell = None
         for role, value in zip(roles, values, strict=False):
@@ -274,6 +285,11 @@ def _indicator_body(
         rows.append(IndicatorRow(cell, target, actual, target_cell, category))
         index += 1 + len(values)
     return index
+
+
+def _value_like(cell: Cell) -> bool:
+    """A cell that can stand in a value column: a number, a dash or a short word (是, 及时)."""
+    return is_value(cell) or (len(cell.text) <= 12 and not INDICATOR_CATEGORY.search(cell.text))
 
 
 def _quantity(cell: Cell) -> bool:

@@ -21,6 +21,8 @@ AMOUNT_RE = re.compile(rf"(?<![\d./])(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>{MONEY
 PERCENT_RE = re.compile(r"(?<![\d./])(?P<number>\d+(?:\.\d+)?)\s*%")
 COUNT_RE = re.compile(rf"(?<![\d./])(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>{COUNT_UNITS})")
 
+#: A closed bracketed aside, with no bracket inside it.
+_CLOSED_ASIDE = re.compile(r"[（(][^（()）\n]*[）)]")
 #: Where a label starts: after the last of these before an amount.
 _LABEL_BREAK = re.compile(r"[，,；;。：:\n\t（(）)]")
 _LEADING_WORDS = re.compile(
@@ -81,7 +83,10 @@ def label_before(text: str, position: int, floor: int) -> tuple[str, int]:
     (usually the end of the previous amount).
     """
     segment = text[floor:position]
-    breaks = list(_LABEL_BREAK.finditer(segment))
+    # a closed bracket right before the number describes the label before it:
+    # `其他资金（包括结转结余资金、利息收入）551万元` is labelled with the whole phrase
+    veiled = _CLOSED_ASIDE.sub(lambda m: "\u3000" * len(m.group()), segment)
+    breaks = list(_LABEL_BREAK.finditer(veiled))
     cut = breaks[-1].end() if breaks else 0
     raw = segment[cut:]
     lead = _LEADING_WORDS.match(raw)
