@@ -66,11 +66,6 @@ _HEADING_OUTER = re.compile(r"[ \t]*(?:[一二三四五六七八九十]{1,3}、|
 _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}[、.．]|[（(]\d{1,2}[）)])\s*")
 _TRIGGER = re.compile(r"其中|主要包括|包括|分别是|分别为")
 _STAT_LABEL = re.compile(r"占|比上年|比去年|同比|增长|增加|减少|下降|提高|节约")
-_STANDALONE_PROJECT = re.compile(
-    r"^[ \t]*(?P<name>[^，。；：\d\n]{2,40}?项目)支出"
-    r"(?P<number>\d+(?:\.\d+)?)(?P<unit>万元|元|亿元)。?[ \t]*$",
-    re.MULTILINE,
-)
 _NUMBERED_ITEM = re.compile(
     r"(?:^|(?<=[；;。\n]))[ \t]*\d{1,2}[、.．][ \t]*(?P<label>[^；;。\n]{2,80}?)"
     r"(?P<number>\d+(?:\.\d+)?)(?P<unit>万元|元|亿元)(?=[；;。，,\s]|$)",
@@ -113,7 +108,10 @@ class _Item:
 class _Extractor:
     """Holds the document while the passes run; produces one `DocumentExtraction`."""
 
-    def __init__(self, document: Document, chunks: list[Chunk]) -> None:
+    def __init__(
+        self, document: Document, chunks: list[Chunk], disabled: frozenset[str] = frozenset()
+    ) -> None:
+        self.disabled = disabled
         self.document = document
         self.text = document.text
         self.chunks = chunks
@@ -529,18 +527,6 @@ class _Extractor:
                 return amount
         return None
 
-    # -- pass 4: projects stated alone on a line (`政府性基金项目支出515.3万元。`) ----------
-    def standalone_projects(self) -> None:
-        for match in _STANDALONE_PROJECT.finditer(self.text):
-            name = strip_quotes(match.group("name")).strip()
-            if name in self.project_names or match.start("number") in self._part_starts():
-                continue
-            draft = self.new_project(name, None, match.start("name"), match.end("name"))
-            amount = Amount(
-                match.start("number"), match.end("number"), match.group("unit"), match.end("unit")
-            )
-            draft.add(FactKey.SPENT, self.number(amount))
-
     # -- pass 5: 三公经费, a spending category stated with its budget and actual ---------------
     def spending_categories(self) -> None:
         """`“三公”经费…预算为10万元，支出决算为0.94万元，完成预算的9.4%，其中：公务接待费…`.
@@ -624,9 +610,7 @@ class _Extractor:
         for match in _DENSITY.finditer(text):
             clause_start = max(text.rfind(mark, 0, match.start()) for mark in "；;。\n") + 1
             counts = [
-                a
-                for a in all_amounts(text, clause_start, match.start())
-                if not a.money and a.unit != "%"
+                a for a in all_amounts(text, clause_start, match.start()) if not a.money and a.unit != "%"
             ]
             if len(counts) != 2:
                 continue
@@ -678,7 +662,7 @@ class _Extractor:
     def result(self) -> DocumentExtraction:
         organization = _organization(self.text)
         parts = self.breakdown_amounts - self.breakdown_totals
-        general = read_general(self.document, organization, self.used_amounts | parts)
+        general = read_general(self.document, organization, self.used_amounts | parts, self.disabled)
         projects = [
             Project(
                 name=draft.name,
@@ -697,9 +681,10 @@ class _Extractor:
         breakdowns = self.breakdowns + _new_breakdowns(self.breakdowns, general.breakdowns)
         placed = general.placed | self.used_amounts | self.breakdown_amounts
         fiscal_year = _fiscal_year(self.text)
-        indicators = _merge_indicators(
-            general.indicators, extract_indicators(self.document, self.chunks), projects
+        from_text = (
+            [] if "text_indicators" in self.disabled else extract_indicators(self.document, self.chunks)
         )
+        indicators = _merge_indicators(general.indicators, from_text, projects)
         return DocumentExtraction(
             document=self.document.name,
             organization=organization,
@@ -716,15 +701,27 @@ class _Extractor:
         )
 
 
-def extract(document: Document, chunks: list[Chunk]) -> DocumentExtraction:
-    """Everything the rules backend finds in `document`."""
-    extractor = _Extractor(document, chunks)
-    extractor.quoted_projects()
-    extractor.triggered_breakdowns()
-    extractor.numbered_lists()
-    extractor.implicit_count_breakdowns()
-    extractor.standalone_projects()
-    extractor.spending_categories()
+#: The passes of this module, by the name `extract(disabled=…)` and `bench/ablation.py` use.
+TEMPLATE_PASSES: tuple[str, ...] = (
+    "quoted_projects",
+    "triggered_breakdowns",
+    "numbered_lists",
+    "implicit_count_breakdowns",
+    "spending_categories",
+)
+
+
+def extract(
+    document: Document, chunks: list[Chunk], disabled: frozenset[str] = frozenset()
+) -> DocumentExtraction:
+    """Everything the rules backend finds in `document`.
+
+    `disabled` names passes (`TEMPLATE_PASSES`) or general stages (`general.STAGES`) to leave
+    out, so that an ablation can measure what each adds."""
+    extractor = _Extractor(document, chunks, disabled)
+    for name in TEMPLATE_PASSES:
+        if name not in disabled:
+            getattr(extractor, name)()
     return extractor.result()
 
 

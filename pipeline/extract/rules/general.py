@@ -49,20 +49,27 @@ class GeneralResult:
     candidates: list[Candidate]
 
 
-def read_general(document: Document, organization: str | None, taken: set[int]) -> GeneralResult:
+#: The general stages, by the name `extract(disabled=…)` and `bench/ablation.py` use.
+STAGES: tuple[str, ...] = ("money_tables", "lists", "prose", "indicator_tables", "text_indicators")
+
+
+def read_general(
+    document: Document, organization: str | None, taken: set[int], disabled: frozenset[str] = frozenset()
+) -> GeneralResult:
     """Run the general stages; `taken` holds start offsets other passes already used."""
     text = document.text
     candidates = find_candidates(text)
-    tables = money_tables(text)
+    tables = [] if "money_tables" in disabled else money_tables(text)
     _give_table_units(tables)
-    result = DiscourseReader(text, candidates, tables, organization, taken).read()
+    result = DiscourseReader(text, candidates, tables, organization, taken, disabled).read()
     projects = [_project(document, draft) for draft in result.projects]
     breakdowns = [b for table in tables for b in _table_breakdowns(document, table)]
     breakdowns += [_list_breakdown(document, draft) for draft in result.breakdowns]
     placed = set(result.placed)
     for breakdown in breakdowns:
         placed.update(_start(document, item.amount) for item in (breakdown.total, *breakdown.parts))
-    indicators = [_indicator(document, row) for row in indicator_rows(text)]
+    rows = [] if "indicator_tables" in disabled else indicator_rows(text)
+    indicators = [_indicator(document, row) for row in rows]
     # a bare number in a money table is money too: count it with the unit of the table's header
     table_money = {
         value.start: value

@@ -208,7 +208,9 @@ class DiscourseReader:
         tables: list[MoneyTable],
         organization: str | None,
         taken: set[int],
+        disabled: frozenset[str] = frozenset(),
     ) -> None:
+        self.disabled = disabled
         self.text = text
         self.candidates = candidates
         self.tables = tables
@@ -236,8 +238,10 @@ class DiscourseReader:
 
     def read(self) -> DiscourseResult:
         self._tables()
-        self._lists()
-        self._prose()
+        if "lists" not in self.disabled:
+            self._lists()
+        if "prose" not in self.disabled:
+            self._prose()
         self._adopt_lists()
         kept = [p for p in self.projects if p.facts and not _only_zeros(self.text, p)]
         return DiscourseResult(kept, self.placed, self.breakdowns)
