@@ -223,3 +223,25 @@ def test_a_text_no_stage_understands_yields_nothing_and_low_coverage() -> None:
     measured = coverage(document, result.candidates, result.placed)
     assert measured.money_amounts == 3
     assert measured.ratio is not None and measured.ratio < Decimal("0.6")
+
+
+def test_headings_that_name_projects_hold_their_flows() -> None:
+    text = (
+        "某县交通运输局2023年度项目支出绩效自评报告\n"
+        "一、项目基本情况\n"
+        "（一）农村公路养护项目\n"
+        "该项目年初预算120万元，全年实际支出110万元，预算执行率91.67%。\n"
+        "（二）客运站运营补贴资金\n"
+        "年初预算40万元，实际支出40万元。\n"
+        "二、存在的问题\n"
+        "资金拨付进度偏慢。\n"
+    )
+    assert _facts(text, "某县交通运输局") == {
+        "农村公路养护项目": {"budget_initial": ["120"], "spent": ["110"], "execution_rate": ["91.67"]},
+        "客运站运营补贴资金": {"budget_initial": ["40"], "spent": ["40"]},
+    }
+
+
+def test_a_section_heading_names_no_project() -> None:
+    text = "某县交通运输局2023年度项目支出绩效自评报告\n（一）资金投入情况分析\n年初预算40万元，实际支出40万元。\n"
+    assert _facts(text, "某县交通运输局") == {}

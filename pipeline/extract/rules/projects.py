@@ -223,6 +223,7 @@ class DiscourseReader:
             name, start, end = found
             self.main = ProjectDraft(name, None, start, end)
             self.projects.append(self.main)
+        self.sections = _heading_sections(text)
         self.masks = self._name_masks()
         #: the projects of each list, in text order, for `_adopt_lists`
         self.lists: list[list[ProjectDraft]] = []
@@ -437,10 +438,22 @@ class DiscourseReader:
                 self._place(draft, role.key, candidate)
 
     def _rate(self, candidate: Candidate) -> None:
-        if self.main is None or candidate.unit != "%":
+        current = self._current(candidate.start)
+        if current is None or candidate.unit != "%":
             return
         if is_execution_rate(self.text, candidate.start, 0):
-            self._place(self.main, FactKey.EXECUTION_RATE, candidate)
+            self._place(current, FactKey.EXECUTION_RATE, candidate)
+
+    def _current(self, position: int) -> ProjectDraft | None:
+        """The project the text at `position` speaks of: the innermost heading that names a
+        project (`（二）农村饮水安全项目`), else the report's main project."""
+        for section in reversed(self.sections):
+            if section.start <= position < section.end:
+                if section.draft is None:
+                    section.draft = ProjectDraft(section.name, None, section.name_start, section.name_end)
+                    self.projects.append(section.draft)
+                return section.draft
+        return self.main
 
     def _part_of(self, candidate: Candidate, masks: list[tuple[int, int]]) -> Candidate | None:
         """The total an amount after 其中/包括 (in its own sentence) is a part of, or None.
@@ -514,15 +527,18 @@ class DiscourseReader:
                 parent = self.main.name
             label = self.text[role.keyword_end : candidate.start]
             begin = role.keyword_end
+        current = self._current(candidate.start)
         if ANAPHORA.search(label) or name is None:
-            return self.main
+            return current
+        if current is not None and current is not self.main and similar(name, current.name) >= 0.5:
+            return current
         if self.main is not None and similar(name, self.main.name) >= 0.5:
             return self.main
         for draft in self.projects:
             if similar(name, draft.name) >= 0.8:
                 return draft
         if len(name) < 6:
-            return self.main
+            return current
         start = begin + max(0, label.find(name))
         draft = ProjectDraft(name, parent, start, start + len(name))
         self.projects.append(draft)
@@ -531,6 +547,54 @@ class DiscourseReader:
     def _recent(self, draft: ProjectDraft, key: FactKey, candidate: Candidate) -> bool:
         """`draft` stated its `key` in the 150 characters before `candidate` (a list follows it)."""
         return any(0 < candidate.start - n.start <= 150 for n in draft.facts.get(key, []))
+
+
+@dataclass
+class _Section:
+    """The text under a heading that names a project, up to the next heading of its level."""
+
+    name: str
+    name_start: int
+    name_end: int
+    level: int
+    start: int
+    end: int
+    draft: ProjectDraft | None = None
+
+
+_HEADING = re.compile(
+    r"^[ \t]*(?:(?P<l1>[一二三四五六七八九十]{1,3}、)|(?P<l2>[(（][一二三四五六七八九十]{1,3}[)）])|"
+    r"(?P<l3>\d{1,2}[、.．](?!\d))|(?P<l4>[(（]\d{1,2}[)）]))[ \t]*"
+)
+
+
+def _heading_sections(text: str) -> list[_Section]:
+    """Sections under headings whose words name a project or fund (not a report section)."""
+    sections: list[_Section] = []
+    offset = 0
+    headings: list[tuple[int, int]] = []  # (level, line start) of every heading, for section ends
+    for line in text.splitlines(keepends=True):
+        match = _HEADING.match(line)
+        if match is not None and match.lastgroup is not None:
+            level = int(match.lastgroup[1])
+            headings.append((level, offset))
+            head = re.split(r"[。，,：:；;]", line[match.end() :], maxsplit=1)[0].strip()
+            name = _clean_name(re.sub(r"^项目", "", head))
+            if (
+                4 <= len(name) <= 40
+                and FUND_NOUN.search(name)
+                and not SECTION_WORDS.search(name)
+                and not NOT_A_PROJECT.search(name)
+                and not _GENERIC_NAMES.match(name)
+                and not re.search(r"\d", head)
+            ):
+                start = offset + line.index(name[0], match.end()) if name[0] in line else offset
+                sections.append(_Section(name, start, start + len(name), level, offset, len(text)))
+        offset += len(line)
+    for section in sections:
+        later = [start for level, start in headings if start > section.start and level <= section.level]
+        section.end = later[0] if later else len(text)
+    return sections
 
 
 def is_generic_name(name: str) -> bool:
