@@ -245,3 +245,15 @@ def test_headings_that_name_projects_hold_their_flows() -> None:
 def test_a_section_heading_names_no_project() -> None:
     text = "某县交通运输局2023年度项目支出绩效自评报告\n（一）资金投入情况分析\n年初预算40万元，实际支出40万元。\n"
     assert _facts(text, "某县交通运输局") == {}
+
+
+def test_an_item_spread_over_places_keeps_every_amount() -> None:
+    text = (
+        "某市体育局2022年度转移支付资金绩效自评报告\n"
+        "资金分配如下：\n"
+        "1.给予甲县全民健身器材维护费12.5万元，乙区8万元，丙县6.5万元。\n"
+        "2.安排青少年体育赛事经费20万元，其中：甲县12万元，乙区8万元。\n"
+    )
+    facts = _facts(text, "某市体育局")
+    assert facts["甲县全民健身器材维护费"] == {"budget_total": ["12.5", "8", "6.5"]}
+    assert facts["青少年体育赛事经费"] == {"budget_total": ["20"]}  # 其中 opens parts, not more

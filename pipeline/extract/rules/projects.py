@@ -66,12 +66,13 @@ class ProjectDraft:
     name_end: int
     facts: dict[FactKey, list[Candidate]] = field(default_factory=dict)
 
-    def add(self, key: FactKey, number: Candidate) -> bool:
-        """Record a fact; a second amount of one kind is kept only for `supplement` lists."""
+    def add(self, key: FactKey, number: Candidate, adds: bool = False) -> bool:
+        """Record a fact. A second amount of one kind is kept only where amounts add: `supplement`
+        lists, or `adds` (an item's amounts spread over places: `A县16.2万元，B县31.2万元`)."""
         if key not in self.facts:
             self.facts[key] = [number]
             return True
-        if key is FactKey.SUPPLEMENT and number not in self.facts[key]:
+        if (key is FactKey.SUPPLEMENT or adds) and number not in self.facts[key]:
             self.facts[key].append(number)
             return True
         return False
@@ -345,8 +346,40 @@ class DiscourseReader:
                 draft = ProjectDraft(name, None, start, start + len(name))
                 self.projects.append(draft)
                 self._place(draft, key, candidate)
+                for more in self._spread(candidate):
+                    if more.start not in self.placed and draft.add(key, more, adds=True):
+                        self.placed.add(more.start)
                 drafts.append(draft)
             self.lists.append(drafts)
+
+    def _spread(self, first: Candidate) -> list[Candidate]:
+        """Amounts that continue an item's first one in its sentence, each after a short place or
+        recipient with no keyword of its own (`给予A县X费34.7万元，B区16.2万元，C县31.2万元`)."""
+        ends = (self.text.find("。", first.unit_end), self.text.find("\n", first.unit_end))
+        stops = [i for i in ends if i != -1]
+        end = min(stops) if stops else len(self.text)
+        found: list[Candidate] = []
+        previous = first.unit_end
+        for candidate in self.candidates:
+            if candidate.start < first.unit_end or not candidate.money:
+                continue
+            if candidate.start >= end:
+                break
+            between = self.text[previous : candidate.start]
+            label = between.lstrip("，,、；; ")
+            if (
+                not candidate.usable
+                or len(label) == len(between)
+                or not 2 <= len(label) <= 6
+                or FUND_NOUN.search(label)
+                or PART_TRIGGER.search(label)  # `604万元，其中：A 80万元`: parts, not more of the item
+                or re.search(r"[：:]", label)
+                or money_role(self.text, candidate.start, candidate.unit_end, previous, self.masks)
+            ):
+                break
+            found.append(candidate)
+            previous = candidate.unit_end
+        return found
 
     def _item(self, line_start: int, line_end: int, ordinal_end: int) -> _ListItem | None:
         """A numbered line holding one money amount (the first) after a short label."""
@@ -357,9 +390,10 @@ class DiscourseReader:
         first = money[0]
         begin = clause_start(self.text, first.start, begin)
         role = money_role(self.text, first.start, first.unit_end, begin, self.masks)
-        raw = self.text[
-            begin : role.keyword_start if role and role.keyword_start < first.start else first.start
-        ]
+        before = role is not None and role.keyword_start < first.start
+        raw = self.text[begin : role.keyword_start if role is not None and before else first.start]
+        if role is not None and before and not _item_name(raw):
+            raw = self.text[role.keyword_end : first.start]  # `2.安排A经费20万元`: the name follows the verb
         name = _item_name(raw)
         if not (4 <= len(name) <= 40) or (SECTION_WORDS.search(name) and not FUND_NOUN.search(name)):
             return None
