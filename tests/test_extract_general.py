@@ -63,6 +63,9 @@ def test_candidate_units_and_exclusions(
         ("上年结转80万元", FactKey.CARRYOVER_IN),  # the longer keyword beats 结转
         ("年末结转80万元", FactKey.CARRYOVER_OUT),
         ("某资金80万元已全部拨付", FactKey.SPENT),  # a keyword right after the number
+        ("年中追加预算80万元", FactKey.SUPPLEMENT),  # 预算 belongs to 追加, it is no keyword of its own
+        ("年初预算资金80万元", FactKey.BUDGET_INITIAL),
+        ("上级补助资金80万元", FactKey.TRANSFER_IN),
     ],
 )
 def test_role_of_a_money_amount(text: str, key: FactKey) -> None:
@@ -148,8 +151,9 @@ def test_title_names_the_main_project() -> None:
     assert found is not None and found[0] == "某县农机购置补贴资金"
 
 
-def test_a_department_report_has_no_main_project() -> None:
-    text = "某县水利局2022年度项目支出绩效自评报告\n一、基本情况\n"
+@pytest.mark.parametrize("kind", ["项目支出", "部门整体支出", "整体支出"])
+def test_a_department_report_has_no_main_project(kind: str) -> None:
+    text = f"某县水利局2022年度{kind}绩效自评报告\n一、基本情况\n"
     assert main_project_name(text, "某县水利局") is None
 
 

@@ -810,7 +810,7 @@ def _adjacent(text: str, previous: re.Match[str], current: re.Match[str]) -> boo
 
 def _project_name(label: str) -> str:
     name = _LIST_NUMBER.sub("", clean_label(label))
-    name = re.sub(r"(?<=项目)支出$|(?<=专项)支出$", "", name)
+    name = re.sub(r"(?<=.项目)支出$|(?<=.专项)支出$", "", name)
     return name.strip()
 
 

@@ -180,7 +180,7 @@ def _title_name(text: str, organization: str | None) -> tuple[str, int, int] | N
                 and DEPARTMENT_REPORT.fullmatch(name[len(organization) :])
             ):
                 return None  # a department's report on all its projects has no main project
-            if organization and name == organization:
+            if (organization and name == organization) or DEPARTMENT_REPORT.fullmatch(name):
                 return None
             if len(name) >= 4 and not _GENERIC_NAMES.match(name) and not SECTION_WORDS.fullmatch(name):
                 start = offset + line.find(name) if name in line else offset

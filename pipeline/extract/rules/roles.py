@@ -18,6 +18,8 @@ from schemas import FactKey
 
 #: Where a clause ends. A table cell separator ends one too.
 CLAUSE_BREAK = re.compile(r"[，,；;。！？!?\n|：:]")
+#: Generic nouns a keyword may carry (`追加预算`, `年初预算资金`, `上级补助资金`).
+_GENERIC_TAIL = re.compile(r"(?:预算)?(?:资金|经费|金额|数|额|指标)?")
 #: How far after a number a trailing keyword may stand (`2.00万元已全部到位`).
 _AFTER_WINDOW = 12
 
@@ -66,7 +68,11 @@ def money_role(
         for match in word.pattern.finditer(text, begin, start):
             if _masked(masks, match.start(), match.end()):
                 continue
-            candidate = Role(word.key, match.start(), match.end())
+            # a keyword takes the generic noun after it (`追加预算`, `年初预算资金`): the generic
+            # noun is then no keyword of its own nearer the number
+            tail = _GENERIC_TAIL.match(text, match.end(), start)
+            end = tail.end() if tail else match.end()
+            candidate = Role(word.key, match.start(), end)
             if best is None or _nearer(candidate, best):
                 best = candidate
     if best is not None:

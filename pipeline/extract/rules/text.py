@@ -28,7 +28,7 @@ _LABEL_BREAK = re.compile(r"[，,；;。：:\n\t（(）)]")
 _LEADING_WORDS = re.compile(
     r"^(?:[、\s]|其中|包括|主要包括|主要有|分别是|分别为|另外|以及|及|和|含|共计|合计|共)+"
 )
-_TRAILING_WORDS = re.compile(r"(?:为|是|达|计|共|约|：|:|\s)+$")
+_TRAILING_WORDS = re.compile(r"(?:为|是|达|(?<![合共总累])计|共|约|：|:|\s)+$")
 _ORG_PREFIX = re.compile(r"^(?:本单位|我单位|我局|我委|本部门|我部门|单位|本局)")
 
 
