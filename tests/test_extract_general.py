@@ -261,3 +261,32 @@ def test_an_item_spread_over_places_keeps_every_amount() -> None:
     facts = _facts(text, "某市体育局")
     assert facts["甲县全民健身器材维护费"] == {"budget_total": ["12.5", "8", "6.5"]}
     assert facts["青少年体育赛事经费"] == {"budget_total": ["20"]}  # 其中 opens parts, not more
+
+
+def test_a_keyword_right_before_its_amount_is_not_a_list_head() -> None:
+    text = "资金来源为省级财政补助200万元、县级配套资金50万元，共计250万元。"
+    second = text.index("50万元")
+    assert money_role(text, second, second + 4, 0) is None
+    listed = "下达甲项目资金100万元、乙项目资金50万元。"
+    second = listed.index("50万元")
+    role = money_role(listed, second, second + 4, 0)
+    assert role is not None and role.key is FactKey.TRANSFER_IN  # the list inherits its head verb
+
+
+def test_bare_numbers_under_a_unit_header_are_money_when_labelled_so() -> None:
+    text = (
+        "城市绿道建设项目绩效自评表\n"
+        "项目资金（万元）：年初预算数 300，全年预算数 320，全年执行数 288，执行率 90%，分值 10\n"
+    )
+    assert _facts(text) == {
+        "城市绿道建设项目": {
+            "budget_initial": ["300"],
+            "budget_total": ["320"],
+            "spent": ["288"],
+            "execution_rate": ["90"],
+        }
+    }
+
+
+def test_a_units_report_on_its_projects_has_no_main_project() -> None:
+    assert main_project_name("某区体育事业管理中心2022年度项目自评价\n", None) is None

@@ -14,6 +14,7 @@ dropped, so coverage can count them as understood: dates, document numbers
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -121,6 +122,37 @@ def _exclusion(text: str, start: int, end: int, kind: Kind) -> str | None:
     if kind is Kind.MONEY and re.search(r"(?:每|按|生均|人均|标准)[\u4e00-\u9fff]{0,6}$", before):
         return "standard"
     return None
+
+
+_UNIT_HEADER = re.compile(r"[(（]\s*(万元|元|亿元)\s*[)）]|(?:金额)?单位[:：]\s*(万元|元|亿元)")
+#: How far a `(万元)` / `单位：万元` header reaches: to the next blank line, at most this far.
+_HEADER_REACH = 400
+
+
+def with_header_units(
+    text: str, candidates: list[Candidate], is_money_label: Callable[[int, int], bool]
+) -> list[Candidate]:
+    """Bare numbers under a `(万元)` / `单位：万元` header take its unit when the words since the
+    number before them name a money quantity (`年初预算数 300`); `is_money_label(start, floor)`
+    says whether `text[floor:start]` does."""
+    scopes: list[tuple[int, int, str]] = []
+    for header in _UNIT_HEADER.finditer(text):
+        blank = text.find("\n\n", header.end())
+        end = min(header.end() + _HEADER_REACH, blank if blank != -1 else len(text))
+        scopes.append((header.end(), end, header.group(1) or header.group(2)))
+    if not scopes:
+        return candidates
+    result: list[Candidate] = []
+    previous_end = 0
+    for candidate in candidates:
+        unit = next((u for lo, hi, u in scopes if lo <= candidate.start < hi), None)
+        bare = candidate.kind is Kind.BARE and candidate.usable
+        floor = previous_end
+        previous_end = candidate.unit_end
+        if unit is not None and bare and is_money_label(candidate.start, floor):
+            candidate = Candidate(candidate.start, candidate.end, unit, candidate.end, Kind.MONEY)
+        result.append(candidate)
+    return result
 
 
 def is_money_unit(unit: str | None) -> bool:

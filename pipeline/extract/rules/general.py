@@ -11,8 +11,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates
+from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates, with_header_units
 from pipeline.extract.rules.projects import BreakdownDraft, DiscourseReader, ProjectDraft, similar
+from pipeline.extract.rules.roles import money_role
 from pipeline.extract.rules.tables import (
     IndicatorRow,
     MoneyTable,
@@ -58,7 +59,9 @@ def read_general(
 ) -> GeneralResult:
     """Run the general stages; `taken` holds start offsets other passes already used."""
     text = document.text
-    candidates = find_candidates(text)
+    candidates = with_header_units(
+        text, find_candidates(text), lambda start, floor: money_role(text, start, start, floor) is not None
+    )
     tables = [] if "money_tables" in disabled else money_tables(text)
     _give_table_units(tables)
     result = DiscourseReader(text, candidates, tables, organization, taken, disabled).read()

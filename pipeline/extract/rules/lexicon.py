@@ -46,7 +46,7 @@ ROLE_WORDS: tuple[RoleWord, ...] = (
         FactKey.TRANSFER_IN,
         _p(
             r"上级(?:转移支付|补助|下达|拨付|拨入)|转移支付资金|下达(?:我|了|给|至|到)?|"
-            r"(?:中央|省|市|州|盟)(?:级|财政)?(?:补助|下拨)|争取(?:到|上级)?"
+            r"(?:中央|省|市|州|盟|自治区)(?:级)?(?:财政)?(?:专项)?(?:补助|下拨|拨付)|争取(?:到|上级)?"
         ),
         "money allotted from above during the year (convention 1: 下达, 转移支付, 中央/省/市补助)",
     ),
@@ -175,3 +175,6 @@ NOT_A_PROJECT = _p(r"我(?:局|单位|委|部门|中心|校|院|县|区|市)|本
 #: Rates of a project's own money flow (预算执行率, 资金到位率, 预算资金拨款率): project facts, never
 #: indicators, even where a form lists them among the 绩效指标.
 MONEY_FLOW_RATE = _p(r"(?:预算|资金)(?:执行|到位|拨款|拨付|支出|使用)率|^执行率$")
+
+#: How the name of a government unit ends (局, 委员会, 中心, 学校 …).
+ORGANIZATION_END = _p(r"(?:局|委员会|委|中心|医院|学校|学院|中学|小学|站|所|办公室|厅|处|馆|队|政府|协会)$")

@@ -36,6 +36,7 @@ from pipeline.extract.rules.lexicon import (
     FUND_NOUN,
     NAME_FIELD,
     NOT_A_PROJECT,
+    ORGANIZATION_END,
     PART_TRIGGER,
     SECTION_WORDS,
     SELF_REFERENCE,
@@ -182,6 +183,8 @@ def _title_name(text: str, organization: str | None) -> tuple[str, int, int] | N
                 return None  # a department's report on all its projects has no main project
             if (organization and name == organization) or DEPARTMENT_REPORT.fullmatch(name):
                 return None
+            if ORGANIZATION_END.search(re.sub(r"(?:项目|项目支出|整体支出)$", "", name)):
+                return None  # `某某中心项目自评`: a unit's report on its projects names none of them
             if len(name) >= 4 and not _GENERIC_NAMES.match(name) and not SECTION_WORDS.fullmatch(name):
                 start = offset + line.find(name) if name in line else offset
                 return name, start, start + len(name)

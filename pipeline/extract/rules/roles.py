@@ -72,6 +72,8 @@ def money_role(
             # noun is then no keyword of its own nearer the number
             tail = _GENERIC_TAIL.match(text, match.end(), start)
             end = tail.end() if tail else match.end()
+            if not _reaches(text, end, start):
+                continue
             candidate = Role(word.key, match.start(), end)
             if best is None or _nearer(candidate, best):
                 best = candidate
@@ -92,6 +94,20 @@ def money_role(
     if aggregator is not None:
         return Role(FactKey.BUDGET_TOTAL, aggregator.start(), aggregator.end(), generic=True)
     return None
+
+
+#: An amount in running text (a number with a money unit, or a percentage).
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s?(?:亿元|万元|元|万|%)")
+
+
+def _reaches(text: str, keyword_end: int, start: int) -> bool:
+    """A keyword reaches past an earlier amount only as the verb heading a list
+    (`下达A资金100万元、B资金50万元`); a keyword right before its own amount labels that amount
+    alone (`省级补助200万元、县级配套50万元`: 50 is not 省级补助)."""
+    between = _AMOUNT.search(text, keyword_end, start)
+    if between is None:
+        return True
+    return between.start() - keyword_end > 1
 
 
 def _nearer(candidate: Role, best: Role) -> bool:
