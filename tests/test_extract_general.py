@@ -290,3 +290,31 @@ def test_bare_numbers_under_a_unit_header_are_money_when_labelled_so() -> None:
 
 def test_a_units_report_on_its_projects_has_no_main_project() -> None:
     assert main_project_name("某区体育事业管理中心2022年度项目自评价\n", None) is None
+
+
+def test_a_fact_stated_twice_with_two_values_reaches_the_checker() -> None:
+    from pipeline.check.run import check
+
+    text = (
+        "某县图书馆免费开放补助资金绩效自评报告\n"
+        "一、资金情况\n年初预算80万元，实际支出76万元。\n"
+        "二、执行情况\n全年实际支出67万元，主要用于购书。\n"
+    )
+    document = ingest_text(text, name="twice.txt")
+    from pipeline.extract.rules.extract import extract
+    from pipeline.ingest.chunk import chunk_document
+
+    extraction = extract(document, chunk_document(document))
+    flags = [f for f in check(extraction).flags if f.rule.value == "conflict"]
+    assert len(flags) == 1 and {"76", "67"} <= set(flags[0].values)
+
+
+def test_an_amount_of_another_year_is_no_restatement() -> None:
+    text = (
+        "某县图书馆免费开放补助资金绩效自评报告\n"
+        "年初预算80万元，实际支出76万元。实际支出比上年增加9万元，上年实际支出67万元。\n"
+    )
+    facts = _facts(text)
+    assert facts["某县图书馆免费开放补助资金"]["spent"] == ["76"]
+    document = ingest_text(text, name="years.txt")
+    assert read_general(document, None, set()).restated == []

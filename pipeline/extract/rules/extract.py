@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipeline.extract.rules.general import cost_statements, coverage, read_general
+from pipeline.extract.rules.general import cost_statements, coverage, read_general, restated_statements
 from pipeline.extract.rules.indicators import extract_indicators
 from pipeline.extract.rules.lexicon import MONEY_FLOW_RATE
 from pipeline.extract.rules.projects import is_generic_name
@@ -693,7 +693,8 @@ class _Extractor:
             indicators=indicators,
             breakdowns=breakdowns,
             statements=statements_from_breakdowns(breakdowns, fiscal_year)
-            + cost_statements(projects, indicators, fiscal_year),
+            + cost_statements(projects, indicators, fiscal_year)
+            + restated_statements(general.restated, fiscal_year),
             years=_years(self.document, self.projects),
             ratios=self.densities(),
             scores=extract_scores(self.document),

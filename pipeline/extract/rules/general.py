@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from pipeline.check.labels import FACT_ROLES
 from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates, with_header_units
+from pipeline.extract.rules.lexicon import FACT_WORDS
 from pipeline.extract.rules.projects import BreakdownDraft, DiscourseReader, ProjectDraft, similar
 from pipeline.extract.rules.roles import money_role
 from pipeline.extract.rules.tables import (
@@ -48,6 +50,7 @@ class GeneralResult:
     indicators: list[Indicator]
     placed: set[int]
     candidates: list[Candidate]
+    restated: list[tuple[str, FactKey, StatedNumber, StatedNumber]] = field(default_factory=list)
 
 
 #: The general stages, by the name `extract(disabled=…)` and `bench/ablation.py` use.
@@ -82,7 +85,33 @@ def read_general(
         if value is not None and value.kind is Kind.MONEY
     }
     candidates = [table_money.get(c.start, c) for c in candidates]
-    return GeneralResult(projects, breakdowns, [i for i in indicators if i is not None], placed, candidates)
+    restated = [
+        (r.project, r.key, _number(document, r.first), _number(document, r.again)) for r in result.restated
+    ]
+    found = [i for i in indicators if i is not None]
+    return GeneralResult(projects, breakdowns, found, placed, candidates, restated)
+
+
+def restated_statements(
+    restated: list[tuple[str, FactKey, StatedNumber, StatedNumber]], fiscal_year: int | None
+) -> list[Statement]:
+    """A project's fact stated twice: both statements of one quantity, for the `conflict` rule."""
+    scope = str(fiscal_year) if fiscal_year else None
+    statements: list[Statement] = []
+    for project, key, first, again in restated:
+        if first.value == again.value and first.unit == again.unit:
+            continue  # stated alike twice: nothing for the checker to compare
+        label = f"{project}{FACT_WORDS.get(key, key.value)}"
+        if key in FACT_ROLES:
+            # the checker compares a statement naming a project's fund with the project's own
+            # fact of that role (`pipeline.check.labels`): the second statement is enough
+            statements.append(Statement(label=label, scope=scope, amount=again))
+            continue
+        statements += [
+            Statement(label=label, scope=scope, amount=first),
+            Statement(label=label, scope=scope, amount=again),
+        ]
+    return statements
 
 
 def coverage(document: Document, candidates: list[Candidate], placed: set[int]) -> Coverage:

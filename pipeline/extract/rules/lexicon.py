@@ -178,3 +178,19 @@ MONEY_FLOW_RATE = _p(r"(?:预算|资金)(?:执行|到位|拨款|拨付|支出|�
 
 #: How the name of a government unit ends (局, 委员会, 中心, 学校 …).
 ORGANIZATION_END = _p(r"(?:局|委员会|委|中心|医院|学校|学院|中学|小学|站|所|办公室|厅|处|馆|队|政府|协会)$")
+
+#: Words that compare a quantity with another period or another quantity (增长, 比上年 …).
+COMPARISON = _p(r"上年|去年|同比|比上年|较上年|增长|增加|减少|下降|提高|节约|占")
+
+#: How a restated project fact is labelled for the checker's `conflict` rule, one word per key.
+FACT_WORDS: dict[FactKey, str] = {
+    FactKey.BUDGET_INITIAL: "年初预算",
+    FactKey.CARRYOVER_IN: "上年结转",
+    FactKey.TRANSFER_IN: "上级转移支付",
+    FactKey.TRANSFER_OUT: "调剂",
+    FactKey.REDUCTION: "调减",
+    FactKey.BUDGET_TOTAL: "全年预算",
+    FactKey.SPENT: "实际支出",
+    FactKey.CARRYOVER_OUT: "年末结余",  # 结余 is a balance to the checker's label roles
+    FactKey.EXECUTION_RATE: "执行率",
+}

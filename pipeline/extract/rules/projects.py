@@ -30,6 +30,7 @@ from pipeline.extract.rules.lexicon import (
     ALLOCATION_TRIGGER,
     ANAPHORA,
     BASIC_SPENDING,
+    COMPARISON,
     DEPARTMENT_REPORT,
     FLOW_PART_KEYS,
     FORM_FIELD,
@@ -48,6 +49,7 @@ from schemas import FactKey
 
 _YEAR_WORDS = re.compile(r"[(（]?(?:19|20)\d{2}\s*年度?[)）]?|[(（]\s*[)）]")
 _TITLE_NOISE = re.compile(r"^[《“\"【\[]|[》”\"】\]]$|^关于|^(?:\d+[、.])")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _ORDINAL = re.compile(r"^[ \t]*(?:\d{1,2}[、.．](?!\d)|[(（]\d{1,2}[)）])[ \t]*")
 _LEADING_VERBS = re.compile(
     r"^(?:用于|支持|安排|给予|分配(?:至|到|给)?|补助|拨付|下达|其中|包括|以及|和|及|、)+"
@@ -92,6 +94,16 @@ class BreakdownDraft:
     parts: list[tuple[str, Candidate]]
 
 
+@dataclass(frozen=True)
+class Restatement:
+    """A project's fact stated a second time (`first`, then `again`)."""
+
+    project: str
+    key: FactKey
+    first: Candidate
+    again: Candidate
+
+
 @dataclass
 class DiscourseResult:
     """What the discourse stage placed: the projects, the amounts used (by start offset) and
@@ -100,6 +112,7 @@ class DiscourseResult:
     projects: list[ProjectDraft]
     placed: set[int]
     breakdowns: list[BreakdownDraft] = field(default_factory=list)
+    restated: list[Restatement] = field(default_factory=list)
 
 
 def similar(left: str, right: str) -> float:
@@ -232,6 +245,8 @@ class DiscourseReader:
         #: the projects of each list, in text order, for `_adopt_lists`
         self.lists: list[list[ProjectDraft]] = []
         self.breakdowns: list[BreakdownDraft] = []
+        self.restated: list[Restatement] = []
+        self.explicit: set[int] = set()
 
     def _name_masks(self) -> list[tuple[int, int]]:
         if self.main is None:
@@ -249,7 +264,7 @@ class DiscourseReader:
             self._prose()
         self._adopt_lists()
         kept = [p for p in self.projects if p.facts and not _only_zeros(self.text, p)]
-        return DiscourseResult(kept, self.placed, self.breakdowns)
+        return DiscourseResult(kept, self.placed, self.breakdowns, self.restated)
 
     def _adopt_lists(self) -> None:
         """A list spells out the money of the project stated just before it: that project is
@@ -280,11 +295,36 @@ class DiscourseReader:
                         nearest, best = number.start, (draft, number)
         return best
 
-    def _place(self, draft: ProjectDraft, key: FactKey, candidate: Candidate) -> None:
+    def _place(self, draft: ProjectDraft, key: FactKey, candidate: Candidate, explicit: bool = False) -> None:
+        """Record a fact. `explicit`: its own words name its role (a specific keyword or a
+        column header), so a second explicit statement of the same fact is the same quantity."""
         if candidate.start in self.placed or candidate.start in self.taken:
             return
         if draft.add(key, candidate):
             self.placed.add(candidate.start)
+            if explicit:
+                self.explicit.add(candidate.start)
+            return
+        first = draft.facts[key]
+        if (
+            explicit
+            and len(first) == 1
+            and first[0].start in self.explicit
+            and key is not FactKey.SUPPLEMENT
+            and not self._other_period(candidate, first[0])
+        ):
+            # the same quantity stated again: the checker compares the two (`conflict`)
+            self.restated.append(Restatement(draft.name, key, first[0], candidate))
+            self.placed.add(candidate.start)
+
+    def _other_period(self, candidate: Candidate, first: Candidate) -> bool:
+        """A restatement whose sentence compares with another year speaks of another quantity."""
+        sentence = self.text[clause_start(self.text, candidate.start) : candidate.start]
+        years = {
+            m.group(1) for m in _YEAR.finditer(self.text[clause_start(self.text, first.start) : first.start])
+        }
+        own = {m.group(1) for m in _YEAR.finditer(sentence)}
+        return bool(COMPARISON.search(sentence)) or bool(own and years and own != years)
 
     # -- money tables -----------------------------------------------------------------------
     def _tables(self) -> None:
@@ -296,7 +336,7 @@ class DiscourseReader:
                 continue
             for key, value in zip(table.columns, table.total.values, strict=True):
                 if key is not None and value is not None:
-                    self._place(draft, key, value)
+                    self._place(draft, key, value, explicit=True)
             for row in table.sources:
                 if re.search(r"上年(?:度)?结转|上年结余", row_label(row.label)):
                     budget = _column_value(table, row.values, FactKey.BUDGET_TOTAL)
@@ -472,14 +512,14 @@ class DiscourseReader:
                 continue
             draft = self.main if named is not None else self._subject(candidate, role)
             if draft is not None:
-                self._place(draft, role.key, candidate)
+                self._place(draft, role.key, candidate, explicit=not role.generic)
 
     def _rate(self, candidate: Candidate) -> None:
         current = self._current(candidate.start)
         if current is None or candidate.unit != "%":
             return
         if is_execution_rate(self.text, candidate.start, 0):
-            self._place(current, FactKey.EXECUTION_RATE, candidate)
+            self._place(current, FactKey.EXECUTION_RATE, candidate, explicit=True)
 
     def _current(self, position: int) -> ProjectDraft | None:
         """The project the text at `position` speaks of: the innermost heading that names a
