@@ -318,3 +318,30 @@ def test_an_amount_of_another_year_is_no_restatement() -> None:
     assert facts["某县图书馆免费开放补助资金"]["spent"] == ["76"]
     document = ingest_text(text, name="years.txt")
     assert read_general(document, None, set()).restated == []
+
+
+_PROJECT_TABLE = (
+    "某县卫生健康局2023年度部门整体支出绩效自评报告\n"
+    "单位：万元\n"
+    "项目名称\t年初预算数\t全年执行数\t执行率\n"
+    "基本公共卫生服务补助\t120\t125\t104.17%\n"
+    "计划生育家庭奖励扶助\t40\t38.5\t96.25%\n"
+    "合计\t160\t163.5\t102.19%\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [_PROJECT_TABLE, _PROJECT_TABLE.replace("\t", " ")],  # tabs, or a PDF row whose spaces were folded
+    ids=["tabs", "pdf-spaces"],
+)
+def test_a_table_of_projects_gives_each_row_its_flows_and_the_total_a_breakdown(text: str) -> None:
+    document = ingest_text(text, name="rows.txt")
+    result = read_general(document, "某县卫生健康局", set())
+    facts = {p.name: {k.value: [n.normalized for n in v] for k, v in p.facts.items()} for p in result.projects}
+    assert facts == {
+        "基本公共卫生服务补助": {"budget_initial": ["120"], "spent": ["125"], "execution_rate": ["104.17"]},
+        "计划生育家庭奖励扶助": {"budget_initial": ["40"], "spent": ["38.5"], "execution_rate": ["96.25"]},
+    }
+    totals = {b.total.amount.normalized: [p.amount.normalized for p in b.parts] for b in result.breakdowns}
+    assert totals == {"160": ["120", "40"], "163.5": ["125", "38.5"]}

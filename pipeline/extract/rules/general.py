@@ -18,9 +18,11 @@ from pipeline.extract.rules.projects import BreakdownDraft, DiscourseReader, Pro
 from pipeline.extract.rules.roles import money_role
 from pipeline.extract.rules.tables import (
     IndicatorRow,
+    MoneyRow,
     MoneyTable,
     indicator_rows,
     money_tables,
+    project_tables,
     row_label,
 )
 from pipeline.numbers import stated_number
@@ -67,7 +69,12 @@ def read_general(
     )
     tables = [] if "money_tables" in disabled else money_tables(text)
     _give_table_units(tables)
-    result = DiscourseReader(text, candidates, tables, organization, taken, disabled).read()
+    listed = [] if "money_tables" in disabled else project_tables(text)
+    for table in listed:
+        table.rows = [_row_with_unit(row, table.columns, table.unit) for row in table.rows]
+        if table.total is not None:
+            table.total = _row_with_unit(table.total, table.columns, table.unit)
+    result = DiscourseReader(text, candidates, tables, organization, taken, disabled, listed).read()
     projects = [_project(document, draft) for draft in result.projects]
     breakdowns = [b for table in tables for b in _table_breakdowns(document, table)]
     breakdowns += [_list_breakdown(document, draft) for draft in result.breakdowns]
@@ -153,6 +160,14 @@ def _give_table_units(tables: list[MoneyTable]) -> None:
                 None if key is None else _with_unit(value, table.unit, key is FactKey.EXECUTION_RATE)
                 for key, value in zip(table.columns, row.values, strict=True)
             ]
+
+
+def _row_with_unit(row: MoneyRow, columns: list[FactKey | None], unit: str) -> MoneyRow:
+    values = [
+        None if key is None else _with_unit(value, unit, key is FactKey.EXECUTION_RATE)
+        for key, value in zip(columns, row.values, strict=True)
+    ]
+    return MoneyRow(row.label, values)
 
 
 def _with_unit(value: Candidate | None, unit: str, is_rate: bool) -> Candidate | None:

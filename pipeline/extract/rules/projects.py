@@ -44,11 +44,18 @@ from pipeline.extract.rules.lexicon import (
     TITLE_SUFFIX,
 )
 from pipeline.extract.rules.roles import Role, clause_start, is_execution_rate, money_role
-from pipeline.extract.rules.tables import MoneyTable, cells, row_label
+from pipeline.extract.rules.tables import MoneyTable, ProjectRowTable, cells, row_label
 from schemas import FactKey
 
 _YEAR_WORDS = re.compile(r"[(（]?(?:19|20)\d{2}\s*年度?[)）]?|[(（]\s*[)）]")
 _TITLE_NOISE = re.compile(r"^[《“\"【\[]|[》”\"】\]]$|^关于|^(?:\d+[、.])")
+#: How a column of a table of projects is named in a breakdown's total label.
+_COLUMN_WORDS = {
+    FactKey.BUDGET_INITIAL: "年初预算数",
+    FactKey.BUDGET_TOTAL: "全年预算数",
+    FactKey.SPENT: "全年执行数",
+    FactKey.CARRYOVER_OUT: "结余",
+}
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _ORDINAL = re.compile(r"^[ \t]*(?:\d{1,2}[、.．](?!\d)|[(（]\d{1,2}[)）])[ \t]*")
 _LEADING_VERBS = re.compile(
@@ -226,8 +233,10 @@ class DiscourseReader:
         organization: str | None,
         taken: set[int],
         disabled: frozenset[str] = frozenset(),
+        project_tables: list[ProjectRowTable] | None = None,
     ) -> None:
         self.disabled = disabled
+        self.project_tables = project_tables or []
         self.text = text
         self.candidates = candidates
         self.tables = tables
@@ -346,6 +355,29 @@ class DiscourseReader:
                         self._place(draft, FactKey.CARRYOVER_IN, budget)
             # a table's cells are read: the prose pass must not read them again
             self.taken.update(c.start for c in self.candidates if table.start <= c.start < table.end)
+        for rows in self.project_tables:
+            drafts: list[ProjectDraft] = []
+            for row in rows.rows:
+                name = _clean_name(re.sub(r"^\d{1,2}[、.．]?", "", row.label.text))
+                if len(name) < 2 or NOT_A_PROJECT.search(name) or is_generic_name(name):
+                    continue
+                draft = ProjectDraft(name, None, row.label.start, row.label.end)
+                self.projects.append(draft)
+                drafts.append(draft)
+                for key, value in zip(rows.columns, row.values, strict=True):
+                    if key is not None and value is not None:
+                        self._place(draft, key, value, explicit=True)
+            self.taken.update(c.start for c in self.candidates if rows.start <= c.start < rows.end)
+            if rows.total is None:
+                continue
+            for key, total in zip(rows.columns, rows.total.values, strict=True):
+                if key is None or key is FactKey.EXECUTION_RATE or total is None:
+                    continue
+                parts = [(d.name, d.facts[key][0]) for d in drafts if key in d.facts]
+                if len(parts) >= 2:
+                    label = f"{row_label(rows.total.label)}({_COLUMN_WORDS.get(key, key.value)})"
+                    self.breakdowns.append(BreakdownDraft(label, total, parts))
+                    self.placed.add(total.start)
 
     def _project_for_table(self, table: MoneyTable) -> ProjectDraft | None:
         name = _name_field(self.text[max(0, table.start - 600) : table.start])

@@ -30,7 +30,12 @@ from pipeline.extract.rules.lexicon import (
 )
 from schemas import FactKey
 
-_CELL_BREAK = re.compile(r"[|\t\n]")
+#: Cell boundaries: `|`, tabs, line ends, and the spaces of a PDF row between a label and a number
+#: or between two numbers (normalisation has already removed spaces inside Chinese text).
+_CELL_BREAK = re.compile(
+    r"[|\t\n]|[ \u3000]{2,}|(?<=[\d%万元])[ \u3000]+(?=[\d\-—－=≥≤<>])"
+    r"|(?<=[\u4e00-\u9fff)）])[ \u3000]+(?=[\d\-—－])|(?<=[\d%])[ \u3000]+(?=[\u4e00-\u9fff(（])"
+)
 _UNIT_HEADER = re.compile(r"[(（]\s*(万元|元|亿元)\s*[)）]|单位[:：]\s*(万元|元|亿元)")
 _PLACEHOLDER = re.compile(r"^[—\-－/／]+$")
 _VALUE = re.compile(r"^[=≥≤><＞＜]*=?\s*\d+(?:\.\d+)?\s*[\u4e00-\u9fff%％‰/*·]*$")
@@ -47,7 +52,7 @@ class Cell:
 
 
 def cells(text: str, start: int = 0, end: int | None = None) -> list[Cell]:
-    """The non-empty cells of `text[start:end]`, split at `|`, tabs and line ends."""
+    """The non-empty cells of `text[start:end]` (see `_CELL_BREAK`)."""
     stop = len(text) if end is None else end
     found: list[Cell] = []
     position = start
@@ -61,9 +66,52 @@ def cells(text: str, start: int = 0, end: int | None = None) -> list[Cell]:
 def _add_cell(text: str, start: int, end: int, found: list[Cell]) -> None:
     raw = text[start:end]
     stripped = raw.strip()
-    if stripped:
-        offset = start + (len(raw) - len(raw.lstrip()))
-        found.append(Cell(offset, offset + len(stripped), stripped))
+    if not stripped:
+        return
+    offset = start + (len(raw) - len(raw.lstrip()))
+    words = stripped.split()
+    if len(words) >= 2 and sum(1 for w in words if _is_header_word(w)) >= 2:
+        # a header row whose cells a PDF joined with single spaces: `项目名称 年初预算数 全年执行数`
+        position = offset
+        for word in words:
+            at = text.index(word, position, offset + len(stripped))
+            found.append(Cell(at, at + len(word), word))
+            position = at + len(word)
+        return
+    cell = Cell(offset, offset + len(stripped), stripped)
+    found.extend(_glued_header(cell) or [cell])
+
+
+#: Header words a PDF may glue into one cell (`年初预算数全年执行数执行率`).
+_GLUED_HEADER = re.compile(
+    r"(?:项目名称|预算执行率|年初预算数?|全年预算数?|调整(?:后)?预算数?|全年执行数?|执行数|执行率|"
+    r"实际支出数?|支出数|决算数|分值|得分)(?:[(（](?:[AB]|B/A[^)）]{0,12})[)）])?"
+)
+#: A row label glued to its first number (`基本公共卫生服务补助120`).
+_GLUED_LABEL = re.compile(
+    r"^(?P<label>.*[\u4e00-\u9fff)）])(?P<number>\d+(?:\.\d+)?(?:\s*(?:万元|元|万|%))?)$"
+)
+
+
+def _glued_header(cell: Cell) -> list[Cell] | None:
+    """The header words of a cell made only of them, each as its own cell, else None."""
+    words = list(_GLUED_HEADER.finditer(cell.text))
+    if len(words) < 2 or "".join(w.group() for w in words) != cell.text:
+        return None
+    return [Cell(cell.start + w.start(), cell.start + w.end(), w.group()) for w in words]
+
+
+def split_glued_label(cell: Cell) -> list[Cell]:
+    """`基本公共卫生服务补助120` as a label cell and a value cell (a row whose spaces were lost)."""
+    match = _GLUED_LABEL.match(cell.text)
+    if match is None or len(match.group("label")) < 2:
+        return [cell]
+    cut = cell.start + match.start("number")
+    return [Cell(cell.start, cut, match.group("label")), Cell(cut, cell.end, match.group("number"))]
+
+
+def _is_header_word(word: str) -> bool:
+    return len(word) <= 16 and any(pattern.search(word) for pattern, _ in MONEY_COLUMNS)
 
 
 def is_value(cell: Cell) -> bool:
@@ -177,6 +225,67 @@ def _money_rows(text: str, all_cells: list[Cell], index: int, table: MoneyTable)
             table.sources.append(row)
         rows += 1
     return index
+
+
+# --- a table of projects -----------------------------------------------------------------------
+
+_NAME_HEADER = re.compile(r"^(?:项目名称|项目|名称|资金名称|项目内容|专项名称)$")
+
+
+@dataclass
+class ProjectRowTable:
+    """A table with one project per row: `项目名称 | 年初预算 | 全年预算 | 执行数 | 执行率`."""
+
+    columns: list[FactKey | None]
+    unit: str
+    rows: list[MoneyRow] = field(default_factory=list)
+    total: MoneyRow | None = None
+    start: int = 0
+    end: int = 0
+
+
+def project_tables(text: str) -> list[ProjectRowTable]:
+    """Every table of projects in `text`, its values given the header's unit."""
+    all_cells = cells(text)
+    tables: list[ProjectRowTable] = []
+    index = 0
+    while index < len(all_cells):
+        if not _NAME_HEADER.match(all_cells[index].text):
+            index += 1
+            continue
+        header = _money_header(all_cells, index + 1)
+        unit = _unit_near(text, all_cells[index].start)
+        if header is None or unit is None or not any(k is not None for k in header[0]):
+            index += 1
+            continue
+        columns, position = header
+        table = ProjectRowTable(columns=columns, unit=unit, start=all_cells[index].start)
+        all_cells = all_cells[:position] + [p for c in all_cells[position:] for p in split_glued_label(c)]
+        while position < len(all_cells):
+            label = all_cells[position]
+            if is_value(label) or len(label.text) > 40:
+                break
+            width = 0
+            while (
+                position + 1 + width < len(all_cells)
+                and width < len(columns)
+                and is_value(all_cells[position + 1 + width])
+            ):
+                width += 1
+            if width == 0:
+                break
+            values = [cell_number(text, c) for c in all_cells[position + 1 : position + 1 + width]]
+            row = MoneyRow(label, values + [None] * (len(columns) - width))
+            if TOTAL_ROW.search(label.text):
+                table.total = row
+            else:
+                table.rows.append(row)
+            position += 1 + width
+        table.end = all_cells[position - 1].end
+        if len(table.rows) >= 1:
+            tables.append(table)
+        index = position
+    return tables
 
 
 def row_label(cell: Cell) -> str:
