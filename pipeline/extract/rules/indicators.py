@@ -83,6 +83,7 @@ COUNT_UNITS: tuple[str, ...] = (
     "台",
     "场",
     "篇",
+    "册",
     "件",
     "处",
     "条",
@@ -228,6 +229,32 @@ _NOT_A_NAME_RE = re.compile(
     r"(?:至|的|给|对|向|于|从|将|把|按|由|在|以|等|年度|及|为)$|^(?:根据|按照|依据|通过|主要|对|每|由|第[一二三四五六七八九十\d]+$)|用于"
 )
 
+#: A task a figure is measured against: `完成市目标任务`, `完成县下达任务数`, `完成上级下达任务人数`
+#: (then `N人的X%`: N is the target, X the completion rate).
+_TASK_OF_RE = re.compile(
+    r"^(?:已|均|全面)?(?:完成了?|达到|占|超额完成)?(?:全市|全县|全区|全省|[省市县区州]级?|上级|国家|全年|年度)?"
+    r"(?:下达的?|分配的?|确定的?)?(?:目标)?(?:任务|计划|指标)(?:数|人数|量|数量)?(?:为|是|[:：])?$"
+)
+#: An upper bound written before the number (`控制在`, `不超过`, `低于`) …
+_UPPER_BOUND_BEFORE_RE = re.compile(r"(?:并|均|且)?(?:控制在|控制|不超过|不高于|低于|小于|[≤<＜])")
+#: … or after it (`4.5%以内`, `5‰以下`): a limit set as the target.
+_UPPER_BOUND_AFTER_RE = re.compile(r"[ \t]*(?:以内|以下|之内)")
+
+#: After a count of organisations: the clause goes on to pay them (`…家企业发放稳岗补贴`).
+_PAID_TO_RE = re.compile(r"[^，,。；;\d]{0,12}?(?:发放|拨付|下拨|补助|兑付)")
+#: After a count of people introduced by 为/向: what was granted to them names the indicator
+#: (`为44名毕业生发放见习补贴` -> 发放见习补贴).
+_GRANTED_RE = re.compile(r"[^，,。；;\d]{0,15}?(?P<grant>(?:发放|兑付|兑现)[^，,。；;\d的]{2,12})")
+#: Units that count people, the beneficiaries of a grant.
+_PEOPLE_UNITS = ("人", "名", "户", "人次", "万人", "万人次")
+
+#: Counts of projects (`项目21个`, `共预算项目7个`, `参与评价的项目共4个`) describe the
+#: report's scope, never a performance.
+_PROJECT_COUNT_RE = re.compile(r"项目(?:数|总数|数量)?$")
+#: Rates that are policy settings, not results: contribution rates (单位费率, 征缴费率) and
+#: contribution shares (缴费比例).
+_RATE_SETTING_RE = re.compile(r"费率|缴费比例|缴存比例|缴纳比例")
+
 #: Indicator names shorter than this carry no meaning on their own.
 _MIN_NAME_LENGTH = 2
 #: Names longer than this are sentences, not indicator names.
@@ -271,8 +298,40 @@ def _unit_of(match: re.Match[str]) -> str:
     return unit + per if per else unit
 
 
+#: A list ordinal at a line start: `2.` / `2、` / `（2）`, with the number it carries.
+_LINE_ORDINAL_RE = re.compile(
+    r"^[ \t\u3000]*(?:(?P<dotted>\d{1,2})[.．、]|[（(](?P<bracketed>\d{1,2})[）)])", re.MULTILINE
+)
+
+
+def _mask_glued_ordinals(text: str) -> str:
+    """`text` with list ordinals that touch a number blanked out, offsets unchanged.
+
+    PDF text loses the space after a list number, so the second item of
+    `1.确保…` / `2.164个农家书屋…` reads as 2.164. An ordinal is taken as such
+    when it continues the numbering of the list line before it (n follows n-1).
+    """
+    masked = list(text)
+    previous: tuple[int, int] | None = None  # number and end of the last list ordinal
+    for match in _LINE_ORDINAL_RE.finditer(text):
+        number = int(match.group("dotted") or match.group("bracketed"))
+        line_start = text.rfind("\n", 0, match.start() + 1) + 1
+        continues = (
+            previous is not None
+            and number == previous[0] + 1
+            and text.count("\n", previous[1], line_start) <= 3
+        )
+        end = match.end()
+        if continues and match.group("dotted") and end < len(text) and text[end].isdigit():
+            for position in range(match.start("dotted"), end):
+                masked[position] = " "
+        previous = (number, end)
+    return "".join(masked)
+
+
 def _find_quantities(text: str) -> list[_Quantity]:
     """Every counted quantity and every labelled unitless value, in text order."""
+    text = _mask_glued_ordinals(text)
     quantities: list[_Quantity] = []
     taken: set[int] = set()
     for match in _QUANTITY_RE.finditer(text):
@@ -335,7 +394,9 @@ def _clean_name(raw: str) -> tuple[str, int, int]:
         end = match.start()
         while end > start and raw[end - 1] in blanks:
             end -= 1
-    actions = list(re.finditer(r"开展了?|完成了?|分配(?:给)?(?:我区|我县|我市|本区)?", raw[start:end]))
+    actions = list(
+        re.finditer(r"开展了?|完成了?|进行了?|分配(?:给)?(?:我区|我县|我市|本区)?", raw[start:end])
+    )
     action = actions[-1] if actions else None
     if action is not None and action.start() > 0 and end - start - action.end() >= 2:
         start += action.end()
@@ -363,9 +424,18 @@ def _line_category(text: str, position: int) -> str | None:
     return match.group("category") if match else None
 
 
+#: A line that ends by announcing goals (`…专项资金预算N万元，绩效目标情况：`, `年度绩效目标为：`):
+#: the lines after it state targets even though the line itself is long or holds numbers.
+_GOAL_LEAD_IN_RE = re.compile(
+    r"(?:绩效|年度|总体|年初设定的?|预期|整体)目标(?:情况|如下|是|为)?[:：][ \t|]*$"
+)
+#: A short line about goals being met (`年度总体目标完成情况综述`, `绩效目标完成情况`): results follow.
+_GOAL_RESULTS_RE = re.compile(r"目标[^。]{0,6}(?:完成|实现|实际|情况|结果|偏差)|(?:实际完成|完成情况)")
+
+
 def _target_section_starts(text: str) -> list[tuple[int, bool]]:
-    """(offset, is_goal_section) marks: a heading about 绩效目标 opens a goal section, the next
-    numbered heading closes it."""
+    """(offset, is_goal_section) marks: a heading about 绩效目标 opens a goal section; the next
+    numbered heading, or a line announcing how the goals were met, closes it."""
     marks: list[tuple[int, bool]] = []
     offset = 0
     for line in text.splitlines(keepends=True):
@@ -374,7 +444,11 @@ def _target_section_starts(text: str) -> list[tuple[int, bool]]:
         unnumbered = _LIST_MARKER_RE.sub("", stripped)
         if is_short and "目标" in stripped and not re.search(r"\d|完成|实现|情况|结果|偏差", unnumbered):
             marks.append((offset, True))
-        elif re.match(r"[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]", stripped):
+        elif _GOAL_LEAD_IN_RE.search(stripped):
+            marks.append((offset + len(line), True))
+        elif re.match(r"[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]", stripped) or (
+            is_short and marks and marks[-1][1] and _GOAL_RESULTS_RE.search(stripped)
+        ):
             marks.append((offset, False))
         offset += len(line)
     return marks
@@ -479,6 +553,8 @@ def _inherit_subject(name: str, previous: str) -> str:
     `医共体上转病人3134人，下转358人` -> 医共体下转病人 (parallel wording)."""
     if len(name) > 5 or len(previous) <= len(name):
         return name
+    if len(name) <= 3 and previous.endswith(name):
+        return previous  # the same activity counted again (开展技能培训49期，培训2399人)
     if 2 <= len(name) <= 3:
         position = previous.rfind(name[1:])
         if position >= 1 and previous[position - 1] != name[0]:
@@ -556,6 +632,8 @@ class _RunningText:
             if index in self.consumed:
                 continue
             clause = self._clause(index, quantity)
+            if self._read_task_share(clause) or self._read_bound(clause):
+                continue
             if self._read_rate(clause) or self._read_labelled(clause):
                 continue
             self._read_plain(clause)
@@ -572,6 +650,8 @@ class _RunningText:
             self.recent = []
         sentence_start = self.sentence_ends[sentence_id - 1] if sentence_id > 0 else 0
         boundary = _name_boundary(text, quantity.number_start, max(self.previous_end, sentence_start))
+        if re.fullmatch(r"[ \t\u3000]*\d{1,2}[.．、][ \t]*", text[boundary : quantity.number_start]):
+            boundary = quantity.number_start  # only the list ordinal glued to the number
         raw_name = text[boundary : quantity.number_start]
         name, name_start, name_end = _clean_name(raw_name)
         name_start, name_end = boundary + name_start, boundary + name_end
@@ -593,6 +673,52 @@ class _RunningText:
             sentence_id=sentence_id,
             sentence_start=sentence_start,
         )
+
+    def _owner(self, unit: str | None) -> _Draft | None:
+        """The latest indicator of this sentence counted in `unit` that has no target yet."""
+        return next(
+            (draft for draft in reversed(self.recent) if draft.target is None and draft.unit in (unit, None)),
+            None,
+        )
+
+    def _read_task_share(self, clause: _Clause) -> bool:
+        """`…人数为A人，完成市目标任务B人的C%`: B is the target and C the completion rate of the
+        indicator just stated, not an indicator named after 目标."""
+        quantity, text = clause.quantity, self.text
+        if clause.unit in (None, "%") or not _TASK_OF_RE.match(clause.raw_name.strip(" \t，,")):
+            return False
+        following = clause.index + 1
+        if following >= len(self.quantities) or self.quantities[following].unit != "%":
+            return False
+        share = self.quantities[following]
+        if text[quantity.end : share.number_start].strip(" \t") != "的":
+            return False
+        owner = self._owner(clause.unit)
+        if owner is None:
+            return False
+        owner.target = clause.number
+        owner.unit = owner.unit or clause.unit
+        if owner.rate is None:
+            owner.rate = stated_number(self.document, share.number_start, share.number_end, "%")
+        self.consumed.add(following)
+        self.previous_end = share.end
+        return True
+
+    def _read_bound(self, clause: _Clause) -> bool:
+        """`失业率为2.42%，控制在4.5%以内`: a bare upper bound after an indicator is its target."""
+        quantity, text = clause.quantity, self.text
+        after = text[quantity.end : quantity.end + 3]
+        bound_before = _UPPER_BOUND_BEFORE_RE.fullmatch(clause.raw_name.strip(" \t，,"))
+        if bound_before is None and not (clause.name == "" and _UPPER_BOUND_AFTER_RE.match(after)):
+            return False
+        owner = self._owner(clause.unit)
+        if owner is None or owner.actual is None:
+            return False
+        owner.target = clause.number
+        bound_after = _UPPER_BOUND_AFTER_RE.match(after)
+        if bound_after is not None:
+            self.previous_end = quantity.end + bound_after.end()
+        return True
 
     def _read_rate(self, clause: _Clause) -> bool:
         """A completion rate: for what was just stated, or an indicator of its own."""
@@ -720,9 +846,48 @@ class _RunningText:
             text, self.quantities, clause.index, sentence_so_far, clause.sentence_start
         ):
             return True  # parts of a total just stated, not indicators of their own
-        if unit in ("个", "家") and _FUNDING_RE.search(sentence_so_far):
-            return True  # the units a fund was paid out to (拨付至5个社区卫生服务中心)
+        if unit in ("个", "家") and (
+            _FUNDING_RE.search(sentence_so_far) or _PAID_TO_RE.match(text, clause.quantity.end)
+        ):
+            return True  # the units a fund was paid out to (拨付至5个社区卫生服务中心, 向9家企业发放)
+        if unit != "%" and self._is_scope_of_action(clause):
+            return True  # what an action covers, not what it achieved (对12个乡镇进行维护)
+        if unit == "%" and self._is_share_of_total(clause):
+            return True
+        if unit == "分" and (
+            text[clause.quantity.number_start - 1 : clause.quantity.number_start] in ("（", "(")
+            or clause.raw_name.rstrip().endswith("得")
+        ):
+            return True  # a score's weight `（10分）` or points earned by a criterion (…得1分)
         return sentence_so_far.count("《") > sentence_so_far.count("》")  # inside a document title
+
+    def _is_scope_of_action(self, clause: _Clause) -> bool:
+        """True for a count that says where an action took place when the action is measured on
+        its own or introduced by 对: `对12个乡镇的设备进行维护`, `为5个书屋进行图书更新300册`.
+        A bare `4家医院进行软件部署` (nothing else counted) stays an indicator."""
+        text, quantity = self.text, clause.quantity
+        clause_end = re.search(r"[，,。；;\n]", text[quantity.end :])
+        rest = text[quantity.end : quantity.end + clause_end.start()] if clause_end else text[quantity.end :]
+        action = re.match(r"[^\d]{0,30}?(?:\d[^\d]{0,30}?)*?进行", rest)
+        if action is None:
+            return False
+        action_end, rest_end = quantity.end + action.end(), quantity.end + len(rest)
+        measured = any(
+            q.unit not in (None, "%") and action_end <= q.number_start < rest_end
+            for q in self.quantities[clause.index + 1 :]
+        )
+        clause_start = max(text.rfind(mark, 0, quantity.number_start) for mark in "，,。；;\n")
+        introduced = re.search(r"(?:^|[^针相])对", text[clause_start + 1 : quantity.number_start]) is not None
+        return measured or introduced
+
+    def _is_share_of_total(self, clause: _Clause) -> bool:
+        """True for a percentage that is a share of a total or a ratio applied, not a result:
+        `占项目总数比例0%`, `按大型企业30%比例返还` (the number governs 比例 after it)."""
+        text, quantity = self.text, clause.quantity
+        before = text[max(0, quantity.number_start - 30) : quantity.number_start]
+        if re.search(r"占[^，,。；;]{0,25}(?:比例|比重)[ \t]*$", before):
+            return True
+        return re.match(r"[ \t]*的?比例", text[quantity.end : quantity.end + 4]) is not None
 
     def _read_plain(self, clause: _Clause) -> None:
         """A plain quantity, named before the number or, after a bare verb, by the noun after it."""
@@ -753,6 +918,10 @@ class _RunningText:
                 name_start = max(name_start, text.rfind(name, name_start, name_end))
         if noun.startswith(("第", "为", "是", "均")):
             noun = ""
+        granted = _GRANTED_RE.match(text, quantity.end) if unit in _PEOPLE_UNITS else None
+        if granted is not None and re.search(r"(?:^|[^以因])[为向给]", raw_name):
+            name, name_start, name_end = granted.group("grant"), granted.start("grant"), granted.end("grant")
+            noun, self.previous_end = "", granted.end("grant")  # the grant, not its recipients, is counted
         noun = re.sub(r"^(?:开展了?|进行了?)", "", noun)
         if clause.index in self.shared_nouns:  # 城市15分钟和农村30分钟急救圈: the second half
             shared, shared_end = self.shared_nouns.pop(clause.index)
@@ -846,6 +1015,12 @@ class _RunningText:
             return False
         if _COMPARISON_RE.search(name) or _NOT_A_NAME_RE.search(name) or _ORGANISATION_RE.search(name):
             return False
+        if clause.unit in ("个", "项") and _PROJECT_COUNT_RE.search(name):
+            return False  # how many projects a unit ran or evaluated: the report's scope
+        if _RATE_SETTING_RE.search(name):
+            return False
+        if len(re.findall(r"[\u4e00-\u9fff]", name)) < _MIN_NAME_LENGTH:
+            return False  # table debris (`10 10 =`, `B/A×`)
         if clause.unit == "%" and not name.endswith(("到位率", "使用率")):  # fund arrival/use rates stay
             if _MONEY_NAME_RE.search(name):
                 return False
