@@ -165,7 +165,7 @@ _RATE_OF_TASK_RE = re.compile(
 )
 
 #: Where a name stops, looking back from its number.
-_CLAUSE_BOUNDARY = set("，,。；;：:！？!?\n（(）)【】[]")
+_CLAUSE_BOUNDARY = set("，,。；;：:！？!?\n（(）)【】[]|")  # `|`: a flattened table's cell edge
 #: Quote marks: kept in the text, dropped from names (gold names carry none).
 _QUOTES = '“”‘’"「」『』'
 
@@ -192,7 +192,9 @@ _TRAILING_NOISE_RE = re.compile(
     r")$"
 )
 #: Wording that marks a value as a goal rather than an achievement.
-_TARGET_WORDING_RE = re.compile(r"(?:不低于|不少于|力争|确保|目标为?|计划|[≥≤＞＜>]=?)$")
+_TARGET_WORDING_RE = re.compile(r"(?:不低于|不少于|力争|确保|目标为?|计划|控制在|不超过|不高于|[≥≤＞＜>]=?)$")
+#: A sentence that states goals from here on (`总体绩效目标是：…，更新器材46个点位`).
+_GOAL_CLAUSE_RE = re.compile(r"目标(?:任务)?(?:是|为)[:：]?")
 
 #: Sentences about the organisation and its staff, not performance.
 _ORGANISATION_RE = re.compile(
@@ -227,6 +229,7 @@ _BARE_VERB_RE = re.compile(
 #: A name that ends in a function word or starts a purpose clause is no name.
 _NOT_A_NAME_RE = re.compile(
     r"(?:至|的|给|对|向|于|从|将|把|按|由|在|以|等|年度|及|为)$|^(?:根据|按照|依据|通过|主要|对|每|由|第[一二三四五六七八九十\d]+$)|用于"
+    r"|^(?:完成|执行|实施)?情况$"
 )
 
 #: A task a figure is measured against: `完成市目标任务`, `完成县下达任务数`, `完成上级下达任务人数`
@@ -247,6 +250,11 @@ _PAID_TO_RE = re.compile(r"[^，,。；;\d]{0,12}?(?:发放|拨付|下拨|补助
 _GRANTED_RE = re.compile(r"[^，,。；;\d]{0,15}?(?P<grant>(?:发放|兑付|兑现)[^，,。；;\d的]{2,12})")
 #: Units that count people, the beneficiaries of a grant.
 _PEOPLE_UNITS = ("人", "名", "户", "人次", "万人", "万人次")
+
+#: What a clause-opening percentage is a share of: `80%以上的县级机构达到建设要求`.
+_PERCENT_SUBJECT_RE = re.compile(
+    r"[ \t]*(?:以上|以下|左右)?的(?P<subject>[^，,。；;\d]{4,40}?)(?=[，,。；;\n]|$)"
+)
 
 #: Counts of projects (`项目21个`, `共预算项目7个`, `参与评价的项目共4个`) describe the
 #: report's scope, never a performance.
@@ -545,6 +553,16 @@ def _line_subject(text: str, position: int) -> str | None:
         line,
     ) or re.match(r"[ \t\u3000]*(?P<subject>[^，。；\d]{2,20}?)(?:项目|专项)[。．.]", line)
     return match.group("subject") if match else None
+
+
+def _line_label(text: str, position: int) -> str | None:
+    """The label a line opens with, `名称：` or `名称:`, when the count is stated after it."""
+    line_start = text.rfind("\n", 0, position) + 1
+    line = _LIST_MARKER_RE.sub("", text[line_start:position].lstrip(" \t\u3000"))
+    match = re.match(r"(?P<label>[^，,。；;：:\d|]{2,20})[：:]", line)
+    if match is None or _CATEGORY_LINE_RE.match(line):
+        return None
+    return match.group("label").strip(" \t") or None
 
 
 def _inherit_subject(name: str, previous: str) -> str:
@@ -859,6 +877,10 @@ class _RunningText:
             or clause.raw_name.rstrip().endswith("得")
         ):
             return True  # a score's weight `（10分）` or points earned by a criterion (…得1分)
+        if sentence_so_far.count("“") > sentence_so_far.count("”"):
+            closing = text.find("”", clause.quantity.end, clause.quantity.end + 12)
+            if closing >= 0:
+                return True  # part of a quoted name (“15分钟阅读圈”建设)
         return sentence_so_far.count("《") > sentence_so_far.count("》")  # inside a document title
 
     def _is_scope_of_action(self, clause: _Clause) -> bool:
@@ -931,9 +953,25 @@ class _RunningText:
             if pair is not None:  # …: the first half takes the noun both share
                 self.shared_nouns[clause.index + 1] = pair
                 name = name + pair[0]
+        share_of = _PERCENT_SUBJECT_RE.match(text, quantity.end) if unit == "%" and not name else None
+        if share_of is not None:  # 80%以上的县级机构达到建设要求: the share of what follows
+            name, name_start, name_end = share_of.group("subject"), share_of.start("subject"), share_of.end()
+            noun, self.previous_end = "", share_of.end()
         names_by_noun = (
             not name or connector_before or modifies_noun or bare_verb or len(name) <= 2
         ) and bool(noun)
+        if (
+            not names_by_noun
+            and name
+            and unit == "个"
+            and re.fullmatch(r"[\u4e00-\u9fff]{1,2}", noun)
+            and (noun_end >= len(text) or text[noun_end] in _CLAUSE_BOUNDARY)
+        ):
+            # 更新健身器材46个点位: a short noun closing the clause completes the bare measure word
+            # 个 into the unit (个点位); the indicator is already named before the number.
+            unit = quantity.unit = "个" + noun
+            clause.number = stated_number(self.document, quantity.number_start, quantity.number_end, unit)
+            noun, self.previous_end = "", noun_end
         clause_end = re.search(r"[，,。；;\n]", text[quantity.end :])
         rest = text[quantity.end : quantity.end + clause_end.start()] if clause_end else ""
         forms = re.search(r"组建|组成|构成", rest)
@@ -959,7 +997,11 @@ class _RunningText:
         if not name and not noun and self.recent and re.fullmatch(r"[共计合]+", raw_name.strip()):
             name = self.recent[-1].name  # 培训基层人员2期共300人次
         elif not name and not noun and unit != "%":
-            name = _line_subject(text, quantity.number_start) or ""  # 免费孕前优生健康检查项目。…已完成400人
+            # `开展督导：每季度一次，共4次` names the count by its line's label; `免费孕前优生健康检查项目。
+            # …已完成400人` by the item its line opens with
+            name = (
+                _line_label(text, quantity.number_start) or _line_subject(text, quantity.number_start) or ""
+            )
         elif re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助|购买)", name):
             subject = _line_subject(text, quantity.number_start)
             if subject is not None:
@@ -971,6 +1013,8 @@ class _RunningText:
             _in_goal_section(self.goal_marks, quantity.number_start)
             or bool(_TARGET_WORDING_RE.search(raw_name.rstrip()))
             or "分配" in raw_name
+            or bool(_GOAL_CLAUSE_RE.search(text, clause.sentence_start, quantity.number_start))
+            or bool(_UPPER_BOUND_AFTER_RE.match(text, quantity.end))
         )
         target_label = next((label for label in _TARGET_LABELS if name.endswith(label)), None)
         if target_label is not None and len(name) > len(target_label):
@@ -1019,8 +1063,8 @@ class _RunningText:
             return False  # how many projects a unit ran or evaluated: the report's scope
         if _RATE_SETTING_RE.search(name):
             return False
-        if len(re.findall(r"[\u4e00-\u9fff]", name)) < _MIN_NAME_LENGTH:
-            return False  # table debris (`10 10 =`, `B/A×`)
+        if len(re.findall(r"[\u4e00-\u9fff]", name)) < _MIN_NAME_LENGTH or re.search(r"=|\d[ \t]+\d", name):
+            return False  # table debris (`10 10 =`, `B/A×`, `20 20及时及时`)
         if clause.unit == "%" and not name.endswith(("到位率", "使用率")):  # fund arrival/use rates stay
             if _MONEY_NAME_RE.search(name):
                 return False
@@ -1179,7 +1223,7 @@ def _value_key(number: StatedNumber | None) -> str | None:
 
 def _same_indicator(first: str, second: str) -> bool:
     shorter, longer = sorted((first, second), key=len)
-    return len(shorter) >= 4 and longer.endswith(shorter)
+    return first == second or (len(shorter) >= 4 and longer.endswith(shorter))
 
 
 def _merge(drafts: list[_Draft]) -> list[_Draft]:
