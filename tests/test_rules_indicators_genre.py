@@ -60,6 +60,14 @@ CASES: tuple[Case, ...] = (
         (Expected("临时救助困难家庭", actual="120", unit="户"),),
     ),
     Case(
+        "goal_column_of_a_flattened_table_holds_targets",
+        "总体目标完成情况 | 总体目标 | 全年实际完成情况 | ||\n新建球场2个，绿化面积900平方米 | 已完成前期工作 | ||\n",
+        (
+            Expected("新建球场", target="2", unit="个"),
+            Expected("绿化面积", target="900", unit="平方米"),
+        ),
+    ),
+    Case(
         "glued_list_ordinal_is_not_a_decimal",
         "年度目标：\n1.确保15个村级服务点正常运行。\n2.36个社区完成健身路径安装。\n",
         (

@@ -462,6 +462,50 @@ def _target_section_starts(text: str) -> list[tuple[int, bool]]:
     return marks
 
 
+#: Header cells of a goal-versus-result table row (`总体目标 | 全年实际完成情况`).
+_GOAL_CELL_RE = re.compile(r"(?:年度|总体|年度总体|年初设定的?|预期|绩效)?目标")
+_RESULT_CELL_RE = re.compile(r"(?:全年|年度)?实际完成(?:情况|值)?|(?:年度)?(?:总体)?目标完成情况(?:综述)?")
+
+
+def _goal_cells(text: str) -> list[tuple[int, int]]:
+    """Spans of `|`-separated cells that sit under a goal column whose header row also has a
+    result column: the goal's figures are targets. Rows are matched to the header by their
+    non-empty cells in order (a merged row label leaves the row one cell short)."""
+    spans: list[tuple[int, int]] = []
+    header: tuple[int, int] | None = None  # goal column and count of the header's non-empty cells
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        line_start, offset = offset, offset + len(line)
+        if "|" not in line:
+            header = None
+            continue
+        cells, starts, position = [], [], line_start
+        for cell in line.rstrip("\r\n").split("|"):
+            if cell.strip():
+                cells.append(cell.strip())
+                starts.append((position, position + len(cell)))
+            position += len(cell) + 1
+        goal = next((i for i, cell in enumerate(cells) if _GOAL_CELL_RE.fullmatch(cell)), None)
+        result = next(
+            (
+                i
+                for i, cell in enumerate(cells)
+                if goal is not None and i > goal and _RESULT_CELL_RE.fullmatch(cell)
+            ),
+            None,
+        )
+        if goal is not None and result is not None:
+            header = (goal, len(cells))
+            continue
+        if header is not None:
+            # align from the right: a row missing its merged label cell is one cell short
+            column = header[0] - max(0, header[1] - len(cells))
+            if 0 <= column < len(cells) and len(cells) >= 2:
+                spans.append(starts[column])
+        header = None
+    return spans
+
+
 def _in_goal_section(marks: list[tuple[int, bool]], position: int) -> bool:
     index = bisect_right([offset for offset, _ in marks], position) - 1
     return index >= 0 and marks[index][1]
@@ -636,6 +680,7 @@ class _RunningText:
         self.text = document.text
         self.quantities = _find_quantities(self.text)
         self.goal_marks = _target_section_starts(self.text)
+        self.goal_cells = _goal_cells(self.text)
         self.sentence_ends = _sentence_ends(self.text)
         self.drafts: list[_Draft] = []
         self.recent: list[_Draft] = []
@@ -1011,6 +1056,7 @@ class _RunningText:
             return
         is_target = (
             _in_goal_section(self.goal_marks, quantity.number_start)
+            or any(start <= quantity.number_start < end for start, end in self.goal_cells)
             or bool(_TARGET_WORDING_RE.search(raw_name.rstrip()))
             or "分配" in raw_name
             or bool(_GOAL_CLAUSE_RE.search(text, clause.sentence_start, quantity.number_start))
