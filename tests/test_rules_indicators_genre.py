@@ -68,6 +68,11 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
+        "name_cell_of_a_flattened_row_names_its_values",
+        "数量指标 | 临时救助人次 | ≥500人次 | 612人次 |\n",
+        (Expected("临时救助人次", target="500", actual="612", unit="人次"),),
+    ),
+    Case(
         "glued_list_ordinal_is_not_a_decimal",
         "年度目标：\n1.确保15个村级服务点正常运行。\n2.36个社区完成健身路径安装。\n",
         (

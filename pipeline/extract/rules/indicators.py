@@ -599,6 +599,22 @@ def _line_subject(text: str, position: int) -> str | None:
     return match.group("subject") if match else None
 
 
+def _previous_name_cell(text: str, edge: int, floor: int) -> tuple[str, int, int] | None:
+    """The nearest cell left of the `|` at `edge`, on the same line and after `floor`, that
+    reads as a name (two or more CJK characters, no digits), with its span."""
+    line_start = max(text.rfind("\n", 0, edge) + 1, floor)
+    end = edge
+    while end > line_start:
+        start = max(text.rfind("|", line_start, end) + 1, line_start)
+        name, name_start, name_end = _clean_name(text[start:end])
+        if re.search(r"\d", name):
+            return None
+        if len(re.findall(r"[\u4e00-\u9fff]", name)) >= _MIN_NAME_LENGTH:
+            return name, start + name_start, start + name_end
+        end = start - 1
+    return None
+
+
 def _line_label(text: str, position: int) -> str | None:
     """The label a line opens with, `名称：` or `名称:`, when the count is stated after it."""
     line_start = text.rfind("\n", 0, position) + 1
@@ -718,6 +734,10 @@ class _RunningText:
         raw_name = text[boundary : quantity.number_start]
         name, name_start, name_end = _clean_name(raw_name)
         name_start, name_end = boundary + name_start, boundary + name_end
+        if not name.strip(" \t≥≤><=＞＜") and text[boundary - 1 : boundary] == "|":
+            cell = _previous_name_cell(text, boundary - 1, max(self.previous_end, sentence_start))
+            if cell is not None:  # `享受救助人次 | ≥500人次`: the row's name cell names the value
+                name, name_start, name_end = cell
         if "分别" in name[:-2]:
             respectively = text.find("分别", name_start, name_end)
             name_start = min(respectively + 3, name_end)
@@ -848,10 +868,11 @@ class _RunningText:
             recent[-1].target = number  # 孕产妇系统管理率95.2%，目标值为90%
             return True
         label = quantity.label or (name if name in _ACTUAL_LABELS else None)
+        cell_edge = self.text[clause.boundary - 1 : clause.boundary] == "|"
         if (
             label is None
             and not name
-            and self.table_context
+            and (self.table_context or cell_edge)
             and recent
             and recent[-1].target is None
             and recent[-1].unit == clause.unit
@@ -859,6 +880,19 @@ class _RunningText:
             and clause.boundary == self.quantities[clause.index - 1].end
         ):
             label = "实际完成"  # a flattened table row: 健康体检人数5000人 5236人
+        previous = self.quantities[clause.index - 1] if clause.index > 0 else None
+        if (
+            label is None
+            and not name
+            and cell_edge
+            and previous is not None
+            and re.fullmatch(r"[ \t]*\|[ \t]*", self.text[previous.end : quantity.number_start])
+            and recent
+            and recent[-1].target is not None
+            and recent[-1].actual is None
+            and recent[-1].unit == clause.unit
+        ):
+            label = "实际完成"  # the next cell of a `|` row: 名称 | ≥500人次 | 612人次
         if label is None and name.startswith("实际") and len(name) <= 8 and recent:
             label = "实际完成"  # 服务对象满意度达到95%，实际调查满意度96.8%
         if label in _ACTUAL_LABELS and recent:  # …任务书59000人，实际完成59174人
