@@ -55,6 +55,20 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
+        "goal_label_opens_a_sentence_of_targets_in_open_units",
+        "年度目标：新建公厕10座，改造农村公路12公里。计划培训300人，实际培训320人。",
+        (
+            Expected("新建公厕", target="10", unit="座"),
+            Expected("改造农村公路", target="12", unit="公里"),
+            Expected("计划培训", target="300", actual="320", unit="人"),
+        ),
+    ),
+    Case(
+        "task_share_with_nothing_before_it_is_left_out",
+        "完成年度任务1200户的103%。",
+        (),
+    ),
+    Case(
         "goal_results_line_closes_a_goal_block",
         "年初设定目标\n为困难家庭提供临时救助\n年度总体目标完成情况\n全年临时救助困难家庭120户。\n",
         (Expected("临时救助困难家庭", actual="120", unit="户"),),

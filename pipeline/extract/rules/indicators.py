@@ -52,6 +52,13 @@ from schemas import Chunk, Document, Indicator, Span, StatedNumber
 COUNT_UNITS: tuple[str, ...] = (
     "万平方米",
     "平方米",
+    "公里",  # roads, lines, rivers
+    "公顷",  # land, forest
+    "万吨",
+    "吨",
+    "亩",
+    "座",  # buildings, bridges, stations
+    "架",  # aircraft, drones
     "万人次",
     "万剂次",
     "人批次",
@@ -177,7 +184,7 @@ _LEADING_NOISE_RE = re.compile(
     r"|\d{4}年(?:度|全年|年底|年末|底|末|内|起|以来|年)?"
     r"|\d{1,2}月(?:份)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:前|止|底)?"
     r"|前期|此前|近期|期间|做到|今年以来|今年|本年度|本年|年内|全年|当年|目前|现已|现|已经|已|当前|同时|此外|其中|另外"
-    r"|一共|共计|共有|总计|合计|累计|共|计"
+    r"|一共|共计|共有|总计|合计|累计|共|计(?!划)"
     r"|全区|全县|全市|全省|我区|我县|我市|我局|我队|我委|我单位|辖区内?|区域内"
     r"|及时|持续|继续|积极|先后|快速|顺利|圆满|全面|认真|共同|均|总共|又"
     r"|完成了|完成(?![率数值量比])|开展了|开展|实现了|实现(?![率数值])|落实|建成了|建成|举办了?|打造了?|新增|成功|正在|产生"
@@ -193,8 +200,8 @@ _TRAILING_NOISE_RE = re.compile(
 )
 #: Wording that marks a value as a goal rather than an achievement.
 _TARGET_WORDING_RE = re.compile(r"(?:不低于|不少于|力争|确保|目标为?|计划|控制在|不超过|不高于|[≥≤＞＜>]=?)$")
-#: A sentence that states goals from here on (`总体绩效目标是：…，更新器材46个点位`).
-_GOAL_CLAUSE_RE = re.compile(r"目标(?:任务)?(?:是|为)[:：]?")
+#: A sentence that states goals from here on (`总体绩效目标是：…，更新器材46个点位`, `年度目标：…`).
+_GOAL_CLAUSE_RE = re.compile(r"目标(?:任务)?(?:是|为|[:：])")
 
 #: Sentences about the organisation and its staff, not performance.
 _ORGANISATION_RE = re.compile(
@@ -777,14 +784,14 @@ class _RunningText:
         if text[quantity.end : share.number_start].strip(" \t") != "的":
             return False
         owner = self._owner(clause.unit)
+        self.consumed.add(following)
+        self.previous_end = share.end
         if owner is None:
-            return False
+            return True  # a share of a task with nothing stated before it to attach to
         owner.target = clause.number
         owner.unit = owner.unit or clause.unit
         if owner.rate is None:
             owner.rate = stated_number(self.document, share.number_start, share.number_end, "%")
-        self.consumed.add(following)
-        self.previous_end = share.end
         return True
 
     def _read_bound(self, clause: _Clause) -> bool:
