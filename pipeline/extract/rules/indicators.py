@@ -25,16 +25,23 @@ Running text is read in four steps:
    (`建成225个常态化便民免费核酸采样点`); short list items borrow the subject of
    the item before (`60岁以上老年人…，全程接种率86.69%`, `上转病人…，下转358人`);
 3. decide the role: labels and completion-rate clauses attach to the indicator
-   before them; `A、B分别为x、y` / `A和B均为x` distribute; statements in a
-   绩效目标 section or worded as `不低于`/`≥` are targets;
+   before them; `A、B分别为x、y` / `A和B均为x` distribute; `完成市目标任务N人的X%`
+   gives the indicator before it its target N and rate X, and `控制在X以内` its
+   target; statements in a 绩效目标 section (a goal heading, a line ending
+   `绩效目标情况：`, a `目标为：` sentence, the goal column of a flattened
+   goal-versus-result row) or worded as `不低于`/`≥`/`以内` are targets;
 4. merge a target-only and an actual-only indicator of the same name, and drop
    repeats (reports often restate a paragraph word for word).
 
 Descriptive counts are skipped by their wording: staff and departments,
 units a fund was paid out to, parts of a total just stated (`其中…` lists,
 parts that add up to the figure before them), ranks, scores' weights and
-budget percentages. Every number keeps its exact span in the original text;
-`name_span` covers the words the name was taken from.
+budget percentages, counts of projects, contribution rates (费率), shares of
+a total (`占…比例`), the places an action covers (`对N个乡镇…进行维护`) and
+numbers inside a quoted name. A list ordinal glued to the number after it
+(`2.164个` on the line after `1.`) is read as an ordinal. Every number keeps
+its exact span in the original text; `name_span` covers the words the name
+was taken from.
 """
 
 from __future__ import annotations
