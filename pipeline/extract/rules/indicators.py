@@ -25,16 +25,23 @@ Running text is read in four steps:
    (`建成225个常态化便民免费核酸采样点`); short list items borrow the subject of
    the item before (`60岁以上老年人…，全程接种率86.69%`, `上转病人…，下转358人`);
 3. decide the role: labels and completion-rate clauses attach to the indicator
-   before them; `A、B分别为x、y` / `A和B均为x` distribute; statements in a
-   绩效目标 section or worded as `不低于`/`≥` are targets;
+   before them; `A、B分别为x、y` / `A和B均为x` distribute; `完成市目标任务N人的X%`
+   gives the indicator before it its target N and rate X, and `控制在X以内` its
+   target; statements in a 绩效目标 section (a goal heading, a line ending
+   `绩效目标情况：`, a `目标为：` sentence, the goal column of a flattened
+   goal-versus-result row) or worded as `不低于`/`≥`/`以内` are targets;
 4. merge a target-only and an actual-only indicator of the same name, and drop
    repeats (reports often restate a paragraph word for word).
 
 Descriptive counts are skipped by their wording: staff and departments,
 units a fund was paid out to, parts of a total just stated (`其中…` lists,
 parts that add up to the figure before them), ranks, scores' weights and
-budget percentages. Every number keeps its exact span in the original text;
-`name_span` covers the words the name was taken from.
+budget percentages, counts of projects, contribution rates (费率), shares of
+a total (`占…比例`), the places an action covers (`对N个乡镇…进行维护`) and
+numbers inside a quoted name. A list ordinal glued to the number after it
+(`2.164个` on the line after `1.`) is read as an ordinal. Every number keeps
+its exact span in the original text; `name_span` covers the words the name
+was taken from.
 """
 
 from __future__ import annotations
@@ -52,6 +59,13 @@ from schemas import Chunk, Document, Indicator, Span, StatedNumber
 COUNT_UNITS: tuple[str, ...] = (
     "万平方米",
     "平方米",
+    "公里",  # roads, lines, rivers
+    "公顷",  # land, forest
+    "万吨",
+    "吨",
+    "亩",
+    "座",  # buildings, bridges, stations
+    "架",  # aircraft, drones
     "万人次",
     "万剂次",
     "人批次",
@@ -83,6 +97,7 @@ COUNT_UNITS: tuple[str, ...] = (
     "台",
     "场",
     "篇",
+    "册",
     "件",
     "处",
     "条",
@@ -164,7 +179,7 @@ _RATE_OF_TASK_RE = re.compile(
 )
 
 #: Where a name stops, looking back from its number.
-_CLAUSE_BOUNDARY = set("，,。；;：:！？!?\n（(）)【】[]")
+_CLAUSE_BOUNDARY = set("，,。；;：:！？!?\n（(）)【】[]|")  # `|`: a flattened table's cell edge
 #: Quote marks: kept in the text, dropped from names (gold names carry none).
 _QUOTES = '“”‘’"「」『』'
 
@@ -176,7 +191,7 @@ _LEADING_NOISE_RE = re.compile(
     r"|\d{4}年(?:度|全年|年底|年末|底|末|内|起|以来|年)?"
     r"|\d{1,2}月(?:份)?(?:\d{1,2}日)?(?:\d{1,2}时)?(?:前|止|底)?"
     r"|前期|此前|近期|期间|做到|今年以来|今年|本年度|本年|年内|全年|当年|目前|现已|现|已经|已|当前|同时|此外|其中|另外"
-    r"|一共|共计|共有|总计|合计|累计|共|计"
+    r"|一共|共计|共有|总计|合计|累计|共|计(?!划)"
     r"|全区|全县|全市|全省|我区|我县|我市|我局|我队|我委|我单位|辖区内?|区域内"
     r"|及时|持续|继续|积极|先后|快速|顺利|圆满|全面|认真|共同|均|总共|又"
     r"|完成了|完成(?![率数值量比])|开展了|开展|实现了|实现(?![率数值])|落实|建成了|建成|举办了?|打造了?|新增|成功|正在|产生"
@@ -186,12 +201,14 @@ _LEADING_NOISE_RE = re.compile(
 _TRAILING_NOISE_RE = re.compile(
     r"(?:"
     r"分别为|分别是|分别达到?|均为|均达到?|均|分别"
-    r"|人民币|已达到|达到了|达到|已达|达|保持在|维持在|稳定在|持续保持在|为|是|有|约|近|超过|超|共计|共|累计|计|合计|总计"
+    r"|人民币|已达到|达到了|达到|已达|达|保持在|维持在|稳定在|控制在|持续保持在|为|是|有|约|近|超过|超|共计|共|累计|计|合计|总计"
     r"|不低于|不少于|不超过|在|[≥≤＞＜>]=?"
     r")$"
 )
 #: Wording that marks a value as a goal rather than an achievement.
-_TARGET_WORDING_RE = re.compile(r"(?:不低于|不少于|力争|确保|目标为?|计划|[≥≤＞＜>]=?)$")
+_TARGET_WORDING_RE = re.compile(r"(?:不低于|不少于|力争|确保|目标为?|计划|控制在|不超过|不高于|[≥≤＞＜>]=?)$")
+#: A sentence that states goals from here on (`总体绩效目标是：…，更新器材46个点位`, `年度目标：…`).
+_GOAL_CLAUSE_RE = re.compile(r"目标(?:任务)?(?:是|为|[:：])")
 
 #: Sentences about the organisation and its staff, not performance.
 _ORGANISATION_RE = re.compile(
@@ -226,7 +243,39 @@ _BARE_VERB_RE = re.compile(
 #: A name that ends in a function word or starts a purpose clause is no name.
 _NOT_A_NAME_RE = re.compile(
     r"(?:至|的|给|对|向|于|从|将|把|按|由|在|以|等|年度|及|为)$|^(?:根据|按照|依据|通过|主要|对|每|由|第[一二三四五六七八九十\d]+$)|用于"
+    r"|^(?:完成|执行|实施)?情况$"
 )
+
+#: A task a figure is measured against: `完成市目标任务`, `完成县下达任务数`, `完成上级下达任务人数`
+#: (then `N人的X%`: N is the target, X the completion rate).
+_TASK_OF_RE = re.compile(
+    r"^(?:已|均|全面)?(?:完成了?|达到|占|超额完成)?(?:全市|全县|全区|全省|[省市县区州]级?|上级|国家|全年|年度)?"
+    r"(?:下达的?|分配的?|确定的?)?(?:目标)?(?:任务|计划|指标)(?:数|人数|量|数量)?(?:为|是|[:：])?$"
+)
+#: An upper bound written before the number (`控制在`, `不超过`, `低于`) …
+_UPPER_BOUND_BEFORE_RE = re.compile(r"(?:并|均|且)?(?:控制在|控制|不超过|不高于|低于|小于|[≤<＜])")
+#: … or after it (`4.5%以内`, `5‰以下`): a limit set as the target.
+_UPPER_BOUND_AFTER_RE = re.compile(r"[ \t]*(?:以内|以下|之内)")
+
+#: After a count of organisations: the clause goes on to pay them (`…家企业发放稳岗补贴`).
+_PAID_TO_RE = re.compile(r"[^，,。；;\d]{0,12}?(?:发放|拨付|下拨|补助|兑付)")
+#: After a count of people introduced by 为/向: what was granted to them names the indicator
+#: (`为44名毕业生发放见习补贴` -> 发放见习补贴).
+_GRANTED_RE = re.compile(r"[^，,。；;\d]{0,15}?(?P<grant>(?:发放|兑付|兑现)[^，,。；;\d的]{2,12})")
+#: Units that count people, the beneficiaries of a grant.
+_PEOPLE_UNITS = ("人", "名", "户", "人次", "万人", "万人次")
+
+#: What a clause-opening percentage is a share of: `80%以上的县级机构达到建设要求`.
+_PERCENT_SUBJECT_RE = re.compile(
+    r"[ \t]*(?:以上|以下|左右)?的(?P<subject>[^，,。；;\d]{4,40}?)(?=[，,。；;\n]|$)"
+)
+
+#: Counts of projects (`项目21个`, `共预算项目7个`, `参与评价的项目共4个`) describe the
+#: report's scope, never a performance.
+_PROJECT_COUNT_RE = re.compile(r"项目(?:数|总数|数量)?$")
+#: Rates that are policy settings, not results: contribution rates (单位费率, 征缴费率) and
+#: contribution shares (缴费比例).
+_RATE_SETTING_RE = re.compile(r"费率|缴费比例|缴存比例|缴纳比例")
 
 #: Indicator names shorter than this carry no meaning on their own.
 _MIN_NAME_LENGTH = 2
@@ -271,8 +320,40 @@ def _unit_of(match: re.Match[str]) -> str:
     return unit + per if per else unit
 
 
+#: A list ordinal at a line start: `2.` / `2、` / `（2）`, with the number it carries.
+_LINE_ORDINAL_RE = re.compile(
+    r"^[ \t\u3000]*(?:(?P<dotted>\d{1,2})[.．、]|[（(](?P<bracketed>\d{1,2})[）)])", re.MULTILINE
+)
+
+
+def _mask_glued_ordinals(text: str) -> str:
+    """`text` with list ordinals that touch a number blanked out, offsets unchanged.
+
+    PDF text loses the space after a list number, so the second item of
+    `1.确保…` / `2.164个农家书屋…` reads as 2.164. An ordinal is taken as such
+    when it continues the numbering of the list line before it (n follows n-1).
+    """
+    masked = list(text)
+    previous: tuple[int, int] | None = None  # number and end of the last list ordinal
+    for match in _LINE_ORDINAL_RE.finditer(text):
+        number = int(match.group("dotted") or match.group("bracketed"))
+        line_start = text.rfind("\n", 0, match.start() + 1) + 1
+        continues = (
+            previous is not None
+            and number == previous[0] + 1
+            and text.count("\n", previous[1], line_start) <= 3
+        )
+        end = match.end()
+        if continues and match.group("dotted") and end < len(text) and text[end].isdigit():
+            for position in range(match.start("dotted"), end):
+                masked[position] = " "
+        previous = (number, end)
+    return "".join(masked)
+
+
 def _find_quantities(text: str) -> list[_Quantity]:
     """Every counted quantity and every labelled unitless value, in text order."""
+    text = _mask_glued_ordinals(text)
     quantities: list[_Quantity] = []
     taken: set[int] = set()
     for match in _QUANTITY_RE.finditer(text):
@@ -335,7 +416,9 @@ def _clean_name(raw: str) -> tuple[str, int, int]:
         end = match.start()
         while end > start and raw[end - 1] in blanks:
             end -= 1
-    actions = list(re.finditer(r"开展了?|完成了?|分配(?:给)?(?:我区|我县|我市|本区)?", raw[start:end]))
+    actions = list(
+        re.finditer(r"开展了?|完成了?|进行了?|分配(?:给)?(?:我区|我县|我市|本区)?", raw[start:end])
+    )
     action = actions[-1] if actions else None
     if action is not None and action.start() > 0 and end - start - action.end() >= 2:
         start += action.end()
@@ -363,9 +446,18 @@ def _line_category(text: str, position: int) -> str | None:
     return match.group("category") if match else None
 
 
+#: A line that ends by announcing goals (`…专项资金预算N万元，绩效目标情况：`, `年度绩效目标为：`):
+#: the lines after it state targets even though the line itself is long or holds numbers.
+_GOAL_LEAD_IN_RE = re.compile(
+    r"(?:绩效|年度|总体|年初设定的?|预期|整体)目标(?:情况|如下|是|为)?[:：][ \t|]*$"
+)
+#: A short line about goals being met (`年度总体目标完成情况综述`, `绩效目标完成情况`): results follow.
+_GOAL_RESULTS_RE = re.compile(r"目标[^。]{0,6}(?:完成|实现|实际|情况|结果|偏差)|(?:实际完成|完成情况)")
+
+
 def _target_section_starts(text: str) -> list[tuple[int, bool]]:
-    """(offset, is_goal_section) marks: a heading about 绩效目标 opens a goal section, the next
-    numbered heading closes it."""
+    """(offset, is_goal_section) marks: a heading about 绩效目标 opens a goal section; the next
+    numbered heading, or a line announcing how the goals were met, closes it."""
     marks: list[tuple[int, bool]] = []
     offset = 0
     for line in text.splitlines(keepends=True):
@@ -374,10 +466,58 @@ def _target_section_starts(text: str) -> list[tuple[int, bool]]:
         unnumbered = _LIST_MARKER_RE.sub("", stripped)
         if is_short and "目标" in stripped and not re.search(r"\d|完成|实现|情况|结果|偏差", unnumbered):
             marks.append((offset, True))
-        elif re.match(r"[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]", stripped):
+        elif _GOAL_LEAD_IN_RE.search(stripped):
+            marks.append((offset + len(line), True))
+        elif re.match(r"[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]", stripped) or (
+            is_short and marks and marks[-1][1] and _GOAL_RESULTS_RE.search(stripped)
+        ):
             marks.append((offset, False))
         offset += len(line)
     return marks
+
+
+#: Header cells of a goal-versus-result table row (`总体目标 | 全年实际完成情况`).
+_GOAL_CELL_RE = re.compile(r"(?:年度|总体|年度总体|年初设定的?|预期|绩效)?目标")
+_RESULT_CELL_RE = re.compile(r"(?:全年|年度)?实际完成(?:情况|值)?|(?:年度)?(?:总体)?目标完成情况(?:综述)?")
+
+
+def _goal_cells(text: str) -> list[tuple[int, int]]:
+    """Spans of `|`-separated cells that sit under a goal column whose header row also has a
+    result column: the goal's figures are targets. Rows are matched to the header by their
+    non-empty cells in order (a merged row label leaves the row one cell short)."""
+    spans: list[tuple[int, int]] = []
+    header: tuple[int, int] | None = None  # goal column and count of the header's non-empty cells
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        line_start, offset = offset, offset + len(line)
+        if "|" not in line:
+            header = None
+            continue
+        cells, starts, position = [], [], line_start
+        for cell in line.rstrip("\r\n").split("|"):
+            if cell.strip():
+                cells.append(cell.strip())
+                starts.append((position, position + len(cell)))
+            position += len(cell) + 1
+        goal = next((i for i, cell in enumerate(cells) if _GOAL_CELL_RE.fullmatch(cell)), None)
+        result = next(
+            (
+                i
+                for i, cell in enumerate(cells)
+                if goal is not None and i > goal and _RESULT_CELL_RE.fullmatch(cell)
+            ),
+            None,
+        )
+        if goal is not None and result is not None:
+            header = (goal, len(cells))
+            continue
+        if header is not None:
+            # align from the right: a row missing its merged label cell is one cell short
+            column = header[0] - max(0, header[1] - len(cells))
+            if 0 <= column < len(cells) and len(cells) >= 2:
+                spans.append(starts[column])
+        header = None
+    return spans
 
 
 def _in_goal_section(marks: list[tuple[int, bool]], position: int) -> bool:
@@ -473,12 +613,40 @@ def _line_subject(text: str, position: int) -> str | None:
     return match.group("subject") if match else None
 
 
+def _previous_name_cell(text: str, edge: int, floor: int) -> tuple[str, int, int] | None:
+    """The nearest cell left of the `|` at `edge`, on the same line and after `floor`, that
+    reads as a name (two or more CJK characters, no digits), with its span."""
+    line_start = max(text.rfind("\n", 0, edge) + 1, floor)
+    end = edge
+    while end > line_start:
+        start = max(text.rfind("|", line_start, end) + 1, line_start)
+        name, name_start, name_end = _clean_name(text[start:end])
+        if re.search(r"\d", name):
+            return None
+        if len(re.findall(r"[\u4e00-\u9fff]", name)) >= _MIN_NAME_LENGTH:
+            return name, start + name_start, start + name_end
+        end = start - 1
+    return None
+
+
+def _line_label(text: str, position: int) -> str | None:
+    """The label a line opens with, `名称：` or `名称:`, when the count is stated after it."""
+    line_start = text.rfind("\n", 0, position) + 1
+    line = _LIST_MARKER_RE.sub("", text[line_start:position].lstrip(" \t\u3000"))
+    match = re.match(r"(?P<label>[^，,。；;：:\d|]{2,20})[：:]", line)
+    if match is None or _CATEGORY_LINE_RE.match(line):
+        return None
+    return match.group("label").strip(" \t") or None
+
+
 def _inherit_subject(name: str, previous: str) -> str:
     """A short name in a list takes the subject of the item before it:
     `60岁以上老年人第一剂接种…，全程接种率86.69%` -> 60岁以上老年人全程接种率;
     `医共体上转病人3134人，下转358人` -> 医共体下转病人 (parallel wording)."""
     if len(name) > 5 or len(previous) <= len(name):
         return name
+    if len(name) <= 3 and previous.endswith(name):
+        return previous  # the same activity counted again (开展技能培训49期，培训2399人)
     if 2 <= len(name) <= 3:
         position = previous.rfind(name[1:])
         if position >= 1 and previous[position - 1] != name[0]:
@@ -542,6 +710,7 @@ class _RunningText:
         self.text = document.text
         self.quantities = _find_quantities(self.text)
         self.goal_marks = _target_section_starts(self.text)
+        self.goal_cells = _goal_cells(self.text)
         self.sentence_ends = _sentence_ends(self.text)
         self.drafts: list[_Draft] = []
         self.recent: list[_Draft] = []
@@ -556,6 +725,8 @@ class _RunningText:
             if index in self.consumed:
                 continue
             clause = self._clause(index, quantity)
+            if self._read_task_share(clause) or self._read_bound(clause):
+                continue
             if self._read_rate(clause) or self._read_labelled(clause):
                 continue
             self._read_plain(clause)
@@ -572,9 +743,15 @@ class _RunningText:
             self.recent = []
         sentence_start = self.sentence_ends[sentence_id - 1] if sentence_id > 0 else 0
         boundary = _name_boundary(text, quantity.number_start, max(self.previous_end, sentence_start))
+        if re.fullmatch(r"[ \t\u3000]*\d{1,2}[.．、][ \t]*", text[boundary : quantity.number_start]):
+            boundary = quantity.number_start  # only the list ordinal glued to the number
         raw_name = text[boundary : quantity.number_start]
         name, name_start, name_end = _clean_name(raw_name)
         name_start, name_end = boundary + name_start, boundary + name_end
+        if not name.strip(" \t≥≤><=＞＜") and text[boundary - 1 : boundary] == "|":
+            cell = _previous_name_cell(text, boundary - 1, max(self.previous_end, sentence_start))
+            if cell is not None:  # `享受救助人次 | ≥500人次`: the row's name cell names the value
+                name, name_start, name_end = cell
         if "分别" in name[:-2]:
             respectively = text.find("分别", name_start, name_end)
             name_start = min(respectively + 3, name_end)
@@ -593,6 +770,52 @@ class _RunningText:
             sentence_id=sentence_id,
             sentence_start=sentence_start,
         )
+
+    def _owner(self, unit: str | None) -> _Draft | None:
+        """The latest indicator of this sentence counted in `unit` that has no target yet."""
+        return next(
+            (draft for draft in reversed(self.recent) if draft.target is None and draft.unit in (unit, None)),
+            None,
+        )
+
+    def _read_task_share(self, clause: _Clause) -> bool:
+        """`…人数为A人，完成市目标任务B人的C%`: B is the target and C the completion rate of the
+        indicator just stated, not an indicator named after 目标."""
+        quantity, text = clause.quantity, self.text
+        if clause.unit in (None, "%") or not _TASK_OF_RE.match(clause.raw_name.strip(" \t，,")):
+            return False
+        following = clause.index + 1
+        if following >= len(self.quantities) or self.quantities[following].unit != "%":
+            return False
+        share = self.quantities[following]
+        if text[quantity.end : share.number_start].strip(" \t") != "的":
+            return False
+        owner = self._owner(clause.unit)
+        self.consumed.add(following)
+        self.previous_end = share.end
+        if owner is None:
+            return True  # a share of a task with nothing stated before it to attach to
+        owner.target = clause.number
+        owner.unit = owner.unit or clause.unit
+        if owner.rate is None:
+            owner.rate = stated_number(self.document, share.number_start, share.number_end, "%")
+        return True
+
+    def _read_bound(self, clause: _Clause) -> bool:
+        """`失业率为2.42%，控制在4.5%以内`: a bare upper bound after an indicator is its target."""
+        quantity, text = clause.quantity, self.text
+        after = text[quantity.end : quantity.end + 3]
+        bound_before = _UPPER_BOUND_BEFORE_RE.fullmatch(clause.raw_name.strip(" \t，,"))
+        if bound_before is None and not (clause.name == "" and _UPPER_BOUND_AFTER_RE.match(after)):
+            return False
+        owner = self._owner(clause.unit)
+        if owner is None or owner.actual is None:
+            return False
+        owner.target = clause.number
+        bound_after = _UPPER_BOUND_AFTER_RE.match(after)
+        if bound_after is not None:
+            self.previous_end = quantity.end + bound_after.end()
+        return True
 
     def _read_rate(self, clause: _Clause) -> bool:
         """A completion rate: for what was just stated, or an indicator of its own."""
@@ -659,10 +882,11 @@ class _RunningText:
             recent[-1].target = number  # 孕产妇系统管理率95.2%，目标值为90%
             return True
         label = quantity.label or (name if name in _ACTUAL_LABELS else None)
+        cell_edge = self.text[clause.boundary - 1 : clause.boundary] == "|"
         if (
             label is None
             and not name
-            and self.table_context
+            and (self.table_context or cell_edge)
             and recent
             and recent[-1].target is None
             and recent[-1].unit == clause.unit
@@ -670,6 +894,19 @@ class _RunningText:
             and clause.boundary == self.quantities[clause.index - 1].end
         ):
             label = "实际完成"  # a flattened table row: 健康体检人数5000人 5236人
+        previous = self.quantities[clause.index - 1] if clause.index > 0 else None
+        if (
+            label is None
+            and not name
+            and cell_edge
+            and previous is not None
+            and re.fullmatch(r"[ \t]*\|[ \t]*", self.text[previous.end : quantity.number_start])
+            and recent
+            and recent[-1].target is not None
+            and recent[-1].actual is None
+            and recent[-1].unit == clause.unit
+        ):
+            label = "实际完成"  # the next cell of a `|` row: 名称 | ≥500人次 | 612人次
         if label is None and name.startswith("实际") and len(name) <= 8 and recent:
             label = "实际完成"  # 服务对象满意度达到95%，实际调查满意度96.8%
         if label in _ACTUAL_LABELS and recent:  # …任务书59000人，实际完成59174人
@@ -720,9 +957,52 @@ class _RunningText:
             text, self.quantities, clause.index, sentence_so_far, clause.sentence_start
         ):
             return True  # parts of a total just stated, not indicators of their own
-        if unit in ("个", "家") and _FUNDING_RE.search(sentence_so_far):
-            return True  # the units a fund was paid out to (拨付至5个社区卫生服务中心)
+        if unit in ("个", "家") and (
+            _FUNDING_RE.search(sentence_so_far) or _PAID_TO_RE.match(text, clause.quantity.end)
+        ):
+            return True  # the units a fund was paid out to (拨付至5个社区卫生服务中心, 向9家企业发放)
+        if unit != "%" and self._is_scope_of_action(clause):
+            return True  # what an action covers, not what it achieved (对12个乡镇进行维护)
+        if unit == "%" and self._is_share_of_total(clause):
+            return True
+        if unit == "分" and (
+            text[clause.quantity.number_start - 1 : clause.quantity.number_start] in ("（", "(")
+            or clause.raw_name.rstrip().endswith("得")
+        ):
+            return True  # a score's weight `（10分）` or points earned by a criterion (…得1分)
+        if sentence_so_far.count("“") > sentence_so_far.count("”"):
+            closing = text.find("”", clause.quantity.end, clause.quantity.end + 12)
+            if closing >= 0:
+                return True  # part of a quoted name (“15分钟阅读圈”建设)
         return sentence_so_far.count("《") > sentence_so_far.count("》")  # inside a document title
+
+    def _is_scope_of_action(self, clause: _Clause) -> bool:
+        """True for a count that says where an action took place when the action is measured on
+        its own or introduced by 对: `对12个乡镇的设备进行维护`, `为5个书屋进行图书更新300册`.
+        A bare `4家医院进行软件部署` (nothing else counted) stays an indicator."""
+        text, quantity = self.text, clause.quantity
+        clause_end = re.search(r"[，,。；;\n]", text[quantity.end :])
+        rest = text[quantity.end : quantity.end + clause_end.start()] if clause_end else text[quantity.end :]
+        action = re.match(r"[^\d]{0,30}?(?:\d[^\d]{0,30}?)*?进行", rest)
+        if action is None:
+            return False
+        action_end, rest_end = quantity.end + action.end(), quantity.end + len(rest)
+        measured = any(
+            q.unit not in (None, "%") and action_end <= q.number_start < rest_end
+            for q in self.quantities[clause.index + 1 :]
+        )
+        clause_start = max(text.rfind(mark, 0, quantity.number_start) for mark in "，,。；;\n")
+        introduced = re.search(r"(?:^|[^针相])对", text[clause_start + 1 : quantity.number_start]) is not None
+        return measured or introduced
+
+    def _is_share_of_total(self, clause: _Clause) -> bool:
+        """True for a percentage that is a share of a total or a ratio applied, not a result:
+        `占项目总数比例0%`, `按大型企业30%比例返还` (the number governs 比例 after it)."""
+        text, quantity = self.text, clause.quantity
+        before = text[max(0, quantity.number_start - 30) : quantity.number_start]
+        if re.search(r"占[^，,。；;]{0,25}(?:比例|比重)[ \t]*$", before):
+            return True
+        return re.match(r"[ \t]*的?比例", text[quantity.end : quantity.end + 4]) is not None
 
     def _read_plain(self, clause: _Clause) -> None:
         """A plain quantity, named before the number or, after a bare verb, by the noun after it."""
@@ -753,6 +1033,10 @@ class _RunningText:
                 name_start = max(name_start, text.rfind(name, name_start, name_end))
         if noun.startswith(("第", "为", "是", "均")):
             noun = ""
+        granted = _GRANTED_RE.match(text, quantity.end) if unit in _PEOPLE_UNITS else None
+        if granted is not None and re.search(r"(?:^|[^以因])[为向给]", raw_name):
+            name, name_start, name_end = granted.group("grant"), granted.start("grant"), granted.end("grant")
+            noun, self.previous_end = "", granted.end("grant")  # the grant, not its recipients, is counted
         noun = re.sub(r"^(?:开展了?|进行了?)", "", noun)
         if clause.index in self.shared_nouns:  # 城市15分钟和农村30分钟急救圈: the second half
             shared, shared_end = self.shared_nouns.pop(clause.index)
@@ -762,9 +1046,25 @@ class _RunningText:
             if pair is not None:  # …: the first half takes the noun both share
                 self.shared_nouns[clause.index + 1] = pair
                 name = name + pair[0]
+        share_of = _PERCENT_SUBJECT_RE.match(text, quantity.end) if unit == "%" and not name else None
+        if share_of is not None:  # 80%以上的县级机构达到建设要求: the share of what follows
+            name, name_start, name_end = share_of.group("subject"), share_of.start("subject"), share_of.end()
+            noun, self.previous_end = "", share_of.end()
         names_by_noun = (
             not name or connector_before or modifies_noun or bare_verb or len(name) <= 2
         ) and bool(noun)
+        if (
+            not names_by_noun
+            and name
+            and unit == "个"
+            and re.fullmatch(r"[\u4e00-\u9fff]{1,2}", noun)
+            and (noun_end >= len(text) or text[noun_end] in _CLAUSE_BOUNDARY)
+        ):
+            # 更新健身器材46个点位: a short noun closing the clause completes the bare measure word
+            # 个 into the unit (个点位); the indicator is already named before the number.
+            unit = quantity.unit = "个" + noun
+            clause.number = stated_number(self.document, quantity.number_start, quantity.number_end, unit)
+            noun, self.previous_end = "", noun_end
         clause_end = re.search(r"[，,。；;\n]", text[quantity.end :])
         rest = text[quantity.end : quantity.end + clause_end.start()] if clause_end else ""
         forms = re.search(r"组建|组成|构成", rest)
@@ -790,7 +1090,11 @@ class _RunningText:
         if not name and not noun and self.recent and re.fullmatch(r"[共计合]+", raw_name.strip()):
             name = self.recent[-1].name  # 培训基层人员2期共300人次
         elif not name and not noun and unit != "%":
-            name = _line_subject(text, quantity.number_start) or ""  # 免费孕前优生健康检查项目。…已完成400人
+            # `开展督导：每季度一次，共4次` names the count by its line's label; `免费孕前优生健康检查项目。
+            # …已完成400人` by the item its line opens with
+            name = (
+                _line_label(text, quantity.number_start) or _line_subject(text, quantity.number_start) or ""
+            )
         elif re.fullmatch(r"(?:[^\d]{0,6}区)?(?:发放|拨付|补助|救助|资助|购买)", name):
             subject = _line_subject(text, quantity.number_start)
             if subject is not None:
@@ -800,8 +1104,11 @@ class _RunningText:
             return
         is_target = (
             _in_goal_section(self.goal_marks, quantity.number_start)
+            or any(start <= quantity.number_start < end for start, end in self.goal_cells)
             or bool(_TARGET_WORDING_RE.search(raw_name.rstrip()))
             or "分配" in raw_name
+            or bool(_GOAL_CLAUSE_RE.search(text, clause.sentence_start, quantity.number_start))
+            or bool(_UPPER_BOUND_AFTER_RE.match(text, quantity.end))
         )
         target_label = next((label for label in _TARGET_LABELS if name.endswith(label)), None)
         if target_label is not None and len(name) > len(target_label):
@@ -846,6 +1153,12 @@ class _RunningText:
             return False
         if _COMPARISON_RE.search(name) or _NOT_A_NAME_RE.search(name) or _ORGANISATION_RE.search(name):
             return False
+        if clause.unit in ("个", "项") and _PROJECT_COUNT_RE.search(name):
+            return False  # how many projects a unit ran or evaluated: the report's scope
+        if _RATE_SETTING_RE.search(name):
+            return False
+        if len(re.findall(r"[\u4e00-\u9fff]", name)) < _MIN_NAME_LENGTH or re.search(r"=|\d[ \t]+\d", name):
+            return False  # table debris (`10 10 =`, `B/A×`, `20 20及时及时`)
         if clause.unit == "%" and not name.endswith(("到位率", "使用率")):  # fund arrival/use rates stay
             if _MONEY_NAME_RE.search(name):
                 return False
@@ -1004,7 +1317,7 @@ def _value_key(number: StatedNumber | None) -> str | None:
 
 def _same_indicator(first: str, second: str) -> bool:
     shorter, longer = sorted((first, second), key=len)
-    return len(shorter) >= 4 and longer.endswith(shorter)
+    return first == second or (len(shorter) >= 4 and longer.endswith(shorter))
 
 
 def _merge(drafts: list[_Draft]) -> list[_Draft]:
