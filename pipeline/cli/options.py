@@ -9,6 +9,7 @@ candidates (ambiguous) or the nearest names (no match).
 from __future__ import annotations
 
 import difflib
+import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ from typing import Annotated
 import typer
 
 from pipeline.errors import ConfigError
-from pipeline.settings import HOME_DEFAULT, Lang, help_default, load_settings
+from pipeline.settings import HOME_DEFAULT, Lang, help_default
 from pipeline.store import Store
 
 #: The `--db` help of every command that opens the database.
@@ -121,12 +122,11 @@ def lang_flag() -> Lang | None:
 def current_lang() -> Lang:
     """The language of this invocation: `--lang`, else $RECON_LANG, else Chinese.
 
-    A bad $RECON_LANG falls back to Chinese here; the command's own settings report it.
+    Read apart from the other settings, so an error about a bad setting is still
+    printed in the chosen language (a bad $RECON_LANG itself gives Chinese here;
+    the command's settings then report it).
     """
     flag = lang_flag()
     if flag is not None:
         return flag
-    try:
-        return load_settings().lang
-    except ConfigError:
-        return "zh"
+    return "en" if os.environ.get("RECON_LANG") == "en" else "zh"

@@ -23,7 +23,8 @@ from schemas.flags import Rule
 #: Subjects that say nothing on their own: a bare year, or a generic word.
 _VAGUE = re.compile(r"^(?:\d{4}年?(?:度)?|项目|合计|小计|总计|其中|支出|收入|资金|金额|本年|全年)$")
 #: A list numbering before a label: `（5）`, `5.`, `一、`.
-_NUMBERING = re.compile(r"^(?:[（(]\s*[0-9一二三四五六七八九十]+\s*[）)]|[0-9一二三四五六七八九十]+[、.．])\s*")
+_DIGITS = "0-9一二三四五六七八九十"
+_NUMBERING = re.compile(rf"^(?:[（(]\s*[{_DIGITS}]+\s*[）)]|[{_DIGITS}]+[、.．])\s*")
 #: Where a clause ends; a label is the clause before a number.
 _CLAUSE = re.compile(r"[，,。；;！!？?]")
 #: Characters trimmed around a label.

@@ -37,9 +37,10 @@ MESSAGES: Final[dict[str, Message]] = {
     "status.open": Message("待审核", "open"),
     "status.confirmed": Message("已确认", "confirmed"),
     "status.dismissed": Message("已驳回", "dismissed"),
-    "rule.flow_identity": Message("资金收支平衡", "flow identity"),
-    "rule.children_sum": Message("子项目合计", "sub-project sum"),
-    "rule.breakdown_sum": Message("分项合计", "breakdown sum"),
+    # English rule names are the `--rule` values, so a table shows what to filter by.
+    "rule.flow_identity": Message("资金收支平衡", "flow_identity"),
+    "rule.children_sum": Message("子项目合计", "children_sum"),
+    "rule.breakdown_sum": Message("分项合计", "breakdown_sum"),
     "rule.ratio": Message("比率", "ratio"),
     "rule.unit": Message("单位", "unit"),
     "rule.conflict": Message("前后矛盾", "conflict"),
