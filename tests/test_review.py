@@ -119,10 +119,10 @@ def test_missing_database_is_an_error_not_created(tmp_path: Path, app: typer.Typ
 
 
 def test_passages_merge_and_stay_on_the_line() -> None:
-    text = "前面很长的一句话，与这个数字无关。\n年初预算100万元，实际支出90万元。\n第三行"
+    text = "前面很长的一句话，与这个数字无关。\n本年度年初预算100万元，实际支出90万元。\n第三行"
     first = text.index("100")
     second = text.index("90")
-    found = passages(text, [Span(start=first, end=first + 3), Span(start=second, end=second + 2)], radius=3)
+    found = passages(text, [Span(start=first, end=first + 3), Span(start=second, end=second + 2)], radius=5)
     assert len(found) == 1
     passage = found[0]
     assert "\n" not in passage.text  # the window did not reach the line start: no line before
