@@ -75,7 +75,7 @@ def test_flag_page_shows_arithmetic_passages_and_buttons(client: TestClient, sam
     assert page.status_code == 200
     assert "<h2>算式</h2>" in page.text
     assert page.text.count("<mark>") >= 3
-    assert 'hx-post="/flags/%d/decision"' % flag_id in page.text
+    assert f'hx-post="/flags/{flag_id}/decision"' in page.text
     for label in ("确认有误", "驳回（误报）", "重新打开"):
         assert label in page.text
     assert client.get("/flags/99999").status_code == 404
