@@ -82,6 +82,7 @@ logger = logging.getLogger("recon")
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     _version: Annotated[
         bool,
         typer.Option(
@@ -92,6 +93,7 @@ def main(
 ) -> None:
     """Extract and reconcile the numbers of budget performance self-evaluation reports (预算绩效自评报告)."""
     set_lang_flag(lang)
+    ctx.call_on_close(lambda: set_lang_flag(None))  # not carried into a later invocation in-process
 
 
 def fail(error: ReconError) -> NoReturn:
