@@ -34,7 +34,8 @@ from pipeline.errors import ConfigError, ExtractionError, IngestError, ReconErro
 from pipeline.extract.rules.extract import extract
 from pipeline.ingest.chunk import chunk_document
 from pipeline.ingest.read import discover, ingest
-from pipeline.settings import Settings, public_url
+from pipeline.review.messages import text
+from pipeline.settings import Lang, Settings, public_url
 from pipeline.store import RunLock, Store, utc_now
 from prompts import extract_prompt
 from schemas import (
@@ -267,16 +268,16 @@ def _engine(settings: Settings) -> Iterator[_Engine]:
         yield _Engine(served, backend, model_name, prompt_version)
 
 
-def backend_reason(settings: Settings) -> str:
+def backend_reason(settings: Settings, lang: Lang = "en") -> str:
     """Why the run uses the backend it uses, for the summary line (`auto` must say what it picked)."""
     backend = settings.resolved_backend()
     if settings.backend != "auto":
-        return f"backend {backend} (--backend/RECON_BACKEND)"
+        return text("backend.fixed", lang, backend=backend)
     if backend == "llm":
-        return f"backend llm — auto picked it: model {settings.model} at {public_url(settings.base_url)}"
+        return text("backend.auto_llm", lang, model=settings.model, url=public_url(settings.base_url))
     if backend == "local":
-        return f"backend local — auto picked it: model file {settings.model_path}"
-    return "backend rules — no LLM configured"
+        return text("backend.auto_local", lang, path=settings.model_path)
+    return text("backend.auto_rules", lang)
 
 
 def _skip_reason(store: Store, path: Path, sha256: str, backend: str) -> DocumentResult | None:

@@ -27,6 +27,8 @@ from pipeline.errors import ConfigError
 Backend = Literal["auto", "rules", "llm", "local"]
 LLMPolicy = Literal["all", "uncovered"]
 InstructorModeName = Literal["tools", "json_schema", "json", "md_json", "json_object_schema"]
+#: Language of every message a person reads: Simplified Chinese (default) or English.
+Lang = Literal["zh", "en"]
 
 
 def public_url(url: str | None) -> str | None:
@@ -71,6 +73,7 @@ class Settings(BaseModel):
         "document first and only chunks with amounts it found nothing in go to the model",
     )
     max_file_bytes: int = Field(default=20_000_000, ge=1)
+    lang: Lang = Field(default="zh", description="language of messages, tables, pages and errors")
 
     @property
     def llm_configured(self) -> bool:
@@ -188,6 +191,8 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
     EnvVar("RECON_MODEL_CACHE", "where `recon model fetch` keeps models", "--cache-dir",
            default="`recon/models` in `$XDG_CACHE_HOME`, else `~/.cache/recon/models`", allowed="a path"),
     EnvVar("RECON_REVIEWER", "who `recon review` records as deciding", "--by", default="the login name"),
+    EnvVar("RECON_LANG", "language of messages, tables, the report and `recon serve`'s pages "
+           "(`zh`: Simplified Chinese); JSON keeps its English keys", "--lang", "lang"),
 )
 
 

@@ -33,3 +33,6 @@ def _no_real_models(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in _LLM_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RECON_HOME", str(tmp_path))
+    # Tests written against the English messages pin the language; the Chinese default is tested
+    # by tests that delete this (tests/test_messages.py, tests/test_serve.py).
+    monkeypatch.setenv("RECON_LANG", "en")

@@ -75,8 +75,9 @@ def test_exit_three_ends_with_the_flags_to_review(first_run: tuple[Result, Path]
     assert counts.new_error > 0
     assert result.exit_code == 3
     last = result.stdout.strip().splitlines()[-1]
-    assert last.startswith(f"{counts.new_flags} flags to review — exit 3 means new flags at --fail-on error")
-    assert "recon flags --status open" in last
+    # Chinese, the default language (the fixture clears RECON_LANG like every RECON_ variable)
+    assert last.startswith(f"{counts.new_flags} 条标记待审核——退出码 3 表示有 --fail-on error 及以上的新标记")
+    assert "recon flags --status open" in last and "recon serve" in last
 
 
 def test_no_explanation_without_exit_three(tmp_path: Path) -> None:
@@ -196,7 +197,9 @@ def test_bad_environment_value_is_one_line_naming_it(variable: EnvVar, tmp_path:
     value = _bad_value(allowed)
     result = runner.invoke(app, ["run", str(tmp_path)], env={name: value})
     assert result.exit_code == 2
-    expected = f"Error: {name}='{value}' is not allowed: expected {allowed}".replace("`", "")
+    # a bad RECON_LANG cannot choose the language of its own error: the default, Chinese, speaks
+    prefix = "错误：" if name == "RECON_LANG" else "Error: "
+    expected = f"{prefix}{name}='{value}' is not allowed: expected {allowed}".replace("`", "")
     assert result.stderr == expected + "\n"
 
 

@@ -119,15 +119,27 @@ def test_missing_database_is_an_error_not_created(tmp_path: Path, app: typer.Typ
 
 
 def test_passages_merge_and_stay_on_the_line() -> None:
-    text = "第一行\n年初预算100万元，实际支出90万元。\n第三行"
+    text = "前面很长的一句话，与这个数字无关。\n本年度年初预算100万元，实际支出90万元。\n第三行"
     first = text.index("100")
     second = text.index("90")
-    found = passages(text, [Span(start=first, end=first + 3), Span(start=second, end=second + 2)], radius=40)
+    found = passages(text, [Span(start=first, end=first + 3), Span(start=second, end=second + 2)], radius=5)
     assert len(found) == 1
     passage = found[0]
-    assert "\n" not in passage.text
+    assert "\n" not in passage.text  # the window did not reach the line start: no line before
     assert [passage.text[s:e] for s, e in passage.highlights] == ["100", "90"]
     assert passages(text, [Span(start=500, end=503)]) == []
+
+
+def test_passage_reaching_the_line_start_keeps_the_label_line_before() -> None:
+    text = "其他内容\n调查学生人数：\n2828名，其中幼儿园174人。\n第四行"
+    start = text.index("2828")
+    (passage,) = passages(text, [Span(start=start, end=start + 4)], radius=40)
+    assert passage.text.startswith("调查学生人数：\n2828名")  # not the line before that, nor line 4
+    assert "其他内容" not in passage.text and "第四行" not in passage.text
+    assert [passage.text[s:e] for s, e in passage.highlights] == ["2828"]
+    blank = "上一段\n\n2828名学生"
+    (alone,) = passages(blank, [Span(start=blank.index("2828"), end=blank.index("2828") + 4)])
+    assert alone.text == "2828名学生"  # an empty line before adds nothing
 
 
 def test_show_prints_numbers_highlighted_equation_and_skipped(sample: Sample, app: typer.Typer) -> None:

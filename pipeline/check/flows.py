@@ -278,12 +278,11 @@ def side_text(state: CheckState, terms: Sequence[Term], unit: str | None, point:
         else:
             pieces.append(f"{'-' if term.negative else '+'} {text}")
     written = " ".join(pieces) if pieces else "0"
-    if (
-        len(terms) == 1
-        and not terms[0].negative
-        and state.written(terms[0], unit) == terms[0].number.normalized
-    ):
-        return written
+    if len(terms) == 1 and not terms[0].negative:
+        if state.written(terms[0], unit) == terms[0].number.normalized:
+            return written
+        if state.correction_for(terms[0]) is None and point == terms[0].number.value:
+            return terms[0].number.normalized  # 2828名 counted as 人: not `2828名 = 2828`
     return f"{written} = {format_decimal(point, state.precision.decimals_for(unit))}"
 
 

@@ -31,8 +31,17 @@ from rich.table import Table
 from pipeline.cli import eval as cli_eval
 from pipeline.cli import model as cli_model
 from pipeline.cli import review as cli_review
-from pipeline.cli.options import DbOption, version_callback
+from pipeline.cli import serve as cli_serve
+from pipeline.cli.options import (
+    DbOption,
+    LangOption,
+    current_lang,
+    lang_flag,
+    set_lang_flag,
+    version_callback,
+)
 from pipeline.errors import ConfigError, ReconError, StoreError
+from pipeline.review.messages import text
 from pipeline.run import (
     EXIT_FAILED_FILES,
     EXIT_NEW_FLAGS,
@@ -42,7 +51,15 @@ from pipeline.run import (
     exit_code,
     run,
 )
-from pipeline.settings import Backend, InstructorModeName, Settings, help_default, load_settings, public_url
+from pipeline.settings import (
+    Backend,
+    InstructorModeName,
+    Lang,
+    Settings,
+    help_default,
+    load_settings,
+    public_url,
+)
 from pipeline.store import Store
 from schemas import Coverage, DocumentResult, DocumentStatus, RunSummary
 from schemas.stored import RunRecord
@@ -65,19 +82,23 @@ logger = logging.getLogger("recon")
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     _version: Annotated[
         bool,
         typer.Option(
             "--version", callback=version_callback, is_eager=True, help="Print recon's version and exit."
         ),
     ] = False,
+    lang: LangOption = None,
 ) -> None:
     """Extract and reconcile the numbers of budget performance self-evaluation reports (预算绩效自评报告)."""
+    set_lang_flag(lang)
+    ctx.call_on_close(lambda: set_lang_flag(None))  # not carried into a later invocation in-process
 
 
 def fail(error: ReconError) -> NoReturn:
     """Print `error` on stderr and exit with the code for its kind."""
-    typer.echo(f"Error: {error}", err=True)
+    typer.echo(text("error", current_lang(), message=error), err=True)
     if isinstance(error, ConfigError):
         raise typer.Exit(EXIT_USAGE)
     if isinstance(error, StoreError):
@@ -103,16 +124,16 @@ def _setup_logging() -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="recon: %(levelname)s: %(message)s")
 
 
-def _table(summary: RunSummary) -> Table:
+def _table(summary: RunSummary, lang: Lang) -> Table:
     llm = summary.backend != "rules"
-    table = Table(title=f"recon run {summary.run_id}", title_justify="left")
-    table.add_column("document", no_wrap=True, overflow="ellipsis", max_width=60)
+    table = Table(title=text("run.title", lang, id=summary.run_id), title_justify="left")
+    table.add_column(text("col.document", lang), no_wrap=True, overflow="ellipsis", max_width=60)
     for name in ("projects", "indicators", "breakdowns", "flags", "coverage"):
-        table.add_column(name, justify="right")
-    table.add_column("status")
+        table.add_column(text(f"col.{name}", lang), justify="right")
+    table.add_column(text("col.status", lang))
     if llm:
-        for name in ("calls", "tokens", "cache hits", "ungrounded"):
-            table.add_column(name, justify="right")
+        for name in ("calls", "tokens", "cache_hits", "ungrounded"):
+            table.add_column(text(f"col.{name}", lang), justify="right")
     for result in summary.documents:
         extraction = result.extraction
         cells = [
@@ -122,7 +143,7 @@ def _table(summary: RunSummary) -> Table:
             str(len(extraction.breakdowns)) if extraction else "-",
             str(len(result.check.flags)) if result.check else "-",
             coverage_text(extraction.coverage if extraction else None),
-            _status_cell(result),
+            _status_cell(result, lang),
         ]
         if llm:
             usage = result.accounting
@@ -161,27 +182,30 @@ def low_coverage_lines(summary: RunSummary) -> list[str]:
     return lines
 
 
-def _status_cell(result: DocumentResult) -> str:
+def _status_cell(result: DocumentResult, lang: Lang) -> str:
     if result.status is DocumentStatus.FAILED:
-        return "[red]failed[/red]"
+        return f"[red]{text('doc.failed', lang)}[/red]"
     if result.status is DocumentStatus.SKIPPED:
-        return "[dim]skipped (unchanged)[/dim]"
-    return "[green]ok[/green]"
+        return f"[dim]{text('doc.skipped', lang)}[/dim]"
+    return f"[green]{text('doc.ok', lang)}[/green]"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def summary_line(record: RunRecord, settings: Settings) -> str:
+def summary_line(record: RunRecord, settings: Settings, lang: Lang = "en") -> str:
     """`5 documents: 5 ok, 0 failed, 0 skipped; 12 flags (3 new errors); backend rules — …`."""
     counts = record.counts
-    new = _plural(counts.new_error, "new error")
+    new = text("run.new_errors", lang, count=counts.new_error)
     if counts.new_warning:
-        new += ", " + _plural(counts.new_warning, "new warning")
-    return (
-        f"{_plural(counts.documents, 'document')}: {counts.ok} ok, {counts.failed} failed, "
-        f"{counts.skipped} skipped; {_plural(counts.flags, 'flag')} ({new}); {backend_reason(settings)}"
+        new += ("，" if lang == "zh" else ", ") + text("run.new_warnings", lang, count=counts.new_warning)
+    return text(
+        "run.summary",
+        lang,
+        documents=text("run.documents", lang, count=counts.documents),
+        ok=counts.ok,
+        failed=counts.failed,
+        skipped=counts.skipped,
+        flags=text("run.flags", lang, count=counts.flags),
+        new=new,
+        backend=backend_reason(settings, lang),
     )
 
 
@@ -299,6 +323,7 @@ def run_command(
             concurrency=concurrency,
             model_path=model_path,
             llm_policy=llm_policy,
+            lang=lang_flag(),
         )
         code = _run_and_print(
             paths, settings, command_argv(ctx), quiet=quiet, force=force, wait=wait, fail_on=fail_on
@@ -334,20 +359,18 @@ def _run_and_print(
         console = Console()
         if not console.is_terminal:  # cron mail, pipes: no 80-column folding of file names
             console = Console(width=200)
-        console.print(_table(summary))
-    typer.echo(summary_line(record, settings))
+        console.print(_table(summary, settings.lang))
+    typer.echo(summary_line(record, settings, settings.lang))
     code = exit_code(record.counts, fail_on)
     if code == EXIT_NEW_FLAGS and not quiet:
-        typer.echo(new_flags_line(record, fail_on))
+        typer.echo(new_flags_line(record, fail_on, settings.lang))
     return code
 
 
-def new_flags_line(record: RunRecord, fail_on: FailOn) -> str:
+def new_flags_line(record: RunRecord, fail_on: FailOn, lang: Lang = "en") -> str:
     """Why a run that went well exits 3: `21 flags to review — exit 3 means new flags …`."""
-    return (
-        f"{_plural(record.counts.new_flags, 'flag')} to review — exit 3 means new flags at "
-        f"--fail-on {fail_on} or worse, not a failure; list them with `recon flags --status open`"
-    )
+    flags = text("run.flags", lang, count=record.counts.new_flags)
+    return text("run.to_review", lang, flags=flags, fail_on=fail_on)
 
 
 @app.command("schema")
@@ -361,6 +384,7 @@ def _register_commands(main: typer.Typer) -> None:
     cli_eval.register(main)
     cli_review.register(main)
     cli_model.register(main)
+    cli_serve.register(main)
 
 
 _register_commands(app)

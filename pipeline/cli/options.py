@@ -1,4 +1,4 @@
-"""What several `recon` commands share: the `--db` and `--document` options, `--version`.
+"""What several `recon` commands share: the `--db` and `--document` options, `--version`, `--lang`.
 
 One definition each, so every `--help` states the same default and every
 `--document` matches names the same way: the exact file name, else a unique
@@ -9,6 +9,7 @@ candidates (ambiguous) or the nearest names (no match).
 from __future__ import annotations
 
 import difflib
+import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ from typing import Annotated
 import typer
 
 from pipeline.errors import ConfigError
-from pipeline.settings import HOME_DEFAULT, help_default
+from pipeline.settings import HOME_DEFAULT, Lang, help_default
 from pipeline.store import Store
 
 #: The `--db` help of every command that opens the database.
@@ -97,3 +98,35 @@ def resolve_document(store: Store, query: str | None) -> str | None:
     if query is None:
         return None
     return match_document(sorted({document.name for document in store.documents()}), query)
+
+
+#: `recon --lang en …`: the language of what the commands print (over $RECON_LANG).
+LANG_HELP = f"Language of messages and tables: zh (简体中文) or en ({help_default('RECON_LANG')})."
+LangOption = Annotated[Lang | None, typer.Option("--lang", help=LANG_HELP, show_default=False)]
+
+
+#: `--lang` of the current invocation, set by the app callback before the command runs.
+_lang_flag: list[Lang | None] = [None]
+
+
+def set_lang_flag(lang: Lang | None) -> None:
+    """Record `recon --lang …` (None: not given) for `current_lang`."""
+    _lang_flag[0] = lang
+
+
+def lang_flag() -> Lang | None:
+    """`recon --lang …` of this invocation, or None."""
+    return _lang_flag[0]
+
+
+def current_lang() -> Lang:
+    """The language of this invocation: `--lang`, else $RECON_LANG, else Chinese.
+
+    Read apart from the other settings, so an error about a bad setting is still
+    printed in the chosen language (a bad $RECON_LANG itself gives Chinese here;
+    the command's settings then report it).
+    """
+    flag = lang_flag()
+    if flag is not None:
+        return flag
+    return "en" if os.environ.get("RECON_LANG") == "en" else "zh"

@@ -22,13 +22,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.cli.options import HOME_HELP, DbOption, DocumentOption, resolve_document
+from pipeline.cli.options import HOME_HELP, DbOption, DocumentOption, current_lang, resolve_document
 from pipeline.errors import ConfigError, ReconError, StoreError
 from pipeline.review.export import ExportFormat, ExportWhat, default_export_path, export
+from pipeline.review.flagtext import flag_message, format_number
+from pipeline.review.messages import rule_name, severity_name, status_name, text
 from pipeline.review.report import default_report_path, latest_run_id, write_report
 from pipeline.review.review import (
     CONTEXT_CHARS,
     FlagFilter,
+    FlagNotFoundError,
     FlagView,
     Passage,
     flag_as_dict,
@@ -37,7 +40,7 @@ from pipeline.review.review import (
     relevant_skipped,
     show_flag,
 )
-from pipeline.settings import Settings, help_default, load_settings
+from pipeline.settings import Lang, Settings, help_default, load_settings
 from pipeline.store import Store
 from schemas.flags import Rule, Severity
 from schemas.stored import FlagStatus, StoredFlag
@@ -63,11 +66,14 @@ EXIT_STORE = 4
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
-    Console(stderr=True).print(Text(f"Error: {message}", style="bold red"), soft_wrap=True)  # one line
+    line = text("error", current_lang(), message=message)
+    Console(stderr=True).print(Text(line, style="bold red"), soft_wrap=True)  # one line
     return typer.Exit(code)
 
 
 def _exit_for(error: ReconError) -> typer.Exit:
+    if isinstance(error, FlagNotFoundError):
+        return _fail(text("flag.not_found", current_lang(), id=error.flag_id))
     if isinstance(error, ConfigError):
         return _fail(str(error), EXIT_CONFIG)
     if isinstance(error, StoreError):
@@ -87,7 +93,7 @@ def _open_store(db: Path | None) -> Iterator[Store]:
     """The store of `--db` (or the settings' default); a missing database is an error, not created."""
     db_path = _settings(db).db_path
     if not db_path.exists():
-        raise _fail(f"no database at {db_path}: run `recon run PATH` first, or pass --db", EXIT_STORE)
+        raise _fail(text("db.missing", current_lang(), path=db_path), EXIT_STORE)
     try:
         with Store(db_path) as store:
             yield store
@@ -95,21 +101,19 @@ def _open_store(db: Path | None) -> Iterator[Store]:
         raise _exit_for(exc) from exc
 
 
-def _flags_table(flags: list[StoredFlag]) -> Table:
-    table = Table(title=f"{len(flags)} flag(s), newest first", title_justify="left")
-    table.add_column("id", justify="right", no_wrap=True)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("rule", no_wrap=True)
-    table.add_column("document", no_wrap=True)
-    table.add_column("subject", overflow="fold")
-    table.add_column("arithmetic", overflow="fold")
+def _flags_table(flags: list[StoredFlag], lang: Lang) -> Table:
+    table = Table(title=text("flags.title", lang, count=len(flags)), title_justify="left")
+    table.add_column(text("col.id", lang), justify="right", no_wrap=True)
+    for key in ("col.severity", "col.status", "col.rule", "col.document"):
+        table.add_column(text(key, lang), no_wrap=True)
+    table.add_column(text("col.subject", lang), overflow="fold")
+    table.add_column(text("col.arithmetic", lang), overflow="fold")
     for flag in flags:
         table.add_row(
             str(flag.id),
-            Text(flag.severity.value, style=_SEVERITY_STYLE[flag.severity]),
-            Text(flag.status.value, style=_STATUS_STYLE[flag.status]),
-            flag.rule.value,
+            Text(severity_name(flag.severity, lang), style=_SEVERITY_STYLE[flag.severity]),
+            Text(status_name(flag.status, lang), style=_STATUS_STYLE[flag.status]),
+            rule_name(flag.rule, lang),
             Text(flag.document),
             Text(flag.subject),
             Text(flag.equation),
@@ -128,62 +132,92 @@ def passage_text(passage: Passage) -> Text:
     return text
 
 
-def render_view(view: FlagView) -> list[Text]:
-    """The lines `recon show` prints for one flag."""
+def source_problem_text(view: FlagView, lang: Lang) -> str | None:
+    """Why the flag's source passages cannot be shown, in `lang` (None when they can)."""
+    problem = view.source_problem
+    if problem is None:
+        return None
+    if view.source_changed:
+        return text("source.changed", lang)
+    reason = problem.split(": ", 1)[1] if ": " in problem else problem
+    return text("source.unreadable", lang, reason=reason)
+
+
+def view_message(view: FlagView, lang: Lang) -> str:
+    """The flag's message in `lang` (from its structured fields; the stored message for old rows)."""
+    if view.detail is None:
+        return view.flag.message
+    return flag_message(view.detail, lang, subject=view.subject or None)
+
+
+def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
+    """The lines `recon show` prints for one flag, in `lang`."""
     flag = view.flag
     lines: list[Text] = []
-    head = Text(f"flag #{flag.id}  ", style="bold")
-    head.append(flag.severity.value.upper(), style=_SEVERITY_STYLE[flag.severity])
-    head.append(f"  {flag.rule.value}  ")
-    head.append(flag.status.value, style=_STATUS_STYLE[flag.status])
+    head = Text(text("show.head", lang, id=flag.id) + "  ", style="bold")
+    head.append(severity_name(flag.severity, lang).upper(), style=_SEVERITY_STYLE[flag.severity])
+    head.append(f"  {rule_name(flag.rule, lang)}  ")
+    head.append(status_name(flag.status, lang), style=_STATUS_STYLE[flag.status])
     lines.append(head)
-    lines.append(Text(f"document: {flag.document}  ({flag.path})"))
+    lines.append(Text(text("show.document", lang, name=flag.document, path=flag.path)))
     coverage = view.coverage
     if coverage is not None and coverage.ratio is not None:
         lines.append(
             Text(
-                f"coverage: {coverage.ratio:.0%} ({coverage.placed} of {coverage.money_amounts} money "
-                "amounts placed)"
+                text(
+                    "show.coverage", lang, percent=f"{coverage.ratio:.0%}", placed=coverage.placed,
+                    total=coverage.money_amounts,
+                )
             )
         )
-    lines.append(Text(f"subject:  {flag.subject}"))
-    lines.append(Text(flag.message))
+    lines.append(Text(text("show.subject", lang, subject=view.subject or flag.subject)))
+    lines.append(Text(view_message(view, lang)))
     lines.append(Text("  " + flag.equation, style="bold"))
     detail = view.detail
     if detail is not None:
         facts = []
         if detail.difference is not None:
-            facts.append(f"difference {detail.difference}")
+            facts.append(text("show.difference", lang, value=format_number(detail.difference, strip=True)))
         if detail.tolerance is not None:
-            facts.append(f"tolerance {detail.tolerance}")
+            facts.append(text("show.tolerance", lang, value=format_number(detail.tolerance, strip=True)))
         if detail.unit:
-            facts.append(f"unit {detail.unit}")
+            facts.append(text("show.unit", lang, value=detail.unit))
         if detail.match_mode is not None:
-            facts.append(f"match {detail.match_mode.value}")
+            facts.append(text("show.match", lang, value=detail.match_mode.value))
         if facts:
-            lines.append(Text("  " + ", ".join(facts), style="dim"))
+            lines.append(Text("  " + ("，" if lang == "zh" else ", ").join(facts), style="dim"))
         if detail.details:
             lines.append(Text("  " + detail.details, style="dim"))
     lines.append(Text(""))
-    if view.source_problem is not None:
-        lines.append(Text(f"source: {view.source_problem}", style="bold red"))
+    problem = source_problem_text(view, lang)
+    if problem is not None:
+        lines.append(Text(problem, style="bold red"))
+        if view.stored:
+            lines.append(Text(text("show.stored", lang), style="dim"))
+            lines.extend(
+                Text("  " + text("show.stored_number", lang, subject=n.subject, key=n.key, text=n.text))
+                for n in view.stored
+            )
     elif not view.passages:
-        lines.append(Text("source: the flag points at no place in the text", style="dim"))
+        lines.append(Text(text("show.no_place", lang), style="dim"))
     for passage in view.passages:
-        lines.append(Text(f"source, characters {passage.start}–{passage.end}:", style="dim"))
+        lines.append(Text(text("show.passage", lang, start=passage.start, end=passage.end), style="dim"))
         lines.append(passage_text(passage))
     skipped = relevant_skipped(view)
     if skipped:
         lines.append(Text(""))
-        lines.append(Text("skipped checks of this document that bear on it:", style="dim"))
-        lines.extend(Text(f"  {s.rule.value} · {s.subject}: {s.reason}") for s in skipped)
+        lines.append(Text(text("show.skipped", lang), style="dim"))
+        lines.extend(Text(f"  {rule_name(s.rule, lang)} · {s.subject}: {s.reason}") for s in skipped)
     lines.append(Text(""))
     if flag.decision is not None:
         decision = flag.decision
-        line = f"decision: {decision.status.value} by {decision.by or '?'} at {decision.at}"
+        line = text(
+            "show.decision", lang, status=status_name(decision.status, lang), by=decision.by or "?",
+            at=decision.at,
+        )
         lines.append(Text(line + (f": {decision.note}" if decision.note else "")))
     else:
-        lines.append(Text(f"decide: recon review {flag.id} --confirm | --dismiss [--note TEXT]", style="dim"))
+        lines.append(Text(text("show.decide_hint", lang, id=flag.id), style="dim"))
     return lines
 
 
@@ -204,7 +238,7 @@ def flags_command(
     if as_json:
         typer.echo(json.dumps([flag_as_dict(f) for f in flags], ensure_ascii=False, indent=2))
         return
-    Console().print(_flags_table(flags))
+    Console().print(_flags_table(flags, current_lang()))
 
 
 def show_command(
@@ -218,7 +252,7 @@ def show_command(
     with _open_store(db) as store:
         view = show_flag(store.connection, flag_id, radius=context)
     console = Console()
-    for line in render_view(view):
+    for line in render_view(view, current_lang()):
         console.print(line, soft_wrap=True)  # long source lines wrap in the terminal, not in the text
 
 
@@ -237,13 +271,15 @@ def review_command(
     chosen = [s for s, on in ((FlagStatus.CONFIRMED, confirm), (FlagStatus.DISMISSED, dismiss),
                               (FlagStatus.OPEN, reopen)) if on]
     if len(chosen) != 1:
-        raise _fail("give exactly one of --confirm, --dismiss, --reopen", EXIT_CONFIG)
+        raise _fail(text("review.one_of", current_lang()), EXIT_CONFIG)
     with _open_store(db) as store:
         flag = record_decision(store, flag_id, chosen[0], by=by, note=note)
     decision = flag.decision
     who = decision.by if decision is not None else "?"
     when = decision.at if decision is not None else "?"
-    Console().print(Text(f"flag #{flag.id} {flag.status.value} by {who} at {when}"))
+    lang = current_lang()
+    done = text("review.done", lang, id=flag.id, status=status_name(flag.status, lang), by=who, at=when)
+    Console().print(Text(done))
 
 
 def export_command(

@@ -23,6 +23,7 @@ from typing import Any
 
 from pipeline.errors import ReconError, StoreError
 from pipeline.ingest.read import ingest
+from pipeline.review.flagtext import describe_subject
 from pipeline.store import Store
 from schemas import Coverage, DocumentResult, Flag, SkippedCheck, Span
 from schemas.flags import Rule, Severity
@@ -173,6 +174,9 @@ class SourceText:
     problem: str | None = None
 
 
+#: `SourceText.problem` when the file's content changed since the run.
+SOURCE_CHANGED = "source changed since the run"
+
 #: Re-reading a file a run already accepted: only the file system limits its size.
 _NO_LIMIT = 2**62
 
@@ -192,7 +196,7 @@ def load_source(path: str, expected_sha256: str | None) -> SourceText:
     except Exception as exc:  # a reader library's own error must not stop `show` or `report`
         return SourceText(None, f"cannot re-read the source: {type(exc).__name__}: {exc}")
     if expected_sha256 is not None and document.sha256 != expected_sha256:
-        return SourceText(None, "source changed since the run")
+        return SourceText(None, SOURCE_CHANGED)
     return SourceText(document.original_text)
 
 
@@ -213,9 +217,11 @@ class Passage:
 def passages(text: str, spans: list[Span], radius: int = CONTEXT_CHARS) -> list[Passage]:
     """Passages of `text` around each span, merged where they overlap, in text order.
 
-    Each passage reaches `radius` characters to each side of its numbers but stops
-    at line breaks, so a passage is the sentence the numbers stand in. Spans
-    beyond the end of the text are ignored.
+    Each passage reaches `radius` characters to each side of its numbers and
+    stops at line breaks, so a passage is the sentence the numbers stand in; when
+    it reaches back to the start of a line, the line before is included too (up
+    to `radius` characters of it), since that is where a table row's or a
+    wrapped sentence's label stands. Spans beyond the end of the text are ignored.
     """
     valid = sorted(
         {(s.start, s.end) for s in spans if s.end <= len(text) and s.start <= s.end},
@@ -227,6 +233,10 @@ def passages(text: str, spans: list[Span], radius: int = CONTEXT_CHARS) -> list[
         if line_end < 0:
             line_end = len(text)
         lo = max(line_start, start - radius)
+        if lo == line_start and line_start > 0:  # the label may be on the line before
+            previous_start = text.rfind("\n", 0, line_start - 1) + 1
+            if text[previous_start : line_start - 1].strip():
+                lo = max(previous_start, line_start - 1 - radius)
         hi = min(line_end, end + radius)
         if windows and lo <= windows[-1][1]:
             prev_lo, prev_hi, prev_spans = windows[-1]
@@ -242,8 +252,22 @@ def passages(text: str, spans: list[Span], radius: int = CONTEXT_CHARS) -> list[
 
 
 @dataclass(frozen=True)
+class StoredNumber:
+    """A number of the flag as the store kept it (`facts`), shown when the source is unavailable."""
+
+    subject: str
+    key: str
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class FlagView:
-    """Everything `recon show` prints about one flag."""
+    """Everything `recon show` and the flag page show about one flag.
+
+    `subject` is the flag's subject, made specific from the text when it is vague;
+    `stored` holds the numbers as stored when the source cannot be shown.
+    """
 
     flag: StoredFlag
     detail: Flag | None
@@ -251,6 +275,9 @@ class FlagView:
     source_problem: str | None
     skipped: list[SkippedCheck]
     coverage: Coverage | None = None
+    subject: str = ""
+    stored: list[StoredNumber] = field(default_factory=list)
+    source_changed: bool = False
 
 
 def document_result(conn: sqlite3.Connection, path: str, run_id: int | None) -> DocumentResult | None:
@@ -287,7 +314,39 @@ def show_flag(conn: sqlite3.Connection, flag_id: int, radius: int = CONTEXT_CHAR
     source = load_source(flag.path, sha)
     found = passages(source.text, flag.spans, radius) if source.text is not None else []
     coverage = result.extraction.coverage if result is not None and result.extraction is not None else None
-    return FlagView(flag, detail, found, source.problem, skipped, coverage)
+    stored = stored_numbers(conn, sha, flag.spans) if source.text is None and sha is not None else []
+    subject = describe_subject(flag.subject, source.text, flag.spans)
+    return FlagView(
+        flag, detail, found, source.problem, skipped, coverage, subject, stored,
+        source.problem == SOURCE_CHANGED,
+    )
+
+
+def stored_numbers(conn: sqlite3.Connection, document_sha: str, spans: list[Span]) -> list[StoredNumber]:
+    """The stored facts of the document at `spans`, in span order (one per span, when stored)."""
+    wanted = {(s.start, s.end) for s in spans}
+    try:
+        rows = conn.execute(
+            "SELECT subject, key, text, span_start, span_end FROM facts WHERE document_sha = ? "
+            "ORDER BY span_start, span_end",
+            (document_sha,),
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the stored facts: {exc}") from exc
+    found: dict[tuple[int, int], StoredNumber] = {}
+    for subject, key, number_text, start, end in rows:
+        if (start, end) in wanted and (start, end) not in found:
+            found[(start, end)] = StoredNumber(subject, key, number_text, Span(start=start, end=end))
+    return list(found.values())
+
+
+def flag_details(conn: sqlite3.Connection) -> dict[int, Flag]:
+    """The full `Flag` of every stored flag, by id (for messages built from its fields)."""
+    try:
+        rows = conn.execute("SELECT id, flag FROM flags").fetchall()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read flags: {exc}") from exc
+    return {row[0]: Flag.model_validate_json(row[1]) for row in rows}
 
 
 def relevant_skipped(view: FlagView) -> list[SkippedCheck]:
