@@ -12,7 +12,7 @@ from pipeline.extract.rules.projects import main_project_name
 from pipeline.extract.rules.roles import money_role
 from pipeline.extract.rules.tables import cells, indicator_rows, money_tables, row_label
 from pipeline.ingest.read import ingest_text
-from schemas import FactKey
+from schemas import DocumentExtraction, FactKey, Flag
 
 
 def _facts(text: str, organization: str | None = None) -> dict[str, dict[str, list[str]]]:
@@ -345,3 +345,33 @@ def test_a_table_of_projects_gives_each_row_its_flows_and_the_total_a_breakdown(
     }
     totals = {b.total.amount.normalized: [p.amount.normalized for p in b.parts] for b in result.breakdowns}
     assert totals == {"160": ["120", "40"], "163.5": ["125", "38.5"]}
+
+
+def _extract_and_check(text: str) -> tuple[DocumentExtraction, list[Flag]]:
+    from pipeline.check.run import check
+    from pipeline.extract.rules.extract import extract
+    from pipeline.ingest.chunk import chunk_document
+
+    document = ingest_text(text, name="shapes.txt")
+    extraction = extract(document, chunk_document(document))
+    return extraction, list(check(extraction).flags)
+
+
+def test_qizhong_shapes_that_once_gave_false_flags() -> None:
+    """Issue 12 §3: 其中 followed by flows, 其中 after a sentence end, siblings' 年初预算."""
+    text = (
+        "某区卫生健康局2023年度项目支出绩效自评报告\n"
+        "1、项目“机构运转经费”实际支出57.3万元，其中年初预算58万元、追加0.6万元，结余结转1.3万元。\n"
+        "（1）甲中心运转支出30万元，其中年初预算30万元。\n"
+        "（2）乙卫生院运转支出27.3万元，其中年初预算28万元。\n"
+        "2、项目“公共卫生经费”年初预算100万元，实际支出87.1159万元，结转12.8841万元。"
+        "其中基本公卫项目支出80万元，重大公卫项目支出7.1159万元。\n"
+    )
+    extraction, flags = _extract_and_check(text)
+    totals = {b.total.amount.normalized for b in extraction.breakdowns}
+    assert "57.3" not in totals  # the parts are flows of the project, not parts of its spending
+    assert "12.8841" not in totals  # a 其中 binds to an amount of its own sentence
+    assert not [f for f in flags if f.rule.value in ("conflict", "breakdown_sum")], flags
+    projects = {p.name: p for p in extraction.projects}
+    assert [n.normalized for n in projects["机构运转经费"].facts[FactKey.BUDGET_INITIAL]] == ["58"]
+    assert [n.normalized for n in projects["机构运转经费"].facts[FactKey.SUPPLEMENT]] == ["0.6"]
