@@ -24,8 +24,9 @@ from decimal import Decimal
 
 from pipeline.extract.rules.general import cost_statements, coverage, read_general, restated_statements
 from pipeline.extract.rules.indicators import extract_indicators
-from pipeline.extract.rules.lexicon import MONEY_FLOW_RATE
+from pipeline.extract.rules.lexicon import FLOW_PART_KEYS, MONEY_FLOW_RATE
 from pipeline.extract.rules.projects import is_generic_name
+from pipeline.extract.rules.roles import money_role
 from pipeline.extract.rules.scores import extract_scores
 from pipeline.extract.rules.text import (
     Amount,
@@ -237,6 +238,10 @@ class _Extractor:
                 continue
             items = self._items_after(trigger.end(), total)
             if not items or not _plausible_counts(total, items, self):
+                continue
+            if _spends(text, total) and any(_is_flow_label(item.label) for item in items):
+                # `支出57.3万元，其中年初预算58万元、追加0.6万元`: the funding of the project, whose
+                # flows the general stages read; sources are no parts of a spending (issue 12 §3)
                 continue
             total_label, _ = label_before(text, total.start, max(0, total.start - 60))
             total_label = clean_label(total_label)
@@ -860,6 +865,18 @@ def _organization(text: str) -> str | None:
 
 #: An indicator name made of table debris (cell separators, formula fragments) names nothing.
 _DEBRIS_NAME = re.compile(r"[|]|^[\s\d.]*$|[A-Z]/[A-Z]")
+
+
+def _spends(text: str, total: Amount) -> bool:
+    """The amount a 其中 follows is a spending (支出57.3万元，其中…)."""
+    role = money_role(text, total.start, total.unit_end, max(0, total.start - 60))
+    return role is not None and role.key is FactKey.SPENT
+
+
+def _is_flow_label(label: str) -> bool:
+    """A label naming a flow of a project (年初预算, 上年结转, 追加, 调减 …), not a part."""
+    role = money_role(label, len(label), len(label), 0)
+    return role is not None and role.key in FLOW_PART_KEYS
 
 
 def _new_breakdowns(known: list[Breakdown], found: list[Breakdown]) -> list[Breakdown]:

@@ -280,7 +280,8 @@ class DiscourseReader:
         the items' parent, and a list of allocations is also a breakdown of its amount."""
         for items in self.lists:
             first = items[0]
-            owner, total = self._owner_before(first.name_start, {id(i) for i in items})
+            keys = {key for item in items for key in item.facts}
+            owner, total = self._owner_before(first.name_start, {id(i) for i in items}, _family(keys))
             if owner is None or total is None:
                 continue
             for item in items:
@@ -289,15 +290,18 @@ class DiscourseReader:
             if len(parts) >= 2 and all(c.money for _, c in parts) and total.money:
                 self.breakdowns.append(BreakdownDraft(owner.name, total, parts))
 
-    def _owner_before(self, position: int, exclude: set[int]) -> tuple[ProjectDraft | None, Candidate | None]:
-        """The project with a money fact stated closest before `position` (within 300 characters)."""
+    def _owner_before(
+        self, position: int, exclude: set[int], family: frozenset[FactKey]
+    ) -> tuple[ProjectDraft | None, Candidate | None]:
+        """The project with a money fact of `family` stated closest before `position` (within
+        300 characters): budget lines spell out a budget, spending lines a spending."""
         best: tuple[ProjectDraft | None, Candidate | None] = (None, None)
         nearest = -1
         for draft in self.projects:
             if id(draft) in exclude:
                 continue
             for key, numbers in draft.facts.items():
-                if key is FactKey.EXECUTION_RATE:
+                if key not in family:
                     continue
                 for number in numbers:
                     if position - 300 <= number.start < position and number.start > nearest:
@@ -398,15 +402,23 @@ class DiscourseReader:
         offset = 0
         lines = text.splitlines(keepends=True)
         groups: list[list[_ListItem]] = []
+        style: str | None = None
         for line in lines:
             ordinal = _ORDINAL.match(line)
-            item = self._item(offset, offset + len(line), ordinal.end()) if ordinal else None
-            if item is not None:
-                items.append(item)
-            elif line.strip() and not ordinal:
+            line_style = _ordinal_style(ordinal.group()) if ordinal else None
+            if ordinal and _QUOTED_NAME.match(line, ordinal.end()):
+                ordinal = None  # `1、项目“名称”…` is a heading that names a project, not a list item
+            if not line.strip():
+                offset += len(line)
+                continue  # a blank line between items does not end their list
+            if line_style != style or not ordinal:
                 if len(items) >= 2:
                     groups.append(items)
                 items = []
+                style = line_style
+            item = self._item(offset, offset + len(line), ordinal.end()) if ordinal else None
+            if item is not None:
+                items.append(item)
             offset += len(line)
         if len(items) >= 2:
             groups.append(items)
@@ -425,6 +437,10 @@ class DiscourseReader:
                     if more.start not in self.placed and draft.add(key, more, adds=True):
                         self.placed.add(more.start)
                 drafts.append(draft)
+                # the rest of the item's line speaks of the item (`（1）A支出30万元，其中年初预算28万元`)
+                line_end = self.text.find("\n", start)
+                end = len(self.text) if line_end == -1 else line_end
+                self.sections.append(_Section(name, start, start + len(name), 9, start, end, draft))
             self.lists.append(drafts)
 
     def _spread(self, first: Candidate) -> list[Candidate]:
@@ -556,13 +572,25 @@ class DiscourseReader:
     def _current(self, position: int) -> ProjectDraft | None:
         """The project the text at `position` speaks of: the innermost heading that names a
         project (`（二）农村饮水安全项目`), else the report's main project."""
-        for section in reversed(self.sections):
-            if section.start <= position < section.end:
-                if section.draft is None:
-                    section.draft = ProjectDraft(section.name, None, section.name_start, section.name_end)
-                    self.projects.append(section.draft)
-                return section.draft
-        return self.main
+        holding = [s for s in self.sections if s.start <= position < s.end]
+        if not holding:
+            return self.main
+        section = min(holding, key=lambda s: s.end - s.start)
+        line_start = self.text.rfind("\n", 0, position) + 1
+        if line_start > section.start and _ORDINAL.match(self.text[line_start : line_start + 8]):
+            return None  # a numbered line under the heading speaks of an item we could not name
+        if section.draft is None:
+            parent = self._section_parent(section)
+            section.draft = ProjectDraft(section.name, parent, section.name_start, section.name_end)
+            self.projects.append(section.draft)
+        return section.draft
+
+    def _section_parent(self, section: _Section) -> str | None:
+        """A project heading inside another project's section is its sub-project."""
+        outer = [
+            s for s in self.sections if s is not section and s.start < section.start and section.end <= s.end
+        ]
+        return min(outer, key=lambda s: s.end - s.start).name if outer else None
 
     def _part_of(self, candidate: Candidate, masks: list[tuple[int, int]]) -> Candidate | None:
         """The total an amount after 其中/包括 (in its own sentence) is a part of, or None.
@@ -677,6 +705,9 @@ _HEADING = re.compile(
 )
 
 
+_QUOTED_NAME = re.compile(r"[ \t]*(?:项目)?[“\"「『](?P<name>[^”\"」』\n]{2,60})[”\"」』]")
+
+
 def _heading_sections(text: str) -> list[_Section]:
     """Sections under headings whose words name a project or fund (not a report section)."""
     sections: list[_Section] = []
@@ -687,9 +718,16 @@ def _heading_sections(text: str) -> list[_Section]:
         if match is not None and match.lastgroup is not None:
             level = int(match.lastgroup[1])
             headings.append((level, offset))
+            quoted = _QUOTED_NAME.match(line, match.end())
             head = re.split(r"[。，,：:；;]", line[match.end() :], maxsplit=1)[0].strip()
-            name = _clean_name(re.sub(r"^项目", "", head))
-            if (
+            if quoted is not None:
+                # `1、项目“名称”年初预算…`: a quoted name is the project, whatever follows it
+                name = _clean_name(quoted.group("name"))
+                head = name
+            else:
+                name = _clean_name(re.sub(r"^项目", "", head))
+            named = quoted is not None and 4 <= len(name) <= 60  # a quoted name is a name (“三公” is a term)
+            if named or (
                 4 <= len(name) <= 40
                 and FUND_NOUN.search(name)
                 and not SECTION_WORDS.search(name)
@@ -704,6 +742,25 @@ def _heading_sections(text: str) -> list[_Section]:
         later = [start for level, start in headings if start > section.start and level <= section.level]
         section.end = later[0] if later else len(text)
     return sections
+
+
+_BUDGET_FAMILY = frozenset(
+    {FactKey.BUDGET_INITIAL, FactKey.BUDGET_TOTAL, FactKey.TRANSFER_IN, FactKey.SUPPLEMENT}
+)
+
+
+def _family(keys: set[FactKey]) -> frozenset[FactKey]:
+    """Facts a list's total may be: a budget for budget lines, a spending for spending lines."""
+    if keys and keys <= _BUDGET_FAMILY:
+        return _BUDGET_FAMILY
+    if FactKey.SPENT in keys:
+        return frozenset({FactKey.SPENT})
+    return frozenset()
+
+
+def _ordinal_style(ordinal: str) -> str:
+    """`1、` and `2、` share a style; `（1）` and `1.` are others (a change of style ends a list)."""
+    return re.sub(r"\d+", "N", ordinal.strip())
 
 
 def is_generic_name(name: str) -> bool:
