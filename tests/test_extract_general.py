@@ -375,3 +375,18 @@ def test_qizhong_shapes_that_once_gave_false_flags() -> None:
     projects = {p.name: p for p in extraction.projects}
     assert [n.normalized for n in projects["机构运转经费"].facts[FactKey.BUDGET_INITIAL]] == ["58"]
     assert [n.normalized for n in projects["机构运转经费"].facts[FactKey.SUPPLEMENT]] == ["0.6"]
+
+
+def test_a_list_under_an_amount_no_project_holds_is_its_breakdown_only_when_it_adds_up() -> None:
+    adds = (
+        "某中心2022年项目支出绩效自评报告\n"
+        "全年项目支出30万元。具体如下：\n"
+        "1、设备维护经费10万元，主要用于设备维护；\n"
+        "2、宣传培训经费20万元，主要用于宣传培训。\n"
+    )
+    result = read_general(ingest_text(adds, name="adds.txt"), "某中心", set())
+    assert [(b.total.amount.normalized, [p.amount.normalized for p in b.parts]) for b in result.breakdowns] == [
+        ("30", ["10", "20"])
+    ]
+    short = adds.replace("20万元", "15万元")
+    assert read_general(ingest_text(short, name="short.txt"), "某中心", set()).breakdowns == []

@@ -880,9 +880,10 @@ def _is_flow_label(label: str) -> bool:
 
 
 def _new_breakdowns(known: list[Breakdown], found: list[Breakdown]) -> list[Breakdown]:
-    """Breakdowns of the table stage whose total no pass has read yet."""
-    spans = {b.total.amount.span for b in known}
-    return [b for b in found if b.total.amount.span not in spans]
+    """Breakdowns of the general stages that no pass has read yet (one total may have two: a
+    split by source and a list of projects, each with its own parts)."""
+    seen = {(b.total.amount.span, tuple(p.amount.span for p in b.parts)) for b in known}
+    return [b for b in found if (b.total.amount.span, tuple(p.amount.span for p in b.parts)) not in seen]
 
 
 def _is_project_rate(indicator: Indicator, project_rates: set[Span]) -> bool:

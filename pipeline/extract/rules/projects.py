@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from pipeline.extract.rules.candidates import Candidate, Kind
 from pipeline.extract.rules.lexicon import (
@@ -283,12 +284,34 @@ class DiscourseReader:
             keys = {key for item in items for key in item.facts}
             owner, total = self._owner_before(first.name_start, {id(i) for i in items}, _family(keys))
             if owner is None or total is None:
+                self._unowned_list_total(items)
                 continue
             for item in items:
                 item.parent = owner.name
             parts = [(i.name, numbers[0]) for i in items for numbers in i.facts.values() if numbers]
             if len(parts) >= 2 and all(c.money for _, c in parts) and total.money:
                 self.breakdowns.append(BreakdownDraft(owner.name, total, parts))
+
+    def _unowned_list_total(self, items: list[ProjectDraft]) -> None:
+        """A list under an amount no project holds (`项目支出609.74万元…具体如下：1、…`) is a
+        breakdown of that amount only when the items add up to it within rounding."""
+        parts = [(i.name, numbers[0]) for i in items for numbers in i.facts.values() if numbers]
+        if len(parts) < 2 or not all(c.money and c.unit == parts[0][1].unit for _, c in parts):
+            return
+        start = items[0].name_start
+        line_start = self.text.rfind("\n", 0, start)
+        before = [
+            c
+            for c in self.candidates
+            if max(0, line_start - 300) <= c.start < line_start and c.money and c.unit == parts[0][1].unit
+        ]
+        for total in reversed(before):
+            if _sums_to(self.text, total, [c for _, c in parts]):
+                label_start = clause_start(self.text, total.start)
+                label = _item_name(self.text[label_start : total.start]) or "合计"
+                self.breakdowns.append(BreakdownDraft(label, total, parts))
+                self.placed.add(total.start)
+                return
 
     def _owner_before(
         self, position: int, exclude: set[int], family: frozenset[FactKey]
@@ -747,6 +770,14 @@ def _heading_sections(text: str) -> list[_Section]:
 _BUDGET_FAMILY = frozenset(
     {FactKey.BUDGET_INITIAL, FactKey.BUDGET_TOTAL, FactKey.TRANSFER_IN, FactKey.SUPPLEMENT}
 )
+
+
+def _sums_to(text: str, total: Candidate, parts: list[Candidate]) -> bool:
+    """The parts add up to the total within rounding (half a unit of the finest decimal each)."""
+    numbers = [Decimal(text[c.start : c.end]) for c in (total, *parts)]
+    places = max(-n.as_tuple().exponent for n in numbers)  # type: ignore[operator]
+    tolerance = Decimal(5) / Decimal(10) ** (places + 1) * len(numbers)
+    return abs(sum(numbers[1:], Decimal(0)) - numbers[0]) <= tolerance
 
 
 def _family(keys: set[FactKey]) -> frozenset[FactKey]:
