@@ -138,3 +138,21 @@ def test_every_number_maps_to_the_number_as_written(original: str) -> None:
         assert number.normalized == match.group()
         assert normalize_number(number.text) == match.group()
         assert re.fullmatch(r"[0-9０-９].*[0-9０-９]|[0-9０-９]", number.text, flags=re.DOTALL)
+
+
+def test_a_txt_copied_line_by_line_from_a_pdf_is_read_as_wrapped() -> None:
+    from pipeline.ingest.normalize import looks_hard_wrapped
+
+    wrapped = (
+        "二是年初预算资金一百万元全部用于农村公路养护工程的建设\n"
+        "和维修，年中追加资金二十万元主要用于桥梁加固与排水设\n"
+        "施改造，全年实际支出一百一十万元，结余资金十万元将结\n"
+        "转至下一年度继续使用，项目总体按照年初计划顺利推进实\n"
+        "施，各项工作均达到预期目标并通过了主管部门组织的验收\n"
+        "工作。\n"
+    )
+    assert looks_hard_wrapped(wrapped)
+    paragraphs = "一、基本情况\n该项目年初预算100万元。\n二、绩效目标\n新建道路3公里。\n三、结论\n完成良好。\n"
+    assert not looks_hard_wrapped(paragraphs)
+    table = "项目名称 |\n年初预算数 |\n全年执行数 |\n100 |\n98 |\n得分 |\n"
+    assert not looks_hard_wrapped(table)

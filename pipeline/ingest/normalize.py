@@ -22,7 +22,8 @@ entry, `len(original)`). Changes made, in order:
    (`项目支出\\n6969.76万元` → `项目支出6969.76万元`) and the previous line
    does not end a sentence (。！？；) or with a digit;
 8. spaces between two CJK ideographs are removed (`年初预   算` → `年初预算`);
-9. for PDF text layers only (`soft_wraps`), a line break that merely wraps a
+9. for PDF text layers, and text that `looks_hard_wrapped` (a PDF copied line by
+   line into a .txt), a line break that merely wraps a
    sentence at the page width is removed (not after 。！？；：, not before a
    heading, list number or table row, never between two digits).
 
@@ -203,6 +204,26 @@ def _wrapped_lines(tracked: _Tracked) -> Callable[[re.Match[str]], list[tuple[in
         return [match.span()]
 
     return choose
+
+
+#: Share of a text's lines that must look wrapped at a page width before its line breaks are
+#: treated as soft wraps (a `.txt` or `.html` copied from a PDF keeps its hard line breaks).
+HARD_WRAPPED_SHARE = 0.3
+
+
+def looks_hard_wrapped(text: str) -> bool:
+    """Most lines reach the same width and stop mid-sentence: a page's text copied line by line."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) < 5:
+        return False
+    lengths = sorted(len(line) for line in lines)
+    full_width = lengths[int(len(lengths) * 0.9)]
+    if full_width < 15:
+        return False
+    wrapped = [
+        line for line in lines if len(line) >= 0.8 * full_width and line[-1] not in "。！？；：:.!?;|"
+    ]
+    return len(wrapped) >= max(4, HARD_WRAPPED_SHARE * len(lines))
 
 
 def normalize(original: str, soft_wraps: bool = False) -> tuple[str, OffsetMap]:

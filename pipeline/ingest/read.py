@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.errors import IngestError
 from pipeline.ingest.formats import decode_text, docx_text, html_text, pdf_text
-from pipeline.ingest.normalize import normalize
+from pipeline.ingest.normalize import looks_hard_wrapped, normalize
 from schemas import Document, DocumentFormat
 
 #: Supported suffixes (compared lower-case) and the format each one is read as.
@@ -144,7 +144,8 @@ def ingest(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         original, warnings = pdf_text(str(path), data)
     else:
         original, encoding = html_text(str(path), data)
-    text, offsets = normalize(original, soft_wraps=document_format is DocumentFormat.PDF)
+    soft_wraps = document_format is DocumentFormat.PDF or looks_hard_wrapped(original)
+    text, offsets = normalize(original, soft_wraps=soft_wraps)
     if not text.strip():
         raise IngestError(str(path), "no text: the file holds only whitespace or markup")
     return Document(
@@ -165,7 +166,7 @@ def ingest_text(text: str, name: str = "text.txt") -> Document:
     """A `Document` from text already in memory (a pasted passage, a test case),
     normalised exactly as a `.txt` file with that content would be."""
     data = text.encode("utf-8")
-    normalized, offsets = normalize(text)
+    normalized, offsets = normalize(text, soft_wraps=looks_hard_wrapped(text))
     return Document(
         path=name,
         name=name,

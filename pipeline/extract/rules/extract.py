@@ -683,6 +683,8 @@ class _Extractor:
         ]
         known = {p.name for p in projects}
         projects += [p for p in general.projects if p.name not in known]
+        # a list item whose only amounts are stated zeros (`对下转移支付0万元`) says nothing checkable
+        projects = [p for p in projects if p.parent is not None or not _only_zeros(p)]
         breakdowns = self.breakdowns + _new_breakdowns(self.breakdowns, general.breakdowns)
         placed = general.placed | self.used_amounts | self.breakdown_amounts
         fiscal_year = _fiscal_year(self.text)
@@ -871,6 +873,11 @@ def _spends(text: str, total: Amount) -> bool:
     """The amount a 其中 follows is a spending (支出57.3万元，其中…)."""
     role = money_role(text, total.start, total.unit_end, max(0, total.start - 60))
     return role is not None and role.key is FactKey.SPENT
+
+
+def _only_zeros(project: Project) -> bool:
+    numbers = [n for numbers in project.facts.values() for n in numbers]
+    return bool(numbers) and all(n.value == 0 for n in numbers)
 
 
 def _is_flow_label(label: str) -> bool:
