@@ -390,3 +390,14 @@ def test_a_list_under_an_amount_no_project_holds_is_its_breakdown_only_when_it_a
     ]
     short = adds.replace("20万元", "15万元")
     assert read_general(ingest_text(short, name="short.txt"), "某中心", set()).breakdowns == []
+
+
+def test_parts_given_with_counts_profile_categories_and_claim_no_sum() -> None:
+    text = (
+        "某局2024年度部门整体支出绩效自评报告\n"
+        "项目支出总额600万元。其中，本级项目8个，本级项目支出385.58万元；对下转移支付项目2个，对下转移支付100万元。\n"
+    )
+    extraction, flags = _extract_and_check(text)
+    profiled = [b for b in extraction.breakdowns if b.total.amount.normalized == "600"]
+    assert profiled and not profiled[0].exhaustive
+    assert not [f for f in flags if f.rule.value == "breakdown_sum"]

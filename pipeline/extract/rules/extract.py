@@ -246,7 +246,9 @@ class _Extractor:
             total_label, _ = label_before(text, total.start, max(0, total.start - 60))
             total_label = clean_label(total_label)
             self.breakdown_totals.add(total.start)
-            exhaustive = trigger.group() in ("其中", "分别是", "分别为")
+            exhaustive = trigger.group() in ("其中", "分别是", "分别为") and not _profiles(
+                text, trigger.end(), items[-1].amount.start
+            )
             head, leftover = _close_at_sum(total, items, self)
             if not leftover:
                 head = head + self._completing_sentence(trigger.end(), total, head)
@@ -867,6 +869,12 @@ def _organization(text: str) -> str | None:
 
 #: An indicator name made of table debris (cell separators, formula fragments) names nothing.
 _DEBRIS_NAME = re.compile(r"[|]|^[\s\d.]*$|[A-Z]/[A-Z]")
+
+
+def _profiles(text: str, start: int, end: int) -> bool:
+    """Parts each given with a count (`本级项目8个，支出385.58万元；对下项目0个，0万元`) profile
+    some categories of the total; they make no claim to add up to it."""
+    return len(re.findall(r"\d+(?:个|项|家|所)", text[start:end])) >= 2
 
 
 def _spends(text: str, total: Amount) -> bool:
