@@ -401,3 +401,38 @@ def test_parts_given_with_counts_profile_categories_and_claim_no_sum() -> None:
     profiled = [b for b in extraction.breakdowns if b.total.amount.normalized == "600"]
     assert profiled and not profiled[0].exhaustive
     assert not [f for f in flags if f.rule.value == "breakdown_sum"]
+
+
+def test_a_department_form_splits_its_total_twice() -> None:
+    text = (
+        "部门整体支出绩效自评表\n"
+        "年度预算申请（万元）\t年初预算数\t全年预算数\t全年执行数\n"
+        "年度资金总额\t500\t520\t510\n"
+        "按收入性质分\t500\t520\t510\n"
+        "其中：一般公共预算\t480\t500\t492\n"
+        "政府性基金拨款\t20\t20\t18\n"
+        "按支出性质分\t500\t520\t510\n"
+        "其中：基本支出\t400\t410\t409\n"
+        "项目支出\t100\t110\t101\n"
+    )
+    result = read_general(ingest_text(text, name="dept.txt"), None, set())
+    splits = sorted(
+        (b.total.amount.normalized, tuple(p.amount.normalized for p in b.parts)) for b in result.breakdowns
+    )
+    assert splits == [
+        ("510", ("409", "101")),
+        ("510", ("492", "18")),
+        ("520", ("410", "110")),
+        ("520", ("500", "20")),
+    ]
+
+
+def test_a_vague_whole_amount_gives_way_to_the_money_actually_received() -> None:
+    text = (
+        "某县高标准农田建设项目绩效自评报告\n"
+        "该项目计划投资800万元，实际到位资金780万元。项目累计支出740万元，剩余资金40万元结转下年使用。\n"
+    )
+    extraction, flags = _extract_and_check(text)
+    (project,) = extraction.projects
+    assert [n.normalized for n in project.facts[FactKey.BUDGET_TOTAL]] == ["780"]
+    assert not flags

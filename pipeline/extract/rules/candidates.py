@@ -51,15 +51,15 @@ class Candidate:
 
 
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
-_MONEY = re.compile(r"\s?(亿元|万元|元(?![/／])|万(?![\u4e00-\u9fff]))")
-_PERCENT = re.compile(r"\s?([%％‰])")
+_MONEY = re.compile(r"[ \u3000]?(亿元|万元|元(?![/／])|万(?![\u4e00-\u9fff]))")
+_PERCENT = re.compile(r"[ \u3000]?([%％‰])")
 #: Multi-character measure words first; then any one CJK character that can count.
 _COMPOUND_UNITS = (
     "万平方米|平方公里|平方米|立方米|万人次|万人|人次|户次|台次|车次|场次|批次|课时|学时|小时|公里|千米|"
     "公顷|万亩|千克|公斤|吨|个月|周岁|万册|万元/人|元/人|万元/户|元/户"
 )
 _COUNT = re.compile(
-    rf"\s?((?:{_COMPOUND_UNITS}|[\u4e00-\u9fff])(?:[/／*·](?:\d+万?)?[\u4e00-\u9fff]{{1,3}}(?:[*·/][\u4e00-\u9fff])?)*)"
+    rf"[ \u3000]?((?:{_COMPOUND_UNITS}|[\u4e00-\u9fff])(?:[/／*·](?:\d+万?)?[\u4e00-\u9fff]{{1,3}}(?:[*·/][\u4e00-\u9fff])?)*)"
 )
 #: Characters that follow a number without being its unit.
 _NOT_UNITS = frozenset("年月日号时分秒的和及与或至到等以为在是了余多左右以上以下内外之第起前后中")

@@ -225,22 +225,23 @@ def _table_breakdowns(document: Document, table: MoneyTable) -> list[Breakdown]:
     for column, (key, value) in enumerate(zip(table.columns, table.total.values, strict=True)):
         if key not in _BREAKDOWN_COLUMNS or value is None:
             continue
-        parts = [
-            BreakdownItem(label=row_label(row.label), amount=_number(document, part))
-            for row in table.sources
-            if (part := row.values[column]) is not None
-        ]
-        if not parts:
-            continue
-        label = f"{row_label(table.total.label)}({_BREAKDOWN_COLUMNS[key]})"
-        found.append(
-            Breakdown(
-                unit=table.unit,
-                total=BreakdownItem(label=label, amount=_number(document, value)),
-                parts=parts,
-                exhaustive=True,
+        for group in table.groups:
+            parts = [
+                BreakdownItem(label=row_label(row.label), amount=_number(document, part))
+                for row in group
+                if (part := row.values[column]) is not None
+            ]
+            if not parts:
+                continue
+            label = f"{row_label(table.total.label)}({_BREAKDOWN_COLUMNS[key]})"
+            found.append(
+                Breakdown(
+                    unit=table.unit,
+                    total=BreakdownItem(label=label, amount=_number(document, value)),
+                    parts=parts,
+                    exhaustive=True,
+                )
             )
-        )
     return found
 
 

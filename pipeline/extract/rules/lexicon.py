@@ -70,7 +70,7 @@ ROLE_WORDS: tuple[RoleWord, ...] = (
         FactKey.BUDGET_TOTAL,
         _p(
             r"实际下达|实际到位|全年预算(?:数)?|调整(?:后)?(?:的)?预算(?:数)?|预算(?:数|资金|金额)?|"
-            r"到位(?:资金)?|计划(?:投资|安排)|总投资|资金总额|安排(?:资金)?|批复|核定|筹集"
+            r"到位(?:资金)?|资金总额|安排(?:资金)?|批复|核定|筹集"
         ),
         "the whole budget of the year as stated (实际下达 and 实际到位 are the net amount received)",
     ),
@@ -85,8 +85,10 @@ ROLE_WORDS: tuple[RoleWord, ...] = (
 )
 
 #: Generic aggregators: they give way to a specific keyword in the same clause; alone they
-#: name a programme's whole amount (convention 1: `budget_total`).
-AGGREGATOR = _p(r"合计|共计|总计|累计|总额|共")
+#: name a programme's whole amount (convention 1: `budget_total`). A planned or total
+#: investment (计划投资, 总投资) is read the same way: the whole amount, named vaguely, which a
+#: later 全年预算/实际到位 of the same project replaces.
+AGGREGATOR = _p(r"合计|共计|总计|累计|总额|计划(?:投资|安排)|总投资|共")
 
 #: Rates of the project's own money (convention 4): 执行率, 支出率, 资金使用率, 发放率 of the fund.
 EXECUTION_RATE = _p(r"执行率|支出率|使用率|发放率|拨付率|完成预算的?|完成全年预算(?:数)?的")
@@ -151,8 +153,11 @@ MONEY_COLUMNS: tuple[tuple[re.Pattern[str], FactKey | None], ...] = (
 #: Row labels of a money form: the whole fund, and the rows of its funding sources.
 TOTAL_ROW = _p(r"年度资金总额|资金总额|合计|总计")
 SOURCE_ROW = _p(
-    r"其中|财政拨款|财政资金|中央|省级|市级|县级|地方|本级|上年结转|结转资金|其他资金|自筹|彩票公益金|资金"
+    r"其中|财政拨款|财政资金|中央|省级|市级|县级|地方|本级|上年结转|结转资金|其他资金|自筹|彩票公益金|资金|"
+    r"基本支出|项目支出|人员经费|公用经费|一般公共预算|政府性基金|^按.{1,8}分"
 )
+#: A row that opens another split of the same total (`按收入性质分`, `按支出性质分`).
+GROUP_ROW = _p(r"^按.{1,8}分")
 
 #: Indicator table headers.
 INDICATOR_NAME_COLUMN = _p(r"三级指标|指标名称|绩效指标名称")

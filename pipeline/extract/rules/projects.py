@@ -333,9 +333,19 @@ class DiscourseReader:
 
     def _place(self, draft: ProjectDraft, key: FactKey, candidate: Candidate, explicit: bool = False) -> None:
         """Record a fact. `explicit`: its own words name its role (a specific keyword or a
-        column header), so a second explicit statement of the same fact is the same quantity."""
+        column header), so a second explicit statement of the same fact is the same quantity,
+        and it takes the place of a first one named only vaguely (共计, 计划投资)."""
         if candidate.start in self.placed or candidate.start in self.taken:
             return
+        existing = draft.facts.get(key, [])
+        if (
+            explicit
+            and len(existing) == 1
+            and existing[0].start not in self.explicit
+            and key is not FactKey.SUPPLEMENT
+        ):
+            self.placed.discard(existing[0].start)
+            del draft.facts[key]
         if draft.add(key, candidate):
             self.placed.add(candidate.start)
             if explicit:

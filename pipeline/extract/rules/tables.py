@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates
 from pipeline.extract.rules.lexicon import (
+    GROUP_ROW,
     INDICATOR_ACTUAL_COLUMN,
     INDICATOR_CATEGORY,
     INDICATOR_NAME_COLUMN,
@@ -146,6 +147,8 @@ class MoneyTable:
     unit: str
     total: MoneyRow | None = None
     sources: list[MoneyRow] = field(default_factory=list)
+    #: the sources split by group rows (`按收入性质分` … `按支出性质分`): each group sums to the total
+    groups: list[list[MoneyRow]] = field(default_factory=list)
     start: int = 0
     end: int = 0
 
@@ -204,7 +207,7 @@ def _unit_near(text: str, position: int) -> str | None:
 
 def _money_rows(text: str, all_cells: list[Cell], index: int, table: MoneyTable) -> int:
     rows = 0
-    while index < len(all_cells) and rows < 8:
+    while index < len(all_cells) and rows < 12:
         label = all_cells[index]
         if is_value(label):
             index += 1
@@ -221,8 +224,12 @@ def _money_rows(text: str, all_cells: list[Cell], index: int, table: MoneyTable)
         row = MoneyRow(label, values + [None] * (len(table.columns) - len(values)))
         if is_total:
             table.total = row
+            table.groups = [[]]
+        elif GROUP_ROW.search(label.text):
+            table.groups.append([])  # the same total split another way
         else:
             table.sources.append(row)
+            table.groups[-1].append(row)
         rows += 1
     return index
 
