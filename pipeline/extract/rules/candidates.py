@@ -59,7 +59,8 @@ _COMPOUND_UNITS = (
     "公顷|万亩|千克|公斤|吨|个月|周岁|万册|万元/人|元/人|万元/户|元/户"
 )
 _COUNT = re.compile(
-    rf"[ \u3000]?((?:{_COMPOUND_UNITS}|[\u4e00-\u9fff])(?:[/／*·](?:\d+万?)?[\u4e00-\u9fff]{{1,3}}(?:[*·/][\u4e00-\u9fff])?)*)"
+    rf"[ \u3000]?((?:{_COMPOUND_UNITS}|[\u4e00-\u9fff])"
+    rf"(?:[/／*·](?:\d+万?)?[\u4e00-\u9fff]{{1,3}}(?:[*·/][\u4e00-\u9fff])?)*)"
 )
 #: Characters that follow a number without being its unit.
 _NOT_UNITS = frozenset("年月日号时分秒的和及与或至到等以为在是了余多左右以上以下内外之第起前后中")
