@@ -75,7 +75,7 @@ def test_exit_three_ends_with_the_flags_to_review(first_run: tuple[Result, Path]
     assert counts.new_error > 0
     assert result.exit_code == 3
     last = result.stdout.strip().splitlines()[-1]
-    assert last.startswith(f"{counts.new_flags} flags to review — exit 3 means new flags at --fail-on error")
+    assert last.startswith(f"{counts.open_error} flags to review — exit 3 means open flags at --fail-on error")
     assert "recon flags --status open" in last
 
 

@@ -83,13 +83,15 @@ def _settings(db: Path | None = None) -> Settings:
 
 
 @contextmanager
-def _open_store(db: Path | None) -> Iterator[Store]:
-    """The store of `--db` (or the settings' default); a missing database is an error, not created."""
+def _open_store(db: Path | None, *, read_only: bool = True) -> Iterator[Store]:
+    """The store of `--db` (or the settings' default); a missing database is an error, not created.
+    Opened read-only unless the command writes (only `review` does), so a database in a
+    read-only folder can still be listed, shown, exported and reported."""
     db_path = _settings(db).db_path
     if not db_path.exists():
         raise _fail(f"no database at {db_path}: run `recon run PATH` first, or pass --db", EXIT_STORE)
     try:
-        with Store(db_path) as store:
+        with Store(db_path, read_only=read_only) as store:
             yield store
     except ReconError as exc:
         raise _exit_for(exc) from exc
@@ -230,7 +232,7 @@ def review_command(
                               (FlagStatus.OPEN, reopen)) if on]
     if len(chosen) != 1:
         raise _fail("give exactly one of --confirm, --dismiss, --reopen", EXIT_CONFIG)
-    with _open_store(db) as store:
+    with _open_store(db, read_only=False) as store:
         flag = record_decision(store, flag_id, chosen[0], by=by, note=note)
     decision = flag.decision
     who = decision.by if decision is not None else "?"
