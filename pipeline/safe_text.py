@@ -44,6 +44,12 @@ def visible(text: str, *, keep_newlines: bool = True) -> str:
     return text if keep_newlines else text.replace("\n", "\\n")
 
 
+def json_visible(dumped: str) -> str:
+    """JSON text (from `json.dumps`, which escapes only C0 controls) with DEL, C1 controls and bidi
+    overrides also written as `\\uXXXX` escapes: the same JSON value, harmless on a terminal."""
+    return _UNSAFE_RE.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` with the given secrets and anything that looks like a key or token replaced by `***`."""
     for secret in secrets:

@@ -5,8 +5,9 @@ settings, opens the store, calls one function of `pipeline.review.review`,
 `pipeline.review.export` or `pipeline.review.report`, and prints. Only here are `ReconError`s
 turned into a message on stderr and exit code 1.
 
-Document text is printed as rich `Text` objects, never as markup, so brackets in
-a report cannot restyle (or hide) anything.
+Document text and file names are printed as rich `Text` objects, never as markup,
+so brackets in a report cannot restyle (or hide) anything, and through
+`pipeline.safe_text.visible`, so an escape sequence in them is shown, not obeyed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pipeline.review.review import (
     relevant_skipped,
     show_flag,
 )
+from pipeline.safe_text import json_visible, visible
 from pipeline.settings import Settings, help_default, load_settings
 from pipeline.store import Store
 from schemas.flags import Rule, Severity
@@ -62,8 +64,13 @@ EXIT_CONFIG = 2
 EXIT_STORE = 4
 
 
+def _line(text: str, style: str = "") -> Text:
+    """One line of untrusted text (file names, report text) as rich Text with controls made visible."""
+    return Text(visible(text, keep_newlines=False), style=style)
+
+
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
-    Console(stderr=True).print(Text(f"Error: {message}", style="bold red"), soft_wrap=True)  # one line
+    Console(stderr=True).print(_line(f"Error: {message}", style="bold red"), soft_wrap=True)  # one line
     return typer.Exit(code)
 
 
@@ -112,9 +119,9 @@ def _flags_table(flags: list[StoredFlag]) -> Table:
             Text(flag.severity.value, style=_SEVERITY_STYLE[flag.severity]),
             Text(flag.status.value, style=_STATUS_STYLE[flag.status]),
             flag.rule.value,
-            Text(flag.document),
-            Text(flag.subject),
-            Text(flag.equation),
+            _line(flag.document),
+            _line(flag.subject),
+            _line(flag.equation),
         )
     return table
 
@@ -122,10 +129,13 @@ def _flags_table(flags: list[StoredFlag]) -> Table:
 def passage_text(passage: Passage) -> Text:
     """A source passage with its numbers styled `NUMBER_STYLE` (and `…` where the text goes on)."""
     text = Text("…")
-    offset = len(text)
-    text.append(passage.text)
-    for start, end in passage.highlights:
-        text.stylize(NUMBER_STYLE, offset + start, offset + end)
+    position = 0
+    for start, end in sorted(passage.highlights):
+        start = max(start, position)
+        text.append(visible(passage.text[position:start], keep_newlines=False))
+        text.append(visible(passage.text[start:end], keep_newlines=False), style=NUMBER_STYLE)
+        position = max(position, end)
+    text.append(visible(passage.text[position:], keep_newlines=False))
     text.append("…")
     return text
 
@@ -139,10 +149,10 @@ def render_view(view: FlagView) -> list[Text]:
     head.append(f"  {flag.rule.value}  ")
     head.append(flag.status.value, style=_STATUS_STYLE[flag.status])
     lines.append(head)
-    lines.append(Text(f"document: {flag.document}  ({flag.path})"))
-    lines.append(Text(f"subject:  {flag.subject}"))
-    lines.append(Text(flag.message))
-    lines.append(Text("  " + flag.equation, style="bold"))
+    lines.append(_line(f"document: {flag.document}  ({flag.path})"))
+    lines.append(_line(f"subject:  {flag.subject}"))
+    lines.append(_line(flag.message))
+    lines.append(_line("  " + flag.equation, style="bold"))
     detail = view.detail
     if detail is not None:
         facts = []
@@ -157,10 +167,10 @@ def render_view(view: FlagView) -> list[Text]:
         if facts:
             lines.append(Text("  " + ", ".join(facts), style="dim"))
         if detail.details:
-            lines.append(Text("  " + detail.details, style="dim"))
+            lines.append(_line("  " + detail.details, style="dim"))
     lines.append(Text(""))
     if view.source_problem is not None:
-        lines.append(Text(f"source: {view.source_problem}", style="bold red"))
+        lines.append(_line(f"source: {view.source_problem}", style="bold red"))
     elif not view.passages:
         lines.append(Text("source: the flag points at no place in the text", style="dim"))
     for passage in view.passages:
@@ -170,12 +180,12 @@ def render_view(view: FlagView) -> list[Text]:
     if skipped:
         lines.append(Text(""))
         lines.append(Text("skipped checks of this document that bear on it:", style="dim"))
-        lines.extend(Text(f"  {s.rule.value} · {s.subject}: {s.reason}") for s in skipped)
+        lines.extend(_line(f"  {s.rule.value} · {s.subject}: {s.reason}") for s in skipped)
     lines.append(Text(""))
     if flag.decision is not None:
         decision = flag.decision
         line = f"decision: {decision.status.value} by {decision.by or '?'} at {decision.at}"
-        lines.append(Text(line + (f": {decision.note}" if decision.note else "")))
+        lines.append(_line(line + (f": {decision.note}" if decision.note else "")))
     else:
         lines.append(Text(f"decide: recon review {flag.id} --confirm | --dismiss [--note TEXT]", style="dim"))
     return lines
@@ -196,7 +206,7 @@ def flags_command(
         flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=name, run_id=run)
         flags = list_flags(store.connection, flag_filter)
     if as_json:
-        typer.echo(json.dumps([flag_as_dict(f) for f in flags], ensure_ascii=False, indent=2))
+        typer.echo(json_visible(json.dumps([flag_as_dict(f) for f in flags], ensure_ascii=False, indent=2)))
         return
     Console().print(_flags_table(flags))
 
@@ -237,7 +247,7 @@ def review_command(
     decision = flag.decision
     who = decision.by if decision is not None else "?"
     when = decision.at if decision is not None else "?"
-    Console().print(Text(f"flag #{flag.id} {flag.status.value} by {who} at {when}"))
+    Console().print(_line(f"flag #{flag.id} {flag.status.value} by {who} at {when}"))
 
 
 def export_command(
@@ -261,7 +271,7 @@ def export_command(
         flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=name, run_id=run)
         written = export(store, fmt, what, target, flag_filter)
     for path in written:
-        typer.echo(f"wrote {path}")
+        typer.echo(visible(f"wrote {path}"))
 
 
 def report_command(
@@ -276,7 +286,7 @@ def report_command(
         run_id = run if run is not None else latest_run_id(store.connection)
         target = out or default_report_path(_settings().home, run_id)
         written = write_report(store.connection, target, run_id)
-    typer.echo(f"wrote {written}")
+    typer.echo(visible(f"wrote {written}"))
 
 
 def register(app: typer.Typer) -> None:
