@@ -21,7 +21,9 @@ _UNSAFE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u
 _SECRET_RES = (
     re.compile(r"\b(?:sk|pk|rk|ak)-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._\-~+/]{8,}=*"),
-    re.compile(r"(?i)\b(api[_-]?key|access[_-]?token|secret|password)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}&]{4,}"),
+    re.compile(
+        r"(?i)\b(api[_-]?key|access[_-]?token|secret|password)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}&]{4,}"
+    ),
 )
 #: Long opaque strings (a key a provider echoes without a prefix).
 _OPAQUE_RE = re.compile(r"\b(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{32,}\b")

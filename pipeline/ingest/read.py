@@ -223,7 +223,10 @@ def discover(paths: Sequence[Path]) -> tuple[list[Found], list[IngestError]]:
             _walk(path, info, found, errors)
         else:
             _add_file(path, info, path.name, True, found, errors)
-    return _unique_documents(found), errors
+    once: dict[str, IngestError] = {}
+    for error in errors:  # a folder and a file in it both given: one line for a bad file
+        once.setdefault(os.path.abspath(error.path), error)
+    return _unique_documents(found), list(once.values())
 
 
 def identity_path(path: Path) -> Path:
