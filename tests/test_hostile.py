@@ -33,10 +33,10 @@ from hostile_inbox import (
 )
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli.main import app
 from pipeline.errors import IngestError
-from pipeline.formats import TRADITIONAL_WARNING, ZipLimits, decode_text, docx_text
-from pipeline.ingest import NOT_REGULAR_REASON, discover, ingest, read_source
+from pipeline.ingest.formats import TRADITIONAL_WARNING, ZipLimits, decode_text, docx_text
+from pipeline.ingest.read import NOT_REGULAR_REASON, discover, ingest, read_source
 from pipeline.run import run
 from pipeline.settings import load_settings
 from pipeline.store import RunLock, Store
@@ -487,8 +487,8 @@ def test_escape_sequences_are_shown_not_obeyed(tmp_path: Path) -> None:
 
 
 def test_a_passage_with_control_characters_is_printed_with_them_visible() -> None:
-    from pipeline.cli_review import NUMBER_STYLE, passage_text
-    from pipeline.review import Passage
+    from pipeline.cli.review import NUMBER_STYLE, passage_text
+    from pipeline.review.review import Passage
 
     shown = passage_text(Passage(0, 20, "a\x1b[2J 12.5万元 \x9b\u202eb", [(6, 10)]))
     assert shown.plain == "…a\\x1b[2J 12.5万元 \\x9b\\u202eb…"
