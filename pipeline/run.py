@@ -33,7 +33,8 @@ from pipeline.check.run import check
 from pipeline.errors import ConfigError, ExtractionError, IngestError, ReconError, StoreError
 from pipeline.extract.rules.extract import extract
 from pipeline.ingest.chunk import chunk_document
-from pipeline.ingest.read import discover, ingest
+from pipeline.ingest.formats import ZipLimits
+from pipeline.ingest.read import Found, discover, identity_path, ingest, read_source
 from pipeline.review.messages import text
 from pipeline.settings import Lang, Settings, public_url
 from pipeline.store import RunLock, Store, utc_now
@@ -71,15 +72,6 @@ EXIT_NEW_FLAGS = 3
 _SECRET_OPTIONS = ("--api-key",)
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of the file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def redact_argv(argv: Sequence[str]) -> list[str]:
     """argv with the values of secret options (`--api-key X`, `--api-key=X`) replaced by `***`."""
     redacted: list[str] = []
@@ -101,18 +93,32 @@ def redact_argv(argv: Sequence[str]) -> list[str]:
     return redacted
 
 
-def _failed(path: Path, reason: str, sha256: str | None = None, backend: str | None = None) -> DocumentResult:
+def _failed(
+    path: Path,
+    reason: str,
+    sha256: str | None = None,
+    backend: str | None = None,
+    document: str | None = None,
+) -> DocumentResult:
+    name = document or path.name
     return DocumentResult(
-        document=path.name,
+        document=name,
         path=str(path),
         sha256=sha256,
         status=DocumentStatus.FAILED,
-        error=f"{path.name}: {reason}",
+        error=f"{name}: {reason}",
         backend=backend,
     )
 
 
-def process_path(path: Path, settings: Settings, cache: ResponseCache | None = None) -> DocumentResult:
+def zip_limits(settings: Settings) -> ZipLimits:
+    """The zip bomb guard's limits from the settings."""
+    return ZipLimits(max_unzipped_bytes=settings.max_unzipped_bytes, max_ratio=settings.max_zip_ratio)
+
+
+def process_path(
+    path: Path, settings: Settings, cache: ResponseCache | None = None, *, document: str | None = None
+) -> DocumentResult:
     """Ingest, chunk, extract and check one file; a bad file gives status `failed`, never an exception.
 
     The backend is `settings.resolved_backend()`: `rules`, or the LLM path
@@ -120,25 +126,43 @@ def process_path(path: Path, settings: Settings, cache: ResponseCache | None = N
     already point at the running server, as `run` arranges). Raises ConfigError
     when the LLM backend is chosen but not configured.
     """
-    result, _ = process_path_detailed(path, settings, cache)
+    result, _ = process_path_detailed(path, settings, cache, document=document)
     return result
 
 
 def process_path_detailed(
-    path: Path, settings: Settings, cache: ResponseCache | None = None
+    path: Path,
+    settings: Settings,
+    cache: ResponseCache | None = None,
+    *,
+    document: str | None = None,
+    data: bytes | None = None,
 ) -> tuple[DocumentResult, list[ChunkFailure]]:
-    """`process_path` plus the chunks the model failed on (stored, and retried by the next run)."""
-    path = path.resolve()
+    """`process_path` plus the chunks the model failed on (stored, and retried by the next run).
+
+    `document` is the document's identity (its path relative to the input folder;
+    default the file name); `data` the file's bytes when the caller already read them.
+    """
+    path = identity_path(path)
+    name = document or path.name
     backend = settings.resolved_backend()
     if backend != "rules":
         settings.require_llm()
     try:
-        document = ingest(path, settings.max_file_bytes)
+        source = ingest(path, settings.max_file_bytes, zip_limits(settings), data)
     except IngestError as exc:
-        return _failed(path, exc.reason, backend=backend), []
-    except Exception as exc:  # a reader library's own error (zip method, zip bomb …) names this file only
+        return _failed(path, exc.reason, backend=backend, document=name), []
+    except Exception as exc:  # a reader library's own error (zip method …) names this file only
         logger.exception("cannot read %s", path)
-        return _failed(path, f"cannot read: {type(exc).__name__}: {exc}", backend=backend), []
+        reason = f"cannot read: {type(exc).__name__}: {exc}"
+        return _failed(path, reason, backend=backend, document=name), []
+    return _process_document(path, name, source, backend, settings, cache)
+
+
+def _process_document(
+    path: Path, name: str, document: Document, backend: str, settings: Settings, cache: ResponseCache | None
+) -> tuple[DocumentResult, list[ChunkFailure]]:
+    """Chunk, extract and check a document that was read."""
     accounting = Accounting()
     failures: list[ChunkFailure] = []
     try:
@@ -150,19 +174,19 @@ def process_path_detailed(
             extraction, report, accounting, failures = _extract_with_model(document, chunks, settings, cache)
             if chunks and len(failures) == len(chunks):
                 reason = f"the model failed on every chunk ({failures[0].reason})"
-                return _failed(path, reason, document.sha256, backend), failures
+                return _failed(path, reason, document.sha256, backend, name), failures
     except ConfigError:
         raise
     except ExtractionError as exc:
-        return _failed(path, exc.reason, document.sha256, backend), failures
+        return _failed(path, exc.reason, document.sha256, backend, name), failures
     except ReconError as exc:
-        return _failed(path, str(exc), document.sha256, backend), failures
+        return _failed(path, str(exc), document.sha256, backend, name), failures
     except Exception as exc:  # a bug on one odd file must not stop the nightly run over the others
         logger.exception("internal error on %s", path)
         reason = f"internal error ({type(exc).__name__}: {exc})"
-        return _failed(path, reason, document.sha256, backend), failures
+        return _failed(path, reason, document.sha256, backend, name), failures
     result = DocumentResult(
-        document=document.name,
+        document=name,
         path=str(path),
         sha256=document.sha256,
         status=DocumentStatus.OK,
@@ -170,6 +194,7 @@ def process_path_detailed(
         extraction=extraction,
         check=report,
         accounting=accounting,
+        warnings=list(document.warnings),
     )
     return result, failures
 
@@ -217,20 +242,34 @@ def uncovered_chunks(chunks: Sequence[Chunk], by_rules: DocumentExtraction) -> s
 
 
 def exit_code(counts: RunCounts, fail_on: FailOn = "error") -> int:
-    """0 all good, 1 some files failed, 3 new flags at or above `fail_on` (files failing win)."""
+    """0 all good, 1 some files failed, 3 open flags at or above `fail_on` that nobody has
+    decided on, among the documents of the run (processed or unchanged); files failing win.
+
+    "Open and undecided", not "new in this run": a flag first raised by a run that
+    failed or was killed still makes the next run exit 3 until someone decides on it.
+    """
     if counts.failed:
         return EXIT_FAILED_FILES
-    if fail_on != "never" and counts.new_at_or_above(Severity(fail_on)):
+    if fail_on != "never" and counts.open_at_or_above(Severity(fail_on)):
         return EXIT_NEW_FLAGS
     return EXIT_OK
 
 
+def result_json_path(out_dir: Path, document: str) -> Path:
+    """`<out_dir>/<document>.json`, mirroring the input tree; a part that could leave `out_dir`
+    (`..`, an absolute path's root) is made harmless."""
+    parts = [part if part not in ("", ".", "..") else "_" for part in document.split("/")]
+    if document.startswith("/"):
+        parts = parts[1:]
+    return out_dir.joinpath(*parts[:-1], f"{parts[-1]}.json")
+
+
 def write_result_json(result: DocumentResult, out_dir: Path) -> Path:
-    """Write `<out_dir>/<file name>.json` atomically (a reader never sees half a file)."""
-    target = out_dir / f"{result.document}.json"
+    """Write `<out_dir>/<document>.json` atomically (a reader never sees half a file)."""
+    target = result_json_path(out_dir, result.document)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_text(result.model_dump_json(indent=2), encoding="utf-8")
         os.replace(temporary, target)
     except OSError as exc:
@@ -309,19 +348,33 @@ def run(
     for a backend that is not configured. Per-file problems never raise: they are
     failed documents in the summary.
     """
+    files, errors = discover_inputs(paths)
     with RunLock(store.db_path, wait=wait), _engine(settings) as engine:
-        return _run_locked(paths, engine, store, progress, force, argv)
+        return _run_locked(files, errors, engine, store, progress, force, argv)
+
+
+def discover_inputs(paths: Sequence[Path]) -> tuple[list[Found], list[IngestError]]:
+    """`discover`, with the usage errors a run stops on: a path that does not exist at all, or
+    nothing to read (no supported file and no bad entry) under the paths given (ConfigError)."""
+    missing = [path for path in paths if not os.path.lexists(path)]
+    if missing:
+        raise ConfigError(f"{missing[0]}: no such file or folder")
+    files, errors = discover(list(paths))
+    if not files and not errors:
+        where = ", ".join(str(path) for path in paths) or "no path given"
+        raise ConfigError(f"no .txt, .docx, .pdf or .html file to read in {where}")
+    return files, errors
 
 
 def _run_locked(
-    paths: Sequence[Path],
+    files: Sequence[Found],
+    errors: Sequence[IngestError],
     engine: _Engine,
     store: Store,
     progress: Progress | None,
     force: bool,
     argv: Sequence[str] | None,
 ) -> RunSummary:
-    files, errors = discover(list(paths))
     started = utc_now()
     run_id = store.begin_run(
         engine.backend, engine.model, engine.prompt_version, redact_argv(sys.argv if argv is None else argv)
@@ -344,12 +397,16 @@ def _run_locked(
             store.abort_run(run_id, counts)
         raise
     summary.finished = utc_now()
+    open_flags = store.open_flag_counts([Path(result.path) for result in summary.documents])
+    counts.open_error = open_flags.get(Severity.ERROR, 0)
+    counts.open_warning = open_flags.get(Severity.WARNING, 0)
+    counts.open_info = open_flags.get(Severity.INFO, 0)
     store.finish_run(run_id, counts, summary.accounting)
     return summary
 
 
 def _process_all(
-    files: Sequence[Path],
+    files: Sequence[Found],
     errors: Sequence[IngestError],
     engine: _Engine,
     store: Store,
@@ -362,14 +419,14 @@ def _process_all(
     total = counts.documents
     done = 0
     for error in errors:
-        failed = _failed(Path(error.path), error.reason, backend=engine.backend)
+        failed = _failed(Path(error.path), error.reason, backend=engine.backend, document=error.path)
         summary.documents.append(failed)
         counts.failed += 1
         done += 1
         if progress is not None:
             progress(done, total, failed)
-    for path in files:
-        result = _process_one(path.resolve(), engine, store, run_id, counts, force)
+    for found in files:
+        result = _process_one(found, engine, store, run_id, counts, force)
         summary.documents.append(result)
         summary.accounting.add(result.accounting)
         done += 1
@@ -378,26 +435,37 @@ def _process_all(
 
 
 def _process_one(
-    path: Path, engine: _Engine, store: Store, run_id: int, counts: RunCounts, force: bool
+    found: Found, engine: _Engine, store: Store, run_id: int, counts: RunCounts, force: bool
 ) -> DocumentResult:
     settings = engine.settings
+    path = identity_path(found.path)
     failures: list[ChunkFailure] = []
     try:
-        sha256: str | None = file_sha256(path)
-        size: int | None = path.stat().st_size
-    except OSError as exc:
-        sha256, size = None, None
-        result = _failed(path, exc.strerror or str(exc), backend=engine.backend)
+        # type and size checked before a byte is read; the hash is of what is then extracted
+        data = read_source(path, settings.max_file_bytes)
+    except IngestError as exc:
+        sha256: str | None = None
+        size: int | None = None
+        result = _failed(path, exc.reason, backend=engine.backend, document=found.document)
     else:
-        last = None if force or sha256 is None else _skip_reason(store, path, sha256, engine.backend)
+        sha256, size = hashlib.sha256(data).hexdigest(), len(data)
+        last = None if force else _skip_reason(store, path, sha256, engine.backend)
         if last is not None:
             counts.skipped += 1
             counts.flags += store.flag_count(path)
-            if not (settings.out_dir / f"{last.document}.json").exists():
-                write_result_json(last, settings.out_dir)
-            return last.model_copy(update={"status": DocumentStatus.SKIPPED, "accounting": Accounting()})
+            last = last.model_copy(
+                update={
+                    "document": found.document,
+                    "status": DocumentStatus.SKIPPED,
+                    "accounting": Accounting(),
+                }
+            )
+            if not result_json_path(settings.out_dir, found.document).exists():
+                write_result_json(last.model_copy(update={"status": DocumentStatus.OK}), settings.out_dir)
+            return last
         cache = store if engine.backend != "rules" else None
-        result, failures = process_path_detailed(path, settings, cache)
+        result, failures = process_path_detailed(path, settings, cache, document=found.document, data=data)
+        del data
     write = store.store_document(
         run_id, result, sha256, size, [(failure.chunk_id, failure.reason) for failure in failures]
     )

@@ -74,6 +74,12 @@ class Settings(BaseModel):
     )
     max_file_bytes: int = Field(default=20_000_000, ge=1)
     lang: Lang = Field(default="zh", description="language of messages, tables, pages and errors")
+    max_unzipped_bytes: int = Field(
+        default=100_000_000, ge=1, description="what a .docx may unpack to in all (zip bomb guard)"
+    )
+    max_zip_ratio: int = Field(
+        default=100, ge=1, description="compression ratio above which a .docx part (over 1 MB) is refused"
+    )
 
     @property
     def llm_configured(self) -> bool:
@@ -182,6 +188,10 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
            "--llm-policy", "llm_policy"),
     EnvVar("RECON_MODEL_PATH", "GGUF file for the local backend", "--model-path", "model_path"),
     EnvVar("RECON_MAX_FILE_BYTES", "larger input files are refused", field="max_file_bytes"),
+    EnvVar("RECON_MAX_UNZIPPED_BYTES", "a `.docx` whose parts would unpack to more is refused (zip bomb)",
+           field="max_unzipped_bytes"),
+    EnvVar("RECON_MAX_ZIP_RATIO", "a `.docx` part over 1 MB compressed more than this many to one is "
+           "refused (zip bomb)", field="max_zip_ratio"),
     EnvVar("RECON_LOCAL_CHUNK_CHARS", "chunk size of the local backend when `RECON_CHUNK_CHARS` is unset",
            default="`1500`", allowed="a whole number"),
     EnvVar("RECON_LOCAL_N_CTX", "context size (tokens) of the local model", default="`8192`",

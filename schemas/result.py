@@ -48,7 +48,10 @@ class DocumentResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     schema_version: str = RESULT_SCHEMA_VERSION
-    document: str
+    document: str = Field(
+        description="the document's identity: its path relative to the input folder, '/'-separated "
+        "(a file named on its own: its name)"
+    )
     path: str
     sha256: str | None = None
     status: DocumentStatus
@@ -57,6 +60,11 @@ class DocumentResult(BaseModel):
     extraction: DocumentExtraction | None = None
     check: CheckReport | None = None
     accounting: Accounting = Field(default_factory=Accounting)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what the reader had to work around (replacement characters, unread pages, "
+        "an unsupported script); the document was still processed",
+    )
 
 
 class RunSummary(BaseModel):

@@ -35,6 +35,11 @@ class RunCounts(BaseModel):
     new_warning: int = 0
     new_info: int = 0
     facts: int = 0
+    open_error: int = Field(
+        default=0, description="open, undecided error flags of the run's documents (processed or unchanged)"
+    )
+    open_warning: int = 0
+    open_info: int = 0
 
     def new_at_or_above(self, severity: Severity) -> int:
         """New flags of `severity` or worse (error > warning > info)."""
@@ -43,6 +48,14 @@ class RunCounts(BaseModel):
         if severity is Severity.WARNING:
             return self.new_error + self.new_warning
         return self.new_flags
+
+    def open_at_or_above(self, severity: Severity) -> int:
+        """Open, undecided flags of `severity` or worse: what exit code 3 reports."""
+        if severity is Severity.ERROR:
+            return self.open_error
+        if severity is Severity.WARNING:
+            return self.open_error + self.open_warning
+        return self.open_error + self.open_warning + self.open_info
 
 
 class RunRecord(BaseModel):

@@ -76,7 +76,7 @@ def test_exit_three_ends_with_the_flags_to_review(first_run: tuple[Result, Path]
     assert result.exit_code == 3
     last = result.stdout.strip().splitlines()[-1]
     # Chinese, the default language (the fixture clears RECON_LANG like every RECON_ variable)
-    assert last.startswith(f"{counts.new_flags} 条标记待审核——退出码 3 表示有 --fail-on error 及以上的新标记")
+    assert last.startswith(f"{counts.open_error} 条标记待审核——退出码 3 表示有 --fail-on error 及以上、尚无人审定的标记")
     assert "recon flags --status open" in last and "recon serve" in last
 
 
@@ -85,7 +85,7 @@ def test_no_explanation_without_exit_three(tmp_path: Path) -> None:
     quiet = runner.invoke(app, ["run", sample, "--quiet"])
     assert quiet.exit_code == 3
     assert quiet.stdout.strip().count("\n") == 0, "--quiet prints the summary line only"
-    again = runner.invoke(app, ["run", sample, "--force"])  # the same flags again: none is new
+    again = runner.invoke(app, ["run", sample, "--force", "--fail-on", "never"])  # flags open, no exit 3
     assert again.exit_code == 0
     assert "exit 3" not in again.stdout
 

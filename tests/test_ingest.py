@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import zipfile
 from collections import Counter
@@ -276,10 +277,10 @@ def test_not_found(tmp_path: Path) -> None:
 def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path / "locked.txt", CHINESE.encode())
 
-    def deny(self: Path, *args: object, **kwargs: object) -> io.BufferedReader:
-        raise PermissionError(13, "Permission denied", str(self))
+    def deny(name: object, *args: object, **kwargs: object) -> int:
+        raise PermissionError(13, "Permission denied", str(name))
 
-    monkeypatch.setattr(Path, "open", deny)  # tests run as root, so chmod 000 would not stop reading
+    monkeypatch.setattr(os, "open", deny)  # tests run as root, so chmod 000 would not stop reading
     assert _ingest_error(path).reason == "permission denied"
 
 
@@ -326,8 +327,10 @@ def test_corrupt_docx_bad_xml(tmp_path: Path) -> None:
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:
-    error = _ingest_error(_write(tmp_path / "sheet.xlsx", b"PK"))
-    assert error.reason.startswith("unsupported file type .xlsx")
+    error = _ingest_error(_write(tmp_path / "data.csv", b"a,b"))
+    assert error.reason.startswith("unsupported file type .csv")
+    office = _ingest_error(_write(tmp_path / "sheet.xlsx", b"PK"))
+    assert office.reason.startswith("spreadsheet .xlsx is not read")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -365,11 +368,16 @@ def test_discover(tmp_path: Path) -> None:
     explicit_unsupported = _write(tmp_path / "data.csv", b"x")
     missing = tmp_path / "nope"
     files, errors = discover([root, root / "a.txt", missing, explicit_unsupported])
-    assert files == sorted(wanted, key=str)
-    assert {error.path for error in errors} == {str(missing), str(explicit_unsupported)}
+    assert [found.path for found in files] == sorted(wanted, key=str)
+    assert [found.document for found in files] == [
+        "B.TXT", "a.txt", "sub/c.docx", "sub/deeper/d.pdf", "sub/e.htm", "sub/f.Html"
+    ]
+    spreadsheet = root / "sub" / "table.xlsx"  # an Office format recon does not read: said once
+    assert {error.path for error in errors} == {str(missing), str(explicit_unsupported), str(spreadsheet)}
     reasons = {error.path: error.reason for error in errors}
     assert reasons[str(missing)] == "not found"
     assert reasons[str(explicit_unsupported)].startswith("unsupported file type .csv")
+    assert reasons[str(spreadsheet)].startswith("spreadsheet .xlsx is not read")
 
 
 def test_discover_empty_input() -> None:

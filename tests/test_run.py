@@ -192,16 +192,15 @@ def test_skipped_run_rewrites_missing_json(docs: Path, settings: Settings) -> No
     [
         pytest.param(RunCounts(documents=2, ok=2), "error", 0, id="all-good"),
         pytest.param(
-            RunCounts(documents=2, ok=1, failed=1, new_error=1, new_flags=1), "error", 1, id="failed-wins"
+            RunCounts(documents=2, ok=1, failed=1, new_error=1, open_error=1), "error", 1, id="failed-wins"
         ),
-        pytest.param(RunCounts(documents=1, ok=1, new_error=2, new_flags=2), "error", 3, id="new-errors"),
-        pytest.param(
-            RunCounts(documents=1, ok=1, new_warning=1, new_flags=1), "error", 0, id="warning-below-error"
-        ),
-        pytest.param(
-            RunCounts(documents=1, ok=1, new_warning=1, new_flags=1), "warning", 3, id="warning-at-warning"
-        ),
-        pytest.param(RunCounts(documents=1, ok=1, new_error=1, new_flags=1), "never", 0, id="never"),
+        pytest.param(RunCounts(documents=1, ok=1, new_error=2, open_error=2), "error", 3, id="new-errors"),
+        pytest.param(RunCounts(documents=1, skipped=1, open_error=2), "error", 3, id="open-errors-raised-before"),
+        pytest.param(RunCounts(documents=1, ok=1, new_error=2), "error", 0, id="new-but-decided"),
+        pytest.param(RunCounts(documents=1, ok=1, open_warning=1), "error", 0, id="warning-below-error"),
+        pytest.param(RunCounts(documents=1, ok=1, open_warning=1), "warning", 3, id="warning-at-warning"),
+        pytest.param(RunCounts(documents=1, ok=1, open_info=1), "warning", 0, id="info-below-warning"),
+        pytest.param(RunCounts(documents=1, ok=1, open_error=1), "never", 0, id="never"),
     ],
 )
 def test_exit_code(counts: RunCounts, fail_on: str, expected: int) -> None:

@@ -317,6 +317,10 @@ def rescaled_readings(state: CheckState, term: Term, unit: str | None) -> list[C
     return readings
 
 
+#: Largest relation searched for a single mislabeled unit (see `find_unit_slip`).
+MAX_SLIP_TERMS = 60
+
+
 def find_unit_slip(
     state: CheckState,
     terms: Sequence[Term],
@@ -327,8 +331,12 @@ def find_unit_slip(
 
     Terms written in a unit other than the relation's come first: a wrong unit
     label is the likeliest slip. The trial correction is removed again; the
-    caller decides whether to keep it.
+    caller decides whether to keep it. Relations of more than `MAX_SLIP_TERMS`
+    terms are not searched: each trial re-adds every term, so the search is
+    quadratic, and a sum that large is more likely mis-assembled than mislabeled.
     """
+    if len(terms) > MAX_SLIP_TERMS:
+        return None
     ordered = sorted(terms, key=lambda term: term.unit == unit)
     for term in ordered:
         for reading in rescaled_readings(state, term, unit):

@@ -38,6 +38,7 @@ from pipeline.evaluation.evaluate import (
     pair_gold_with_documents,
 )
 from pipeline.evaluation.gold import dump_gold, extraction_to_gold
+from pipeline.safe_text import visible
 from pipeline.settings import Settings, load_settings
 from schemas import CheckReport, DocumentExtraction, DocumentResult, DocumentStatus
 
@@ -65,7 +66,7 @@ error_console = Console(stderr=True)
 
 
 def _fail(error: ReconError) -> NoReturn:
-    error_console.print(f"Error: {error}", markup=False, highlight=False)
+    error_console.print(visible(f"Error: {error}"), markup=False, highlight=False)
     if isinstance(error, ConfigError | GoldFormatError):
         raise typer.Exit(EXIT_USAGE)
     code = EXIT_STORE if isinstance(error, StoreError) else EXIT_ERROR
@@ -198,8 +199,10 @@ def print_report(report: EvalReport, show_errors: int) -> None:
     console.print("errors: " + (", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())) or "none"))
     for error in report.errors[:show_errors]:
         console.print(
-            f"  {error.kind:<13} {error.document} {error.section}: {error.what}"
-            f"  gold={error.gold!r} got={error.got!r}",
+            visible(
+                f"  {error.kind:<13} {error.document} {error.section}: {error.what}"
+                f"  gold={error.gold!r} got={error.got!r}"
+            ),
             markup=False,
             highlight=False,
         )
@@ -217,8 +220,10 @@ def print_comparison(comparison: Comparison, show_errors: int) -> None:
     for label, errors in (("new", comparison.new_errors), ("fixed", comparison.fixed_errors)):
         for error in errors[:show_errors]:
             console.print(
-                f"  {label:<5} {error.kind:<13} {error.document} {error.section}: {error.what}"
-                f"  gold={error.gold!r} got={error.got!r}",
+                visible(
+                    f"  {label:<5} {error.kind:<13} {error.document} {error.section}: {error.what}"
+                    f"  gold={error.gold!r} got={error.got!r}"
+                ),
                 markup=False,
                 highlight=False,
             )

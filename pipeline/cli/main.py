@@ -6,8 +6,10 @@ messages and exit codes:
 
     0  all good
     1  some files failed (each named on stderr as "<file>: <reason>")
-    2  usage or configuration error (typer's default for bad usage)
-    3  new flags at or above --fail-on (default: error) that nobody has decided on
+    2  usage or configuration error (typer's default for bad usage; a path that does not
+       exist, or nothing to read under the paths given)
+    3  open flags at or above --fail-on (default: error) that nobody has decided on, on the
+       documents of the run (processed or unchanged), whichever run first raised them
     4  the store is unavailable: another run holds the lock, or the database is unusable
 
 Other engineers' command groups are added with their modules' `register(app)`.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +28,10 @@ from typing import Annotated, Literal, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli import eval as cli_eval
 from pipeline.cli import model as cli_model
@@ -51,6 +56,7 @@ from pipeline.run import (
     exit_code,
     run,
 )
+from pipeline.safe_text import SafeLogFormatter, quiet_third_party_loggers, visible
 from pipeline.settings import (
     Backend,
     InstructorModeName,
@@ -61,7 +67,7 @@ from pipeline.settings import (
     public_url,
 )
 from pipeline.store import Store
-from schemas import Coverage, DocumentResult, DocumentStatus, RunSummary
+from schemas import Coverage, DocumentResult, DocumentStatus, RunSummary, Severity
 from schemas.stored import RunRecord
 
 #: Exit code when the store cannot be used (locked by another run, unreadable).
@@ -98,7 +104,7 @@ def main(
 
 def fail(error: ReconError) -> NoReturn:
     """Print `error` on stderr and exit with the code for its kind."""
-    typer.echo(text("error", current_lang(), message=error), err=True)
+    typer.echo(visible(text("error", current_lang(), message=error)), err=True)
     if isinstance(error, ConfigError):
         raise typer.Exit(EXIT_USAGE)
     if isinstance(error, StoreError):
@@ -120,8 +126,35 @@ def open_store(settings: Settings) -> Store:
     return Store(settings.db_path)
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="recon: %(levelname)s: %(message)s")
+def setup_logging(settings: Settings | None = None) -> None:
+    """recon's log lines on stderr, with keys masked and control characters made visible;
+    third-party client loggers held back (instructor's own error lines repeat the provider's
+    response body, which may echo the key: recon logs one line per failed chunk instead)."""
+    secrets = [settings.api_key.get_secret_value()] if settings is not None and settings.api_key else []
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeLogFormatter("recon: %(levelname)s: %(message)s", secrets))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    quiet_third_party_loggers()
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While a run goes on, SIGTERM (systemd stop, `kill`) ends it as Ctrl-C does: the run is
+    marked aborted, the lock released, and recon exits 143."""
+
+    def _terminate(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (an embedding application): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _table(summary: RunSummary, lang: Lang) -> Table:
@@ -136,8 +169,8 @@ def _table(summary: RunSummary, lang: Lang) -> Table:
             table.add_column(text(f"col.{name}", lang), justify="right")
     for result in summary.documents:
         extraction = result.extraction
-        cells = [
-            result.document,
+        cells: list[str | Text] = [
+            Text(visible(result.document, keep_newlines=False)),
             str(len(extraction.projects)) if extraction else "-",
             str(len(extraction.indicators)) if extraction else "-",
             str(len(extraction.breakdowns)) if extraction else "-",
@@ -182,12 +215,15 @@ def low_coverage_lines(summary: RunSummary) -> list[str]:
     return lines
 
 
-def _status_cell(result: DocumentResult, lang: Lang) -> str:
+def _status_cell(result: DocumentResult, lang: Lang) -> Text:
     if result.status is DocumentStatus.FAILED:
-        return f"[red]{text('doc.failed', lang)}[/red]"
+        return Text(text("doc.failed", lang), style="red")
     if result.status is DocumentStatus.SKIPPED:
-        return f"[dim]{text('doc.skipped', lang)}[/dim]"
-    return f"[green]{text('doc.ok', lang)}[/green]"
+        return Text(text("doc.skipped", lang), style="dim")
+    cell = Text(text("doc.ok", lang), style="green")
+    for warning in result.warnings:
+        cell.append(f"; {visible(warning, keep_newlines=False)}", style="yellow")
+    return cell
 
 
 def summary_line(record: RunRecord, settings: Settings, lang: Lang = "en") -> str:
@@ -196,6 +232,7 @@ def summary_line(record: RunRecord, settings: Settings, lang: Lang = "en") -> st
     new = text("run.new_errors", lang, count=counts.new_error)
     if counts.new_warning:
         new += ("，" if lang == "zh" else ", ") + text("run.new_warnings", lang, count=counts.new_warning)
+    new += ("；" if lang == "zh" else "; ") + text("run.open_errors", lang, count=counts.open_error)
     return text(
         "run.summary",
         lang,
@@ -225,7 +262,11 @@ class _ProgressBar:
         self._task = self._progress.add_task("", total=None)
 
     def __call__(self, done: int, total: int, result: DocumentResult | None) -> None:
-        description = f"{result.document} {result.status.value}" if result is not None else "discovering"
+        description = (
+            escape(visible(f"{result.document} {result.status.value}", keep_newlines=False))
+            if result is not None
+            else "discovering"
+        )
         self._progress.update(self._task, completed=done, total=total, description=description)
 
     def __enter__(self) -> _ProgressBar:
@@ -302,15 +343,18 @@ def run_command(
     ] = False,
     fail_on: Annotated[
         Literal["error", "warning", "never"],
-        typer.Option(help="Exit 3 when a run raises new flags of this severity or worse."),
+        typer.Option(
+            help="Exit 3 while the run's documents have open flags of this severity or worse that "
+            "nobody has decided on."
+        ),
     ] = "error",
 ) -> None:
     """Process documents: extract, check, store, write <out>/<file>.json.
 
     Unchanged files are skipped; failed files are retried. Exit 0 all good, 1 some files
-    failed, 2 usage/configuration error, 3 new flags at --fail-on or worse, 4 store busy.
+    failed, 2 usage/configuration error, 3 open undecided flags at --fail-on or worse, 4 store busy.
     """
-    _setup_logging()
+    setup_logging()
     with errors_at_the_edge():
         settings = load_settings(
             backend=backend,
@@ -325,6 +369,7 @@ def run_command(
             llm_policy=llm_policy,
             lang=lang_flag(),
         )
+        setup_logging(settings)
         code = _run_and_print(
             paths, settings, command_argv(ctx), quiet=quiet, force=force, wait=wait, fail_on=fail_on
         )
@@ -342,7 +387,7 @@ def _run_and_print(
     fail_on: FailOn,
 ) -> int:
     errors = Console(stderr=True)
-    with open_store(settings) as store:
+    with open_store(settings) as store, sigterm_as_interrupt():
         if quiet or not errors.is_terminal:
             summary = run(paths, settings, store, force=force, wait=wait, argv=argv)
         else:
@@ -352,24 +397,28 @@ def _run_and_print(
             raise StoreError("the run was not recorded")
         record = store.get_run(summary.run_id)
     for failed in summary.failed:
-        typer.echo(f"failed: {failed.error}", err=True)
+        typer.echo(visible(f"failed: {failed.error}", keep_newlines=False), err=True)
+    for result in summary.documents:
+        if result.status is DocumentStatus.OK:
+            for warning in result.warnings:
+                typer.echo(visible(f"warning: {result.document}: {warning}", keep_newlines=False), err=True)
     for line in low_coverage_lines(summary):
-        typer.echo(line, err=True)
+        typer.echo(visible(line, keep_newlines=False), err=True)
     if not quiet:
         console = Console()
         if not console.is_terminal:  # cron mail, pipes: no 80-column folding of file names
             console = Console(width=200)
         console.print(_table(summary, settings.lang))
-    typer.echo(summary_line(record, settings, settings.lang))
+    typer.echo(visible(summary_line(record, settings, settings.lang)))
     code = exit_code(record.counts, fail_on)
     if code == EXIT_NEW_FLAGS and not quiet:
-        typer.echo(new_flags_line(record, fail_on, settings.lang))
+        typer.echo(open_flags_line(record, fail_on, settings.lang))
     return code
 
 
-def new_flags_line(record: RunRecord, fail_on: FailOn, lang: Lang = "en") -> str:
-    """Why a run that went well exits 3: `21 flags to review — exit 3 means new flags …`."""
-    flags = text("run.flags", lang, count=record.counts.new_flags)
+def open_flags_line(record: RunRecord, fail_on: FailOn, lang: Lang = "en") -> str:
+    """Why a run that went well exits 3: `21 flags to review — exit 3 means open flags …`."""
+    flags = text("run.flags", lang, count=record.counts.open_at_or_above(Severity(fail_on)))
     return text("run.to_review", lang, flags=flags, fail_on=fail_on)
 
 

@@ -27,7 +27,9 @@ DbOption = Annotated[Path | None, typer.Option("--db", help=DB_HELP, show_defaul
 DocumentOption = Annotated[
     str | None,
     typer.Option(
-        "--document", help="only this document: its file name, or a unique prefix or part of it"
+        "--document",
+        help="only this document: its path in the input folder as `recon run` shows it (the file name "
+        "for a file at the top), or a unique prefix or part of it",
     ),
 ]
 

@@ -5,8 +5,9 @@ settings, opens the store, calls one function of `pipeline.review.review`,
 `pipeline.review.export` or `pipeline.review.report`, and prints. Only here are `ReconError`s
 turned into a message on stderr and exit code 1.
 
-Document text is printed as rich `Text` objects, never as markup, so brackets in
-a report cannot restyle (or hide) anything.
+Document text and file names are printed as rich `Text` objects, never as markup,
+so brackets in a report cannot restyle (or hide) anything, and through
+`pipeline.safe_text.visible`, so an escape sequence in them is shown, not obeyed.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pipeline.review.review import (
     relevant_skipped,
     show_flag,
 )
+from pipeline.safe_text import json_visible, visible
 from pipeline.settings import Lang, Settings, help_default, load_settings
 from pipeline.store import Store
 from schemas.flags import Rule, Severity
@@ -65,9 +67,14 @@ EXIT_CONFIG = 2
 EXIT_STORE = 4
 
 
+def _line(text: str, style: str = "") -> Text:
+    """One line of untrusted text (file names, report text) as rich Text with controls made visible."""
+    return Text(visible(text, keep_newlines=False), style=style)
+
+
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
     line = text("error", current_lang(), message=message)
-    Console(stderr=True).print(Text(line, style="bold red"), soft_wrap=True)  # one line
+    Console(stderr=True).print(_line(line, style="bold red"), soft_wrap=True)  # one line
     return typer.Exit(code)
 
 
@@ -89,13 +96,15 @@ def _settings(db: Path | None = None) -> Settings:
 
 
 @contextmanager
-def _open_store(db: Path | None) -> Iterator[Store]:
-    """The store of `--db` (or the settings' default); a missing database is an error, not created."""
+def _open_store(db: Path | None, *, read_only: bool = True) -> Iterator[Store]:
+    """The store of `--db` (or the settings' default); a missing database is an error, not created.
+    Opened read-only unless the command writes (only `review` does), so a database in a
+    read-only folder can still be listed, shown, exported and reported."""
     db_path = _settings(db).db_path
     if not db_path.exists():
         raise _fail(text("db.missing", current_lang(), path=db_path), EXIT_STORE)
     try:
-        with Store(db_path) as store:
+        with Store(db_path, read_only=read_only) as store:
             yield store
     except ReconError as exc:
         raise _exit_for(exc) from exc
@@ -114,9 +123,9 @@ def _flags_table(flags: list[StoredFlag], lang: Lang) -> Table:
             Text(severity_name(flag.severity, lang), style=_SEVERITY_STYLE[flag.severity]),
             Text(status_name(flag.status, lang), style=_STATUS_STYLE[flag.status]),
             rule_name(flag.rule, lang),
-            Text(flag.document),
-            Text(flag.subject),
-            Text(flag.equation),
+            _line(flag.document),
+            _line(flag.subject),
+            _line(flag.equation),
         )
     return table
 
@@ -124,10 +133,13 @@ def _flags_table(flags: list[StoredFlag], lang: Lang) -> Table:
 def passage_text(passage: Passage) -> Text:
     """A source passage with its numbers styled `NUMBER_STYLE` (and `…` where the text goes on)."""
     text = Text("…")
-    offset = len(text)
-    text.append(passage.text)
-    for start, end in passage.highlights:
-        text.stylize(NUMBER_STYLE, offset + start, offset + end)
+    position = 0
+    for start, end in sorted(passage.highlights):
+        start = max(start, position)
+        text.append(visible(passage.text[position:start], keep_newlines=False))
+        text.append(visible(passage.text[start:end], keep_newlines=False), style=NUMBER_STYLE)
+        position = max(position, end)
+    text.append(visible(passage.text[position:], keep_newlines=False))
     text.append("…")
     return text
 
@@ -159,7 +171,7 @@ def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
     head.append(f"  {rule_name(flag.rule, lang)}  ")
     head.append(status_name(flag.status, lang), style=_STATUS_STYLE[flag.status])
     lines.append(head)
-    lines.append(Text(text("show.document", lang, name=flag.document, path=flag.path)))
+    lines.append(_line(text("show.document", lang, name=flag.document, path=flag.path)))
     coverage = view.coverage
     if coverage is not None and coverage.ratio is not None:
         lines.append(
@@ -170,9 +182,9 @@ def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
                 )
             )
         )
-    lines.append(Text(text("show.subject", lang, subject=view.subject or flag.subject)))
-    lines.append(Text(view_message(view, lang)))
-    lines.append(Text("  " + flag.equation, style="bold"))
+    lines.append(_line(text("show.subject", lang, subject=view.subject or flag.subject)))
+    lines.append(_line(view_message(view, lang)))
+    lines.append(_line("  " + flag.equation, style="bold"))
     detail = view.detail
     if detail is not None:
         facts = []
@@ -187,15 +199,15 @@ def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
         if facts:
             lines.append(Text("  " + ("，" if lang == "zh" else ", ").join(facts), style="dim"))
         if detail.details:
-            lines.append(Text("  " + detail.details, style="dim"))
+            lines.append(_line("  " + detail.details, style="dim"))
     lines.append(Text(""))
     problem = source_problem_text(view, lang)
     if problem is not None:
-        lines.append(Text(problem, style="bold red"))
+        lines.append(_line(problem, style="bold red"))
         if view.stored:
             lines.append(Text(text("show.stored", lang), style="dim"))
             lines.extend(
-                Text("  " + text("show.stored_number", lang, subject=n.subject, key=n.key, text=n.text))
+                _line("  " + text("show.stored_number", lang, subject=n.subject, key=n.key, text=n.text))
                 for n in view.stored
             )
     elif not view.passages:
@@ -207,7 +219,7 @@ def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
     if skipped:
         lines.append(Text(""))
         lines.append(Text(text("show.skipped", lang), style="dim"))
-        lines.extend(Text(f"  {rule_name(s.rule, lang)} · {s.subject}: {s.reason}") for s in skipped)
+        lines.extend(_line(f"  {rule_name(s.rule, lang)} · {s.subject}: {s.reason}") for s in skipped)
     lines.append(Text(""))
     if flag.decision is not None:
         decision = flag.decision
@@ -215,7 +227,7 @@ def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
             "show.decision", lang, status=status_name(decision.status, lang), by=decision.by or "?",
             at=decision.at,
         )
-        lines.append(Text(line + (f": {decision.note}" if decision.note else "")))
+        lines.append(_line(line + (f": {decision.note}" if decision.note else "")))
     else:
         lines.append(Text(text("show.decide_hint", lang, id=flag.id), style="dim"))
     return lines
@@ -236,7 +248,7 @@ def flags_command(
         flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=name, run_id=run)
         flags = list_flags(store.connection, flag_filter)
     if as_json:
-        typer.echo(json.dumps([flag_as_dict(f) for f in flags], ensure_ascii=False, indent=2))
+        typer.echo(json_visible(json.dumps([flag_as_dict(f) for f in flags], ensure_ascii=False, indent=2)))
         return
     Console().print(_flags_table(flags, current_lang()))
 
@@ -272,14 +284,14 @@ def review_command(
                               (FlagStatus.OPEN, reopen)) if on]
     if len(chosen) != 1:
         raise _fail(text("review.one_of", current_lang()), EXIT_CONFIG)
-    with _open_store(db) as store:
+    with _open_store(db, read_only=False) as store:
         flag = record_decision(store, flag_id, chosen[0], by=by, note=note)
     decision = flag.decision
     who = decision.by if decision is not None else "?"
     when = decision.at if decision is not None else "?"
     lang = current_lang()
     done = text("review.done", lang, id=flag.id, status=status_name(flag.status, lang), by=who, at=when)
-    Console().print(Text(done))
+    Console().print(_line(done))
 
 
 def export_command(
@@ -303,7 +315,7 @@ def export_command(
         flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=name, run_id=run)
         written = export(store, fmt, what, target, flag_filter)
     for path in written:
-        typer.echo(f"wrote {path}")
+        typer.echo(visible(f"wrote {path}"))
 
 
 def report_command(
@@ -318,7 +330,7 @@ def report_command(
         run_id = run if run is not None else latest_run_id(store.connection)
         target = out or default_report_path(_settings().home, run_id)
         written = write_report(store.connection, target, run_id)
-    typer.echo(f"wrote {written}")
+    typer.echo(visible(f"wrote {written}"))
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
@@ -32,6 +33,9 @@ MAX_GARBAGE_RATIO = 0.20
 #: At or below this share a strict UTF-8 or GB18030 decoding is taken without trying others
 #: (Big5 bytes often decode as GB18030 too, but into private-use characters).
 CLEAN_RATIO = 0.01
+#: A text that is UTF-8 but for at most this share of bad bytes and control characters is read,
+#: with U+FFFD in their place, and a warning.
+MAX_REPLACED_RATIO = 0.01
 
 #: Encodings charset-normalizer may choose among when neither UTF-8 nor GB18030 decodes.
 #: Restricted on purpose: unrestricted, a short GBK text is easily taken for cp949.
@@ -46,6 +50,9 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
 _GARBAGE_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
+#: Control characters that no report text holds (tab, line and page breaks are kept).
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_MEGABYTE = 1_000_000
 
 BINARY_REASON = "not a text file: binary content"
 NO_TEXT_LAYER_REASON = "no text layer — scanned? OCR is not supported"
@@ -104,11 +111,42 @@ def _strict(data: bytes, encoding: str) -> str | None:
         return None
 
 
-def decode_text(path: str, data: bytes) -> tuple[str, str]:
-    """Decoded text and the encoding used: BOM, strict UTF-8, strict GB18030, then detection.
+def _replace_controls(text: str) -> tuple[str, int]:
+    """`text` with control characters other than tab and line breaks (NUL, ESC, DEL …) replaced
+    by U+FFFD one for one (offsets stay valid), and how many were replaced."""
+    count = len(_CONTROL_RE.findall(text))
+    return (_CONTROL_RE.sub("\ufffd", text), count) if count else (text, 0)
+
+
+def _decoded(text: str, encoding: str, invalid: int = 0) -> tuple[str, str, list[str]]:
+    """The decoding result: controls replaced, and a warning saying how many characters were replaced."""
+    text, controls = _replace_controls(text)
+    replaced = invalid + controls
+    if not replaced:
+        return text, encoding, []
+    plural = "" if replaced == 1 else "s"
+    what = f"bytes not valid {encoding}, or control characters"
+    return text, encoding, [f"decoded with {replaced} replacement character{plural} ({what})"]
+
+
+def _lenient_utf8(data: bytes) -> tuple[str, str, list[str]] | None:
+    """UTF-8 with U+FFFD for what does not decode, when at least 99% of the text is clean
+    (one bad byte, a NUL, a cp1252 quote), else None."""
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    controls = len(_CONTROL_RE.findall(text))
+    if (invalid + controls) > MAX_REPLACED_RATIO * len(text):
+        return None
+    return _decoded(text, "utf-8", invalid)
+
+
+def decode_text(path: str, data: bytes) -> tuple[str, str, list[str]]:
+    """Decoded text, the encoding used and warnings: BOM, strict UTF-8, UTF-8 with at most 1%
+    replacement characters, strict GB18030, then detection.
 
     A strict decoding that yields more than `CLEAN_RATIO` unreadable characters is
     only a candidate; the candidate with the fewest unreadable characters wins.
+    Control characters other than tab and line breaks become U+FFFD (one for one).
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -116,23 +154,27 @@ def decode_text(path: str, data: bytes) -> tuple[str, str]:
             if text is None:
                 raise IngestError(path, f"not a text file: invalid {encoding} after its byte-order mark")
             refuse_garbage(path, text, "text")
-            return text, encoding
+            return _decoded(text, encoding)
     if b"\x00" in data:
         encoding_guess = _utf16_without_bom(data)
         text = _strict(data, encoding_guess) if encoding_guess else None
-        if text is None or garbage_ratio(text) > MAX_GARBAGE_RATIO:
-            text, encoding_guess = _strict(data, "utf-8"), "utf-8"
-        if text is None or encoding_guess is None or garbage_ratio(text) > MAX_GARBAGE_RATIO:
+        if text is not None and encoding_guess is not None and garbage_ratio(text) <= MAX_GARBAGE_RATIO:
+            return _decoded(text, encoding_guess)
+        lenient = _lenient_utf8(data)
+        if lenient is None:
             raise IngestError(path, BINARY_REASON)
-        return text, encoding_guess
+        return lenient
     candidates: list[tuple[float, int, str, str]] = []
     for encoding in ("utf-8", "gb18030"):
         text = _strict(data, encoding)
         if text is not None:
             ratio = garbage_ratio(text)
             if ratio <= CLEAN_RATIO:
-                return text, encoding
+                return _decoded(text, encoding)
             candidates.append((ratio, len(candidates), text, encoding))
+        elif encoding == "utf-8" and (lenient := _lenient_utf8(data)) is not None:
+            # before GB18030, which reads UTF-8 Chinese with one bad byte as plausible-looking mojibake
+            return lenient
     best = charset_normalizer.from_bytes(data, cp_isolation=CHINESE_ENCODINGS).best()
     if best is not None and (text := _strict(data, best.encoding)) is not None:
         candidates.append((garbage_ratio(text), len(candidates), text, best.encoding))
@@ -140,7 +182,82 @@ def decode_text(path: str, data: bytes) -> tuple[str, str]:
         raise IngestError(path, BINARY_REASON)
     _, _, text, encoding = min(candidates)
     refuse_garbage(path, text, "text")
-    return text, encoding
+    return _decoded(text, encoding)
+
+
+# --------------------------------------------------------------------------- script
+
+#: Frequent characters that exist only in Traditional Chinese (their Simplified forms differ).
+_TRADITIONAL_ONLY = frozenset(
+    "們個這來對說會時國區縣單總計劃報設備購買費開發機關農業產衛醫療護養環運輸電網絡質檢測"
+    "學術練職員級號門場廣傳營萬億點數據統結餘額轉專應響變務當處預績項經資財撥執標價實際與為"
+)
+_CJK_RE = re.compile("[\u4e00-\u9fff]")
+#: A text is taken for Traditional Chinese above this share of Traditional-only characters
+#: (a Traditional report has 15–25%; a Simplified one none, bar a quoted name).
+TRADITIONAL_SHARE = 0.05
+_TRADITIONAL_MIN_COUNT = 10
+
+TRADITIONAL_WARNING = (
+    "Traditional Chinese script: recon reads Simplified Chinese only, so few or no facts will be "
+    "found; convert the file to Simplified first (for example with OpenCC t2s)"
+)
+
+
+def script_warning(text: str) -> str | None:
+    """A warning when `text` is written in Traditional Chinese, which the extractors do not read."""
+    cjk = len(_CJK_RE.findall(text))
+    traditional = sum(1 for char in text if char in _TRADITIONAL_ONLY)
+    if traditional >= _TRADITIONAL_MIN_COUNT and traditional > TRADITIONAL_SHARE * cjk:
+        return TRADITIONAL_WARNING
+    return None
+
+
+# --------------------------------------------------------------------------- ZIP (DOCX)
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """What a zipped format (DOCX) may unpack to, checked from its directory before anything is
+    decompressed. zipfile never inflates a member past its declared size (a member that lies
+    fails its CRC check instead), so the declared sizes are safe to trust as upper bounds."""
+
+    max_unzipped_bytes: int = 100_000_000
+    max_ratio: int = 100
+    max_members: int = 10_000
+
+
+DEFAULT_ZIP_LIMITS = ZipLimits()
+#: Members smaller than this are not held to `max_ratio` (small, repetitive XML parts compress well).
+_RATIO_GRACE_BYTES = 1_000_000
+NOT_A_DOCX_REASON = "corrupt DOCX: not a Word .docx package (legacy .doc or renamed file?)"
+
+
+def check_zip(path: str, data: bytes, limits: ZipLimits, what: str = "DOCX") -> None:
+    """Refuse a zip bomb before decompressing: member count, total unpacked size, per-member ratio."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise IngestError(path, NOT_A_DOCX_REASON) from exc
+    if len(members) > limits.max_members:
+        reason = f"refused {what}: {len(members)} parts (limit {limits.max_members}); a zip bomb?"
+        raise IngestError(path, reason)
+    total = sum(member.file_size for member in members)
+    if total > limits.max_unzipped_bytes:
+        raise IngestError(
+            path,
+            f"refused {what}: it would unpack to {total / _MEGABYTE:.0f} MB (limit "
+            f"{limits.max_unzipped_bytes / _MEGABYTE:.0f} MB, RECON_MAX_UNZIPPED_BYTES); a zip bomb?",
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > _RATIO_GRACE_BYTES and ratio > limits.max_ratio:
+            raise IngestError(
+                path,
+                f"refused {what}: part {member.filename!r} is compressed {ratio:.0f}:1 (limit "
+                f"{limits.max_ratio}:1, RECON_MAX_ZIP_RATIO); a zip bomb?",
+            )
 
 
 # --------------------------------------------------------------------------- DOCX
@@ -237,14 +354,15 @@ def _block_lines(parent: BaseOxmlElement, document: DocxDocument) -> list[str]:
     return lines
 
 
-def docx_text(path: str, data: bytes) -> str:
-    """Paragraphs and table rows of the main document body, in document order."""
+def docx_text(path: str, data: bytes, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> str:
+    """Paragraphs and table rows of the main document body, in document order
+    (after `check_zip` has found nothing of a zip bomb)."""
+    check_zip(path, data, limits)
     try:
         document = docx.Document(io.BytesIO(data))
         lines = _block_lines(document.element.body, document)
     except PackageNotFoundError as exc:
-        reason = "corrupt DOCX: not a Word .docx package (legacy .doc or renamed file?)"
-        raise IngestError(path, reason) from exc
+        raise IngestError(path, NOT_A_DOCX_REASON) from exc
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError, OSError) as exc:
         # lxml's XMLSyntaxError is a SyntaxError
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -515,9 +633,9 @@ class _HtmlTextParser(HTMLParser):
             self.pieces.append(_HTML_WHITESPACE_RE.sub(" ", data))
 
 
-def html_text(path: str, data: bytes) -> tuple[str, str]:
-    """Visible text of an HTML page and the encoding it was decoded with."""
-    source, encoding = decode_text(path, data)
+def html_text(path: str, data: bytes) -> tuple[str, str, list[str]]:
+    """Visible text of an HTML page, the encoding it was decoded with and decoding warnings."""
+    source, encoding, warnings = decode_text(path, data)
     parser = _HtmlTextParser()
     try:
         parser.feed(source)
@@ -527,4 +645,4 @@ def html_text(path: str, data: bytes) -> tuple[str, str]:
     lines = [line.strip(" ") for line in "".join(parser.pieces).split("\n")]
     lines = [re.sub(r" *\t *", "\t", line) for line in lines]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
-    return text, encoding
+    return text, encoding, warnings

@@ -141,11 +141,13 @@ MESSAGES: Final[dict[str, Message]] = {
     "run.flags": Message("{count} 条标记", "{count} flag{s}"),
     "run.new_errors": Message("新错误 {count} 条", "{count} new error{s}"),
     "run.new_warnings": Message("新警告 {count} 条", "{count} new warning{s}"),
+    "run.open_errors": Message("未审定的错误 {count} 条", "{count} open error{s} undecided"),
     "run.to_review": Message(
-        "{flags}待审核——退出码 3 表示有 --fail-on {fail_on} 及以上的新标记，并非运行失败；"
+        "{flags}待审核——退出码 3 表示有 --fail-on {fail_on} 及以上、尚无人审定的标记，并非运行失败；"
         "用 `recon flags --status open` 查看，或用 `recon serve` 在浏览器中审核",
-        "{flags} to review — exit 3 means new flags at --fail-on {fail_on} or worse, not a failure; "
-        "list them with `recon flags --status open`, or review them in the browser with `recon serve`",
+        "{flags} to review — exit 3 means open flags at --fail-on {fail_on} or worse that nobody has "
+        "decided on, not a failure; list them with `recon flags --status open` or review them in "
+        "the browser with `recon serve`",
     ),
     "backend.fixed": Message("后端 {backend}（--backend/RECON_BACKEND）", "backend {backend} (--backend/RECON_BACKEND)"),
     "backend.auto_llm": Message(

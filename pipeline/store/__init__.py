@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from pipeline.errors import StoreError
-from pipeline.store.migrations import migrate
+from pipeline.store.migrations import MIGRATIONS, migrate
 from schemas import Accounting, DocumentExtraction, DocumentResult, DocumentStatus, Flag, Severity
 from schemas.stored import (
     FlagDecision,
@@ -164,9 +164,13 @@ class Store:
     every access goes through one re-entrant lock.
     """
 
-    def __init__(self, db_path: Path | str) -> None:
+    def __init__(self, db_path: Path | str, *, read_only: bool = False) -> None:
         self.db_path = Path(db_path)
         self._lock = threading.RLock()
+        self.migrations_applied: list[str] = []
+        if read_only:
+            self._conn = _open_read_only(self.db_path)
+            return
         if str(db_path) != ":memory:":
             try:
                 self.db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -428,10 +432,7 @@ class Store:
             if key in seen:
                 continue
             seen.add(key)
-            decision = conn.execute(
-                "SELECT status FROM flag_decisions WHERE document = ? AND flag_key = ?",
-                (result.document, key),
-            ).fetchone()
+            decision = _decision(conn, result.document, key)
             status = str(decision[0]) if decision is not None else FlagStatus.OPEN.value
             values = (
                 flag.rule.value,
@@ -462,6 +463,19 @@ class Store:
         write.flags = len(seen)
         stale = [flag_id for key, flag_id in existing.items() if key not in seen]
         conn.executemany("DELETE FROM flags WHERE id = ?", [(flag_id,) for flag_id in stale])
+
+    def open_flag_counts(self, paths: Iterable[Path | str]) -> dict[Severity, int]:
+        """Open flags (nobody confirmed or dismissed them) of the documents at `paths`, by severity."""
+        wanted = {str(path) for path in paths}
+        rows = self._query(
+            "SELECT path, severity, COUNT(*) FROM flags WHERE status = ? GROUP BY path, severity",
+            (FlagStatus.OPEN.value,),
+        )
+        counts: dict[Severity, int] = {}
+        for path, severity, count in rows:
+            if path in wanted:
+                counts[Severity(severity)] = counts.get(Severity(severity), 0) + int(count)
+        return counts
 
     def flag_count(self, path: Path | str) -> int:
         """Number of current flags of the document at `path`."""
@@ -585,6 +599,62 @@ class _Transaction:
                     raise StoreError(f"cannot write to {self._store.db_path}: {exc}") from exc
         finally:
             self._store._lock.release()
+
+
+def _decision(conn: sqlite3.Connection, document: str, key: str) -> sqlite3.Row | None:
+    """The decision on flag `key` of `document`. Decisions recorded when documents were known by
+    their file name alone (before they were known by their path relative to the input folder)
+    are adopted, copied under the document's path, the first time the document raises the flag."""
+    query = "SELECT status FROM flag_decisions WHERE document = ? AND flag_key = ?"
+    row: sqlite3.Row | None = conn.execute(query, (document, key)).fetchone()
+    file_name = document.rsplit("/", 1)[-1]
+    if row is not None or file_name == document:
+        return row
+    row = conn.execute(query, (file_name, key)).fetchone()
+    if row is not None:
+        conn.execute(
+            'INSERT OR IGNORE INTO flag_decisions (document, flag_key, "values", status, decided_by, note, '
+            'decided_at) SELECT ?, flag_key, "values", status, decided_by, note, decided_at '
+            "FROM flag_decisions WHERE document = ? AND flag_key = ?",
+            (document, file_name, key),
+        )
+    return row
+
+
+def _open_read_only(db_path: Path) -> sqlite3.Connection:
+    """A read-only connection for the commands that only read (flags, show, export, report), which
+    works in a read-only folder: nothing is migrated or created, and the database must be current.
+
+    `mode=ro` first; where SQLite cannot set up the WAL index next to a read-only database it
+    is opened `immutable` (no other process can write to that folder anyway)."""
+    from urllib.parse import quote
+
+    base = f"file:{quote(str(db_path.resolve()))}"
+    problem: sqlite3.Error | None = None
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{base}?{options}", uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            problem = exc
+            continue
+        try:
+            conn.row_factory = sqlite3.Row
+            applied = {str(row[0]) for row in conn.execute("SELECT name FROM _migrations")}
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            problem = exc
+            continue
+        pending = [fn.__name__ for fn in MIGRATIONS if fn.__name__ not in applied]
+        unknown = applied - {fn.__name__ for fn in MIGRATIONS}
+        if pending or unknown:
+            conn.close()
+            names = ", ".join(pending or sorted(unknown))
+            raise StoreError(
+                f"{db_path} was written by another version of recon ({names}); "
+                "`recon run` with this version upgrades it"
+            )
+        return conn
+    raise StoreError(f"cannot open {db_path} to read it: {problem}")
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:

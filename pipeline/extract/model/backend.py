@@ -44,6 +44,7 @@ from pydantic import ValidationError
 from pipeline.extract.ground import LLM_SOURCE, ground_chunk
 from pipeline.extract.merge import merge_extractions, normalise_name
 from pipeline.extract.model.llm import CallStats, LLMCallError, LLMClient
+from pipeline.safe_text import redact
 from pipeline.settings import Settings, public_url
 from prompts import Prompt, extract_prompt, load_prompt, reread_prompt
 from schemas import (
@@ -171,7 +172,7 @@ def _ask(client: LLMClient, chunk: Chunk, messages: list[dict[str, str]]) -> _Ou
         )
     except Exception as exc:  # anything the client did not classify fails this chunk, not the document
         logger.exception("chunk %s failed unexpectedly", chunk.id)
-        reason = f"unexpected {type(exc).__name__}: {exc}"
+        reason = redact(f"unexpected {type(exc).__name__}: {exc}")  # stored and printed: no echoed key
         return _Outcome(chunk, None, CallStats(), ChunkFailure(chunk_id=chunk.id, reason=reason, attempts=1))
     return _Outcome(chunk, answer.value, answer.stats)
 

@@ -18,6 +18,7 @@ that is not stated is absent. Judgement belongs to the checker.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -115,6 +116,7 @@ class _Extractor:
         self.disabled = disabled
         self.document = document
         self.text = document.text
+        self._money_in_text: list[Amount] | None = None
         self.chunks = chunks
         self.projects: list[_ProjectDraft] = []
         self.project_names: set[str] = set()
@@ -524,7 +526,10 @@ class _Extractor:
     def _matching_total(self, items: list[_Item], position: int) -> Amount | None:
         """An earlier amount labelled like a project total whose value equals Σ items."""
         total_yuan = sum((_yuan(self, i.amount) for i in items), Decimal(0))
-        for amount in reversed(money_amounts(self.text, 0, position)):
+        if self._money_in_text is None:  # found once: rescanning the text before each list was quadratic
+            self._money_in_text = money_amounts(self.text)
+        before = self._money_in_text[: bisect_right(self._money_in_text, position, key=lambda a: a.unit_end)]
+        for amount in reversed(before):
             label, _ = label_before(self.text, amount.start, max(0, amount.start - 30))
             if not re.search(r"(?:项目|专项)(?:支出|资金)", label):
                 continue

@@ -47,7 +47,7 @@ was taken from.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -520,8 +520,10 @@ def _goal_cells(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _in_goal_section(marks: list[tuple[int, bool]], position: int) -> bool:
-    index = bisect_right([offset for offset, _ in marks], position) - 1
+def _in_goal_section(marks: list[tuple[int, bool]], offsets: list[int], position: int) -> bool:
+    """Whether `position` lies in a goal section; `offsets` are the marks' offsets, built once
+    per document (rebuilding them on every call made large texts quadratic)."""
+    index = bisect_right(offsets, position) - 1
     return index >= 0 and marks[index][1]
 
 
@@ -711,6 +713,7 @@ class _RunningText:
         self.quantities = _find_quantities(self.text)
         self.goal_marks = _target_section_starts(self.text)
         self.goal_cells = _goal_cells(self.text)
+        self.goal_offsets = [offset for offset, _ in self.goal_marks]
         self.sentence_ends = _sentence_ends(self.text)
         self.drafts: list[_Draft] = []
         self.recent: list[_Draft] = []
@@ -1103,7 +1106,7 @@ class _RunningText:
         if not self._acceptable_name(clause, name):
             return
         is_target = (
-            _in_goal_section(self.goal_marks, quantity.number_start)
+            _in_goal_section(self.goal_marks, self.goal_offsets, quantity.number_start)
             or any(start <= quantity.number_start < end for start, end in self.goal_cells)
             or bool(_TARGET_WORDING_RE.search(raw_name.rstrip()))
             or "分配" in raw_name
@@ -1271,7 +1274,10 @@ def _is_listed_part(
     following = text.find("其中", start + 2, end)
     end = following if following > 0 else end
     unit = quantities[index].unit
-    parts = [q for q in quantities if start <= q.number_start < end and q.unit == unit]
+    # quantities are in text order: bisect instead of scanning them all (quadratic on large texts)
+    first = bisect_left(quantities, start, key=lambda quantity: quantity.number_start)
+    stop = bisect_left(quantities, end, key=lambda quantity: quantity.number_start)
+    parts = [q for q in quantities[first:stop] if q.unit == unit]
     return len(parts) >= 2
 
 

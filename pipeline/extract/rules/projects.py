@@ -22,6 +22,7 @@ on, is left unplaced and counts against coverage.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -258,6 +259,13 @@ class DiscourseReader:
         self.restated: list[Restatement] = []
         self.explicit: set[int] = set()
 
+    def _between(self, start: int, end: int) -> list[Candidate]:
+        """The candidates starting in `[start, end)`; they are in text order, so two bisections
+        instead of a scan of them all (which made large texts quadratic)."""
+        first = bisect_left(self.candidates, start, key=lambda candidate: candidate.start)
+        stop = bisect_left(self.candidates, end, key=lambda candidate: candidate.start)
+        return self.candidates[first:stop]
+
     def _name_masks(self) -> list[tuple[int, int]]:
         if self.main is None:
             return []
@@ -302,8 +310,8 @@ class DiscourseReader:
         line_start = self.text.rfind("\n", 0, start)
         before = [
             c
-            for c in self.candidates
-            if max(0, line_start - 300) <= c.start < line_start and c.money and c.unit == parts[0][1].unit
+            for c in self._between(max(0, line_start - 300), line_start)
+            if c.money and c.unit == parts[0][1].unit
         ]
         for total in reversed(before):
             if _sums_to(self.text, total, [c for _, c in parts]):
@@ -391,7 +399,7 @@ class DiscourseReader:
                     if budget is not None:
                         self._place(draft, FactKey.CARRYOVER_IN, budget)
             # a table's cells are read: the prose pass must not read them again
-            self.taken.update(c.start for c in self.candidates if table.start <= c.start < table.end)
+            self.taken.update(c.start for c in self._between(table.start, table.end))
         for rows in self.project_tables:
             drafts: list[ProjectDraft] = []
             for row in rows.rows:
@@ -404,7 +412,7 @@ class DiscourseReader:
                 for key, value in zip(rows.columns, row.values, strict=True):
                     if key is not None and value is not None:
                         self._place(draft, key, value, explicit=True)
-            self.taken.update(c.start for c in self.candidates if rows.start <= c.start < rows.end)
+            self.taken.update(c.start for c in self._between(rows.start, rows.end))
             if rows.total is None:
                 continue
             for key, total in zip(rows.columns, rows.total.values, strict=True):
@@ -484,11 +492,9 @@ class DiscourseReader:
         end = min(stops) if stops else len(self.text)
         found: list[Candidate] = []
         previous = first.unit_end
-        for candidate in self.candidates:
-            if candidate.start < first.unit_end or not candidate.money:
+        for candidate in self._between(first.unit_end, end):
+            if not candidate.money:
                 continue
-            if candidate.start >= end:
-                break
             between = self.text[previous : candidate.start]
             label = between.lstrip("，,、；; ")
             if (
@@ -508,7 +514,7 @@ class DiscourseReader:
     def _item(self, line_start: int, line_end: int, ordinal_end: int) -> _ListItem | None:
         """A numbered line holding one money amount (the first) after a short label."""
         begin = line_start + ordinal_end
-        money = [c for c in self.candidates if begin <= c.start < line_end and c.money and c.usable]
+        money = [c for c in self._between(begin, line_end) if c.money and c.usable]
         if not money or money[0].start in self.taken:
             return None
         first = money[0]
@@ -547,7 +553,7 @@ class DiscourseReader:
             end = len(self.text) if end == -1 else end
             if "\n" in self.text[trigger.end() : trigger.end() + 3]:
                 continue  # a list on the following lines is read as numbered items
-            money = [c for c in self.candidates if trigger.end() <= c.start < end and c.money and c.usable]
+            money = [c for c in self._between(trigger.end(), end) if c.money and c.usable]
             money = [c for c in money if c.start not in self.taken and c.start not in self.placed]
             if len(money) < 2:
                 continue
@@ -637,11 +643,11 @@ class DiscourseReader:
             trigger = match
         if trigger is None:
             return None
-        totals = [c for c in self.candidates if sentence_start <= c.start < trigger.start() and c.money]
+        totals = [c for c in self._between(sentence_start, trigger.start()) if c.money]
         if not totals:
             return None
-        for other in self.candidates:
-            if not (trigger.end() <= other.start <= candidate.start and other.money):
+        for other in self._between(trigger.end(), candidate.start + 1):
+            if not other.money:
                 continue
             role = money_role(
                 text, other.start, other.unit_end, trigger.end(), masks + paren_masks(text, other.start)
