@@ -436,3 +436,28 @@ def test_a_vague_whole_amount_gives_way_to_the_money_actually_received() -> None
     (project,) = extraction.projects
     assert [n.normalized for n in project.facts[FactKey.BUDGET_TOTAL]] == ["780"]
     assert not flags
+
+
+def test_a_sentence_opening_with_qizhong_spells_out_the_amount_its_parts_add_up_to() -> None:
+    text = (
+        "某中心项目资金绩效自评报告\n"
+        "2022年信息中心项目到位资金100万元。实际支出100万元，完成全年预算的100%。"
+        "其中网络运行维护支出60万元，设备更新支出40万元。\n"
+    )
+    extraction, flags = _extract_and_check(text)
+    projects = {p.name: p for p in extraction.projects}
+    assert projects["网络运行维护"].parent == projects["设备更新"].parent == "信息中心项目"
+    assert [(b.total.amount.normalized, [p.amount.normalized for p in b.parts]) for b in extraction.breakdowns] == [
+        ("100", ["60", "40"])
+    ]
+    assert not flags
+
+
+def test_qizhong_after_a_sentence_end_binds_nothing_when_its_parts_do_not_add_up() -> None:
+    text = (
+        "某中心项目资金绩效自评报告\n"
+        "2022年信息中心项目到位资金100万元。实际支出90万元，结转10万元。"
+        "其中网络运行维护支出60万元，设备更新支出20万元。\n"
+    )
+    extraction, _ = _extract_and_check(text)
+    assert not [b for b in extraction.breakdowns if b.total.amount.normalized in ("90", "10")]

@@ -156,3 +156,15 @@ def test_a_txt_copied_line_by_line_from_a_pdf_is_read_as_wrapped() -> None:
     assert not looks_hard_wrapped(paragraphs)
     table = "项目名称 |\n年初预算数 |\n全年执行数 |\n100 |\n98 |\n得分 |\n"
     assert not looks_hard_wrapped(table)
+
+
+def test_a_page_number_printed_mid_sentence_is_removed_but_list_numbers_stay() -> None:
+    from pipeline.ingest.normalize import normalize
+
+    page = "甲" * 320 + "专项信\n2、息服务支出4万元。"
+    text, offsets = normalize(page)
+    assert "专项信息服务支出4万元" in text
+    start = text.index("4万元")
+    assert page[offsets.to_original[start]] == "4"
+    listed = "资金安排如下\n1、设备维护经费10万元\n2、宣传培训经费20万元\n"
+    assert normalize(listed)[0] == listed

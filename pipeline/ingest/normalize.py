@@ -22,7 +22,9 @@ entry, `len(original)`). Changes made, in order:
    (`项目支出\\n6969.76万元` → `项目支出6969.76万元`) and the previous line
    does not end a sentence (。！？；) or with a digit;
 8. spaces between two CJK ideographs are removed (`年初预   算` → `年初预算`);
-9. for PDF text layers, and text that `looks_hard_wrapped` (a PDF copied line by
+9. a page number a document-sharing copy printed mid-sentence (`专项信\n2、息服务`)
+   after a page-long line is removed;
+10. for PDF text layers, and text that `looks_hard_wrapped` (a PDF copied line by
    line into a .txt), a line break that merely wraps a
    sentence at the page width is removed (not after 。！？；：, not before a
    heading, list number or table row, never between two digits).
@@ -89,6 +91,25 @@ _SOFT_WRAP_RE = re.compile(
     r"|\d{1,2}[、.．](?!\d)|\n|$))"
     r"(?![^\n]*\t)"
 )
+
+
+#: A page number a document-sharing site printed into the text (`…新华社专项信\n2、息服务…`):
+#: a line break, a small number and 、, in the middle of a long line's sentence.
+_PAGE_MARKER_RE = re.compile(r"(?<=[^。！？；：:\n\t|])\n(\d{1,2})、(?=[^\s\d])")
+#: How long the line before a page marker is (a page of text, not a list item).
+PAGE_LINE_CHARS = 300
+
+
+def _page_markers(tracked: _Tracked) -> Callable[[re.Match[str]], list[tuple[int, int]]]:
+    """Remove a page marker only after a page-long line, so a list (`1、…\n2、…`) keeps its items."""
+
+    def choose(match: re.Match[str]) -> list[tuple[int, int]]:
+        line_start = tracked.text.rfind("\n", 0, match.start()) + 1
+        if match.start() - line_start < PAGE_LINE_CHARS:
+            return []
+        return [match.span()]
+
+    return choose
 
 
 class _Tracked:
@@ -244,6 +265,7 @@ def normalize(original: str, soft_wraps: bool = False) -> tuple[str, OffsetMap]:
     tracked.delete_matches(_UNIT_SPACES_RE)
     tracked.delete_matches(_BROKEN_AMOUNT_RE)
     tracked.delete_matches(_CJK_CJK_SPACES_RE)
+    tracked.delete_matches(_PAGE_MARKER_RE, _page_markers(tracked))
     if soft_wraps:
         tracked.delete_matches(_SOFT_WRAP_RE, _wrapped_lines(tracked))
     return tracked.text, OffsetMap(to_original=[*tracked.origins, len(original)])

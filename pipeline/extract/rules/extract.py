@@ -404,12 +404,34 @@ class _Extractor:
             return None
         if total.unit == "%":
             return None
+        if "。" in gap:
+            # a sentence opening with 其中 spells out the sentence before it: its one amount, or,
+            # when it states several (`预算100万元，支出87万元，结转13万元。其中…`), the one the
+            # parts add up to (issue 12 §3: never simply the last)
+            sentence_start = max(text.rfind("。", 0, total.start), text.rfind("\n", 0, total.start)) + 1
+            stated = [a for a in candidates if a.start >= sentence_start and a.money]
+            if len(stated) > 1:
+                return self._summed_total(stated, position)
         # an amount that is itself inside parentheses is not a total
         opened = text.rfind("（", window_start, total.start)
         closed = text.rfind("）", window_start, total.start)
         if opened > closed:
             return None
         return total
+
+    def _summed_total(self, stated: list[Amount], trigger: int) -> Amount | None:
+        """The one of `stated` that the parts after the trigger at `trigger` add up to, if any."""
+        match = _TRIGGER.match(self.text, trigger)
+        start = match.end() if match else trigger
+        for total in reversed(stated):
+            items = self._items_after(start, total)
+            head, leftover = _close_at_sum(total, items, self)
+            if items and not leftover and len(head) >= 2:
+                parts = sum((_yuan(self, i.amount) for i in head), Decimal(0))
+                tolerance = Decimal("0.005") * MONEY_UNITS.get(total.unit, Decimal(1)) * (len(head) + 1)
+                if abs(parts - _yuan(self, total)) <= tolerance:
+                    return total
+        return None
 
     def _items_after(self, start: int, total: Amount) -> list[_Item]:
         """Parts following a trigger: on the same sentence, or numbered lines after `：\\n`."""

@@ -205,7 +205,7 @@ def _title_name(text: str, organization: str | None) -> tuple[str, int, int] | N
                 return None  # a department's report on all its projects has no main project
             if (organization and name == organization) or DEPARTMENT_REPORT.fullmatch(name):
                 return None
-            if ORGANIZATION_END.search(re.sub(r"(?:项目|项目支出|整体支出)$", "", name)):
+            if ORGANIZATION_END.search(re.sub(r"(?:项目|项目支出|项目资金|整体支出)$", "", name)):
                 return None  # `某某中心项目自评`: a unit's report on its projects names none of them
             if len(name) >= 4 and not _GENERIC_NAMES.match(name) and not SECTION_WORDS.fullmatch(name):
                 start = offset + line.find(name) if name in line else offset
@@ -258,6 +258,8 @@ class DiscourseReader:
         self.breakdowns: list[BreakdownDraft] = []
         self.restated: list[Restatement] = []
         self.explicit: set[int] = set()
+        #: totals a sentence opening with 其中 spells out, by start: their breakdowns
+        self.spelled_out: dict[int, BreakdownDraft] = {}
 
     def _between(self, start: int, end: int) -> list[Candidate]:
         """The candidates starting in `[start, end)`; they are in text order, so two bisections
@@ -281,6 +283,7 @@ class DiscourseReader:
         if "prose" not in self.disabled:
             self._prose()
         self._adopt_lists()
+        self.breakdowns += [b for b in self.spelled_out.values() if len(b.parts) >= 2]
         kept = [p for p in self.projects if p.facts and not _only_zeros(self.text, p)]
         return DiscourseResult(kept, self.placed, self.breakdowns, self.restated)
 
@@ -645,7 +648,10 @@ class DiscourseReader:
             return None
         totals = [c for c in self._between(sentence_start, trigger.start()) if c.money]
         if not totals:
-            return None
+            previous = self._previous_sentence_total(sentence_start, trigger.end())
+            if previous is None:
+                return None
+            totals = [previous]
         for other in self._between(trigger.end(), candidate.start + 1):
             if not other.money:
                 continue
@@ -655,6 +661,27 @@ class DiscourseReader:
             if role is not None and role.key in FLOW_PART_KEYS:
                 return None
         return totals[-1]
+
+    def _previous_sentence_total(self, sentence_start: int, parts_start: int) -> Candidate | None:
+        """A sentence that opens with 其中 spells out an amount of the sentence before it, but
+        only the one its parts add up to (`实际支出219.4万元，…。其中A支出4万元，B…`)."""
+        if self.text[sentence_start:parts_start].strip(" ，,：:") not in PART_TRIGGER_WORDS:
+            return None
+        end = _sentence_end(self.text, parts_start)
+        parts = [c for c in self._between(parts_start, end) if c.money and c.usable]
+        before = self.text.rfind("。", 0, sentence_start - 1)
+        before = max(before, self.text.rfind("\n", 0, sentence_start - 1)) + 1
+        totals = [c for c in self._between(before, sentence_start) if c.money and c.usable]
+        if len(parts) < 2:
+            return None
+        for total in reversed(totals):
+            if all(c.unit == total.unit for c in parts) and _sums_to(self.text, total, parts):
+                if total.start not in self.spelled_out:
+                    # the old 其中 pass reads a sentence's own total; this one is ours to record
+                    label = _item_name(self.text[clause_start(self.text, total.start) : total.start])
+                    self.spelled_out[total.start] = BreakdownDraft(label or "合计", total, [])
+                return total
+        return None
 
     def _child(self, candidate: Candidate, total: Candidate, masks: list[tuple[int, int]]) -> None:
         """A part labelled as spending (`A支出4万元`) under a spent total is a sub-project."""
@@ -673,6 +700,9 @@ class DiscourseReader:
         draft = ProjectDraft(name, owner.name, begin, begin + len(name))
         self.projects.append(draft)
         self._place(draft, FactKey.SPENT, candidate)
+        if total.start in self.spelled_out:
+            label = self.text[begin : role.keyword_end]
+            self.spelled_out[total.start].parts.append((_item_name(label) or name, candidate))
 
     def _main_named_before(self, candidate: Candidate) -> tuple[int, int] | None:
         """The span of a name of the main project standing right before the amount."""
@@ -705,7 +735,7 @@ class DiscourseReader:
             begin = role.keyword_end
         current = self._current(candidate.start)
         if ANAPHORA.search(label) or name is None:
-            return current
+            return current if current is not None else self._topic(candidate)
         if current is not None and current is not self.main and similar(name, current.name) >= 0.5:
             return current
         if self.main is not None and similar(name, self.main.name) >= 0.5:
@@ -719,6 +749,23 @@ class DiscourseReader:
         draft = ProjectDraft(name, parent, start, start + len(name))
         self.projects.append(draft)
         return draft
+
+    def _topic(self, candidate: Candidate) -> ProjectDraft | None:
+        """With no main project, an unnamed clause continues the fund named in the sentence just
+        before it, on the same line (`A项目到位资金219.4万元。实际支出219.4万元`)."""
+        line_start = self.text.rfind("\n", 0, candidate.start) + 1
+        sentence_start = self.text.rfind("。", line_start, candidate.start)
+        if sentence_start == -1:
+            return None
+        previous_start = max(line_start, self.text.rfind("。", line_start, sentence_start) + 1)
+        named = [
+            draft
+            for draft in self.projects
+            if draft.parent is None
+            and previous_start <= draft.name_start < sentence_start
+            and any(previous_start <= n.start < sentence_start for ns in draft.facts.values() for n in ns)
+        ]
+        return named[-1] if len(named) == 1 else None
 
     def _recent(self, draft: ProjectDraft, key: FactKey, candidate: Candidate) -> bool:
         """`draft` stated its `key` in the 150 characters before `candidate` (a list follows it)."""
@@ -786,6 +833,15 @@ def _heading_sections(text: str) -> list[_Section]:
 _BUDGET_FAMILY = frozenset(
     {FactKey.BUDGET_INITIAL, FactKey.BUDGET_TOTAL, FactKey.TRANSFER_IN, FactKey.SUPPLEMENT}
 )
+
+
+#: The words a sentence of parts may open with (`其中：…`).
+PART_TRIGGER_WORDS = frozenset({"其中", "包括", "主要包括", "分别是", "分别为", "具体为", "具体是"})
+
+
+def _sentence_end(text: str, position: int) -> int:
+    ends = [i for i in (text.find("。", position), text.find("\n", position)) if i != -1]
+    return min(ends) if ends else len(text)
 
 
 def _sums_to(text: str, total: Candidate, parts: list[Candidate]) -> bool:
