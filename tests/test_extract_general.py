@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from pipeline.extract.rules.candidates import Kind, find_candidates
-from pipeline.extract.rules.general import coverage, read_general
+from pipeline.extract.rules.general import coverage, read_general, trailing_totals
 from pipeline.extract.rules.projects import main_project_name
 from pipeline.extract.rules.roles import money_role
 from pipeline.extract.rules.tables import cells, indicator_rows, money_tables, row_label
@@ -461,3 +461,23 @@ def test_qizhong_after_a_sentence_end_binds_nothing_when_its_parts_do_not_add_up
     )
     extraction, _ = _extract_and_check(text)
     assert not [b for b in extraction.breakdowns if b.total.amount.normalized in ("90", "10")]
+
+
+def test_a_total_written_after_its_parts_is_a_breakdown_when_they_add_up() -> None:
+    adds = "资金分配情况：分配至甲县12.5万元，乙区8万元，丙县4.5万元，共计25万元。"
+    drafts = trailing_totals(adds, find_candidates(adds))
+    assert [(adds[d.total.start : d.total.end], [label for label, _ in d.parts]) for d in drafts] == [
+        ("25", ["甲县", "乙区", "丙县"])
+    ]
+    short = adds.replace("共计25万元", "共计30万元")
+    assert trailing_totals(short, find_candidates(short)) == []
+
+
+def test_two_totals_labelled_only_by_an_aggregator_are_not_one_quantity() -> None:
+    text = (
+        "某市文化旅游局专项资金绩效自评报告\n"
+        "1.分配甲县10万元，乙县20万元，共计30万元。\n"
+        "2.分配甲县15万元，丙县25万元，共计40万元。\n"
+    )
+    _, flags = _extract_and_check(text)
+    assert not [f for f in flags if f.rule.value == "conflict"]

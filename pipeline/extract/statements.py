@@ -8,9 +8,14 @@ so the same quantity gets the same label.
 
 from __future__ import annotations
 
+import re
+
 from pipeline.check.labels import label_role, part_role, statement_label
 from schemas import Breakdown, Statement
 from schemas.extraction import part_scope
+
+#: A total labelled only by an aggregator (`共计`, `合计`): it names no particular quantity.
+_UNNAMED_TOTAL = re.compile(r"(?:合计|共计|总计|累计|共|小计|总额)")
 
 
 def statements_from_breakdowns(breakdowns: list[Breakdown], fiscal_year: int | None) -> list[Statement]:
@@ -19,8 +24,8 @@ def statements_from_breakdowns(breakdowns: list[Breakdown], fiscal_year: int | N
     scope = str(fiscal_year) if fiscal_year else None
     for breakdown in breakdowns:
         total_label = statement_label(breakdown.total.label, fiscal_year)
-        if not total_label:
-            continue
+        if not total_label or _UNNAMED_TOTAL.fullmatch(total_label):
+            continue  # `共计` alone names no quantity: two of them are not one quantity
         statements.append(
             Statement(
                 label=total_label,

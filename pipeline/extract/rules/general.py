@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pipeline.check.labels import FACT_ROLES
 from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates, with_header_units
 from pipeline.extract.rules.lexicon import FACT_WORDS
-from pipeline.extract.rules.projects import BreakdownDraft, DiscourseReader, ProjectDraft, similar
+from pipeline.extract.rules.projects import BreakdownDraft, DiscourseReader, ProjectDraft, similar, sum_close
 from pipeline.extract.rules.roles import money_role
 from pipeline.extract.rules.tables import (
     IndicatorRow,
@@ -56,7 +56,14 @@ class GeneralResult:
 
 
 #: The general stages, by the name `extract(disabled=…)` and `bench/ablation.py` use.
-STAGES: tuple[str, ...] = ("money_tables", "lists", "prose", "indicator_tables", "text_indicators")
+STAGES: tuple[str, ...] = (
+    "money_tables",
+    "lists",
+    "prose",
+    "trailing_totals",
+    "indicator_tables",
+    "text_indicators",
+)
 
 
 def read_general(
@@ -78,6 +85,12 @@ def read_general(
     projects = [_project(document, draft) for draft in result.projects]
     breakdowns = [b for table in tables for b in _table_breakdowns(document, table)]
     breakdowns += [_list_breakdown(document, draft) for draft in result.breakdowns]
+    if "trailing_totals" not in disabled:
+        known = {b.total.amount.span for b in breakdowns}
+        for draft in trailing_totals(text, candidates):
+            found_breakdown = _list_breakdown(document, draft)
+            if found_breakdown.total.amount.span not in known:
+                breakdowns.append(found_breakdown)
     placed = set(result.placed)
     for breakdown in breakdowns:
         placed.update(_start(document, item.amount) for item in (breakdown.total, *breakdown.parts))
@@ -242,6 +255,43 @@ def _table_breakdowns(document: Document, table: MoneyTable) -> list[Breakdown]:
                     exhaustive=True,
                 )
             )
+    return found
+
+
+#: A total written after its parts: an aggregator right before the amount (`…，共计237万元`).
+_TRAILING_TOTAL = re.compile(r"(?:合计|共计|总计|累计|共)[为是]?$")
+#: What may stand between two parts of a list: a short label and a list separator.
+_PART_GAP = re.compile(r"^[^。；;！？\n]{0,16}$")
+
+
+def trailing_totals(text: str, candidates: list[Candidate]) -> list[BreakdownDraft]:
+    """Totals written after their parts (`分配A县93万元，B县52万元，…，共计237万元`): the
+    contiguous run of same-unit amounts just before the total, when it adds up to it."""
+    money = [c for c in candidates if c.kind is Kind.MONEY and c.usable]
+    found: list[BreakdownDraft] = []
+    for index, total in enumerate(money):
+        if not _TRAILING_TOTAL.search(text[max(0, total.start - 4) : total.start]):
+            continue
+        parts: list[tuple[str, Candidate]] = []
+        position = total.start
+        for part in reversed(money[:index]):
+            gap = text[part.unit_end : position]
+            if part.unit != total.unit or not _PART_GAP.match(gap) or "其中" in gap:
+                break
+            parts.insert(0, ("", part))
+            position = part.start
+            if sum_close(text, total, [c for _, c in parts]):
+                break
+        if len(parts) < 2 or not sum_close(text, total, [c for _, c in parts]):
+            continue
+        labelled = []
+        for i, (_, part) in enumerate(parts):
+            floor = parts[i - 1][1].unit_end if i else max(0, part.start - 16)
+            label = re.split(r"[，,、；;：:（(]", text[floor : part.start])[-1]
+            label = re.sub(r"^(?:分配至|分配到|分配给|其中|用于|给予)", "", label).strip()
+            labelled.append((label or "分项", part))
+        head = re.split(r"[，,。；;：:]", text[max(0, total.start - 30) : total.start])[-1]
+        found.append(BreakdownDraft(head.strip() or "合计", total, labelled))
     return found
 
 

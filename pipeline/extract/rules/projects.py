@@ -844,6 +844,11 @@ def _sentence_end(text: str, position: int) -> int:
     return min(ends) if ends else len(text)
 
 
+def sum_close(text: str, total: Candidate, parts: list[Candidate]) -> bool:
+    """The parts add up to the total within rounding (see `_sums_to`)."""
+    return _sums_to(text, total, parts)
+
+
 def _sums_to(text: str, total: Candidate, parts: list[Candidate]) -> bool:
     """The parts add up to the total within rounding (half a unit of the finest decimal each)."""
     numbers = [Decimal(text[c.start : c.end]) for c in (total, *parts)]
