@@ -317,12 +317,13 @@ class _Extractor:
                 )
 
     def _label_after(self, amount: Amount) -> str:
-        match = re.match(r"(?:均为|为|是)?([^，。；、,;]{1,20})", self.text[amount.unit_end :])
+        after = self.text[amount.unit_end : amount.unit_end + 24]
+        match = re.match(r"(?:均为|为|是)?([^，。；、,;]{1,20})", after)
         return match.group(1) if match else ""
 
     def _count_label(self, amount: Amount, previous_end: int) -> str:
         """A counted part's label: before the number, or after it in `7例均为一般反应`."""
-        if re.match(r"(?:均为|为|是)", self.text[amount.unit_end :]):
+        if re.match(r"(?:均为|为|是)", self.text[amount.unit_end : amount.unit_end + 2]):
             return clean_label(self._label_after(amount))
         label, _ = label_before(self.text, amount.start, previous_end)
         return clean_label(label)

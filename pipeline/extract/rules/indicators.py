@@ -520,6 +520,9 @@ def _goal_cells(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_CLAUSE_END_RE = re.compile(r"[，,。；;\n]")
+
+
 def _in_goal_section(marks: list[tuple[int, bool]], offsets: list[int], position: int) -> bool:
     """Whether `position` lies in a goal section; `offsets` are the marks' offsets, built once
     per document (rebuilding them on every call made large texts quadratic)."""
@@ -984,16 +987,20 @@ class _RunningText:
         its own or introduced by 对: `对12个乡镇的设备进行维护`, `为5个书屋进行图书更新300册`.
         A bare `4家医院进行软件部署` (nothing else counted) stays an indicator."""
         text, quantity = self.text, clause.quantity
-        clause_end = re.search(r"[，,。；;\n]", text[quantity.end :])
-        rest = text[quantity.end : quantity.end + clause_end.start()] if clause_end else text[quantity.end :]
+        clause_end = _CLAUSE_END_RE.search(text, quantity.end)  # no slice of the whole rest: linear
+        rest_end = clause_end.start() if clause_end else len(text)
+        rest = text[quantity.end : rest_end]
         action = re.match(r"[^\d]{0,30}?(?:\d[^\d]{0,30}?)*?进行", rest)
         if action is None:
             return False
-        action_end, rest_end = quantity.end + action.end(), quantity.end + len(rest)
-        measured = any(
-            q.unit not in (None, "%") and action_end <= q.number_start < rest_end
-            for q in self.quantities[clause.index + 1 :]
-        )
+        action_end = quantity.end + action.end()
+        measured = False
+        for later in self.quantities[clause.index + 1 :]:
+            if later.number_start >= rest_end:
+                break  # quantities are in text order
+            if later.unit not in (None, "%") and action_end <= later.number_start:
+                measured = True
+                break
         clause_start = max(text.rfind(mark, 0, quantity.number_start) for mark in "，,。；;\n")
         introduced = re.search(r"(?:^|[^针相])对", text[clause_start + 1 : quantity.number_start]) is not None
         return measured or introduced
@@ -1068,8 +1075,8 @@ class _RunningText:
             unit = quantity.unit = "个" + noun
             clause.number = stated_number(self.document, quantity.number_start, quantity.number_end, unit)
             noun, self.previous_end = "", noun_end
-        clause_end = re.search(r"[，,。；;\n]", text[quantity.end :])
-        rest = text[quantity.end : quantity.end + clause_end.start()] if clause_end else ""
+        clause_end = _CLAUSE_END_RE.search(text, quantity.end)
+        rest = text[quantity.end : clause_end.start()] if clause_end else ""
         forms = re.search(r"组建|组成|构成", rest)
         if names_by_noun and forms is not None:
             self.previous_end = max(self.previous_end, quantity.end + forms.end())

@@ -22,7 +22,7 @@ on, is left unplaced and counts against coverage.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -252,6 +252,9 @@ class DiscourseReader:
             self.main = ProjectDraft(name, None, start, end)
             self.projects.append(self.main)
         self.sections = _heading_sections(text)
+        self._index_size = -1
+        self._bounds: list[int] = []
+        self._owners: list[_Section | None] = []
         self.masks = self._name_masks()
         #: the projects of each list, in text order, for `_adopt_lists`
         self.lists: list[list[ProjectDraft]] = []
@@ -614,10 +617,9 @@ class DiscourseReader:
     def _current(self, position: int) -> ProjectDraft | None:
         """The project the text at `position` speaks of: the innermost heading that names a
         project (`（二）农村饮水安全项目`), else the report's main project."""
-        holding = [s for s in self.sections if s.start <= position < s.end]
-        if not holding:
+        section = self._innermost(position)
+        if section is None:
             return self.main
-        section = min(holding, key=lambda s: s.end - s.start)
         line_start = self.text.rfind("\n", 0, position) + 1
         if line_start > section.start and _ORDINAL.match(self.text[line_start : line_start + 8]):
             return None  # a numbered line under the heading speaks of an item we could not name
@@ -626,6 +628,27 @@ class DiscourseReader:
             section.draft = ProjectDraft(section.name, parent, section.name_start, section.name_end)
             self.projects.append(section.draft)
         return section.draft
+
+    def _innermost(self, position: int) -> _Section | None:
+        """The smallest section holding `position`, from intervals built once per change of
+        the sections (list items add sections as the lists are read)."""
+        if self._index_size != len(self.sections):
+            self._index_size = len(self.sections)
+            bounds = sorted({b for s in self.sections for b in (s.start, s.end)})
+            ordered = sorted(self.sections, key=lambda s: s.start)
+            self._bounds = bounds
+            self._owners = []
+            active: list[_Section] = []
+            next_section = 0
+            for bound in bounds:  # one sweep: sections open at each bound, the smallest owns it
+                active = [s for s in active if s.end > bound]
+                while next_section < len(ordered) and ordered[next_section].start <= bound:
+                    if ordered[next_section].end > bound:
+                        active.append(ordered[next_section])
+                    next_section += 1
+                self._owners.append(min(active, key=lambda s: s.end - s.start) if active else None)
+        index = bisect_right(self._bounds, position) - 1
+        return self._owners[index] if index >= 0 else None
 
     def _section_parent(self, section: _Section) -> str | None:
         """A project heading inside another project's section is its sub-project."""
@@ -740,7 +763,7 @@ class DiscourseReader:
             return current
         if self.main is not None and similar(name, self.main.name) >= 0.5:
             return self.main
-        for draft in self.projects:
+        for draft in self.projects[-_RECENT_PROJECTS:]:
             if similar(name, draft.name) >= 0.8:
                 return draft
         if len(name) < 6:
@@ -824,9 +847,17 @@ def _heading_sections(text: str) -> list[_Section]:
                 start = offset + line.index(name[0], match.end()) if name[0] in line else offset
                 sections.append(_Section(name, start, start + len(name), level, offset, len(text)))
         offset += len(line)
-    for section in sections:
-        later = [start for level, start in headings if start > section.start and level <= section.level]
-        section.end = later[0] if later else len(text)
+    # a section ends at the next heading of its level or above: one pass with a stack of the
+    # sections still open, innermost last
+    open_sections: list[_Section] = []
+    by_start = {section.start: section for section in sections}
+    for level, start in headings:
+        while open_sections and open_sections[-1].level >= level:
+            open_sections.pop().end = start
+        if start in by_start:
+            open_sections.append(by_start[start])
+    for section in open_sections:
+        section.end = len(text)
     return sections
 
 
@@ -835,6 +866,9 @@ _BUDGET_FAMILY = frozenset(
 )
 
 
+#: How many of the latest projects a fund named again is compared with (a name comes back
+#: near where it was stated; comparing with every project made large reports quadratic).
+_RECENT_PROJECTS = 40
 #: The words a sentence of parts may open with (`其中：…`).
 PART_TRIGGER_WORDS = frozenset({"其中", "包括", "主要包括", "分别是", "分别为", "具体为", "具体是"})
 
