@@ -200,7 +200,7 @@ def coverage_text(coverage: Coverage | None) -> str:
     return "-" if ratio is None else f"{ratio:.0%}"
 
 
-def low_coverage_lines(summary: RunSummary) -> list[str]:
+def low_coverage_lines(summary: RunSummary, lang: Lang = "en") -> list[str]:
     """One warning per document whose coverage is under `LOW_COVERAGE`."""
     lines: list[str] = []
     for result in summary.documents:
@@ -208,9 +208,14 @@ def low_coverage_lines(summary: RunSummary) -> list[str]:
         ratio = coverage.ratio if coverage is not None else None
         if coverage is not None and ratio is not None and ratio < LOW_COVERAGE:
             lines.append(
-                f"warning: {result.document}: coverage {ratio:.0%} ({coverage.placed} of "
-                f"{coverage.money_amounts} money amounts placed): its layout may not be understood; "
-                "review its facts by hand"
+                text(
+                    "run.low_coverage",
+                    lang,
+                    document=result.document,
+                    percent=f"{ratio:.0%}",
+                    placed=coverage.placed,
+                    total=coverage.money_amounts,
+                )
             )
     return lines
 
@@ -402,7 +407,7 @@ def _run_and_print(
         if result.status is DocumentStatus.OK:
             for warning in result.warnings:
                 typer.echo(visible(f"warning: {result.document}: {warning}", keep_newlines=False), err=True)
-    for line in low_coverage_lines(summary):
+    for line in low_coverage_lines(summary, settings.lang):
         typer.echo(visible(line, keep_newlines=False), err=True)
     if not quiet:
         console = Console()

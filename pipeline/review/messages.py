@@ -141,6 +141,11 @@ MESSAGES: Final[dict[str, Message]] = {
     "run.flags": Message("{count} 条标记", "{count} flag{s}"),
     "run.new_errors": Message("新错误 {count} 条", "{count} new error{s}"),
     "run.new_warnings": Message("新警告 {count} 条", "{count} new warning{s}"),
+    "run.low_coverage": Message(
+        "警告：{document}：覆盖率 {percent}（{total} 个金额中识别 {placed} 个），版式可能未被理解，请人工核对其数据",
+        "warning: {document}: coverage {percent} ({placed} of {total} money amounts placed): its layout "
+        "may not be understood; review its facts by hand",
+    ),
     "run.open_errors": Message("未审定的错误 {count} 条", "{count} open error{s} undecided"),
     "run.to_review": Message(
         "{flags}待审核——退出码 3 表示有 --fail-on {fail_on} 及以上、尚无人审定的标记，并非运行失败；"
