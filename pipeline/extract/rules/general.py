@@ -15,7 +15,7 @@ from pipeline.check.labels import FACT_ROLES
 from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates, with_header_units
 from pipeline.extract.rules.lexicon import FACT_WORDS
 from pipeline.extract.rules.projects import BreakdownDraft, DiscourseReader, ProjectDraft, similar, sum_close
-from pipeline.extract.rules.roles import money_role
+from pipeline.extract.rules.roles import clause_start, money_role
 from pipeline.extract.rules.tables import (
     IndicatorRow,
     MoneyRow,
@@ -286,8 +286,9 @@ def trailing_totals(text: str, candidates: list[Candidate]) -> list[BreakdownDra
             continue
         labelled = []
         for i, (_, part) in enumerate(parts):
-            floor = parts[i - 1][1].unit_end if i else max(0, part.start - 16)
+            floor = parts[i - 1][1].unit_end if i else clause_start(text, part.start)
             label = re.split(r"[，,、；;：:（(]", text[floor : part.start])[-1]
+            label = re.sub(r"^(?:19|20)\d{2}年度?", "", label)
             label = re.sub(r"^(?:分配至|分配到|分配给|其中|用于|给予)", "", label).strip()
             labelled.append((label or "分项", part))
         head = re.split(r"[，,。；;：:]", text[max(0, total.start - 30) : total.start])[-1]
