@@ -481,3 +481,19 @@ def test_two_totals_labelled_only_by_an_aggregator_are_not_one_quantity() -> Non
     )
     _, flags = _extract_and_check(text)
     assert not [f for f in flags if f.rule.value == "conflict"]
+
+
+def test_one_form_per_project_gives_each_project_its_own_money() -> None:
+    form = (
+        "项目名称 | {name} |\n"
+        "项目资金（万元） | 全年预算数 | 全年执行数 | 执行率 |\n"
+        "年度资金总额 | {budget} | {spent} | {rate}% |\n"
+    )
+    text = (
+        "某局2023年度项目支出绩效自评表\n"
+        + form.format(name="道路养护经费", budget="100", spent="90", rate="90")
+        + form.format(name="路灯维护经费", budget="50", spent="50", rate="100")
+    )
+    facts = _facts(text, "某局")
+    assert facts["道路养护经费"] == {"budget_total": ["100"], "spent": ["90"], "execution_rate": ["90"]}
+    assert facts["路灯维护经费"] == {"budget_total": ["50"], "spent": ["50"], "execution_rate": ["100"]}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -147,8 +148,19 @@ def main_project_name(text: str, organization: str | None) -> tuple[str, int, in
     return _name_field(text) or _title_name(text, organization)
 
 
-def _name_field(text: str) -> tuple[str, int, int] | None:
-    all_cells = cells(text[:4000])
+def _name_field(text: str, last: bool = False) -> tuple[str, int, int] | None:
+    """The name in a `项目名称` form field of `text` (its first 4000 characters), or the last
+    one when `last` (the form that stands right before a table)."""
+    found = [field for field in _name_fields(text[-4000:] if last else text[:4000])]
+    if last and found:
+        offset = max(0, len(text) - 4000)
+        name, start, end = found[-1]
+        return name, start + offset, end + offset
+    return found[0] if found else None
+
+
+def _name_fields(text: str) -> Iterator[tuple[str, int, int]]:
+    all_cells = cells(text)
     for index, cell in enumerate(all_cells):
         match = NAME_FIELD.search(cell.text)
         if match is None or match.start() > 2:
@@ -167,8 +179,7 @@ def _name_field(text: str) -> tuple[str, int, int] | None:
             continue
         name = _clean_name(name)
         if 2 <= len(name) <= 60:
-            return name, start, start + len(name)
-    return None
+            yield name, start, start + len(name)
 
 
 def _title_name(text: str, organization: str | None) -> tuple[str, int, int] | None:
@@ -391,7 +402,7 @@ class DiscourseReader:
         for table in self.tables:
             if table.total is None:
                 continue
-            draft = self.main or self._project_for_table(table)
+            draft = self._project_for_table(table) or self.main
             if draft is None:
                 continue
             for key, value in zip(table.columns, table.total.values, strict=True):
@@ -431,10 +442,17 @@ class DiscourseReader:
                     self.placed.add(total.start)
 
     def _project_for_table(self, table: MoneyTable) -> ProjectDraft | None:
-        name = _name_field(self.text[max(0, table.start - 600) : table.start])
-        if name is None:
+        """The project a form names in its own 项目名称 field just before its money table (a
+        report may hold one form per project)."""
+        window_start = max(0, table.start - 600)
+        found = _name_field(self.text[window_start : table.start], last=True)
+        if found is None:
             return None
-        draft = ProjectDraft(name[0], None, table.start, table.start)
+        name, start, end = found
+        for draft in self.projects:
+            if draft.name == name:
+                return draft
+        draft = ProjectDraft(name, None, window_start + start, window_start + end)
         self.projects.append(draft)
         return draft
 
