@@ -30,13 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pipeline.check.run import check
-from pipeline.errors import ConfigError, ExtractionError, IngestError, ReconError, StoreError
+from pipeline.errors import ConfigError, ExitCode, ExtractionError, IngestError, ReconError, StoreError
 from pipeline.extract.rules.extract import extract
 from pipeline.ingest.chunk import chunk_document
 from pipeline.ingest.formats import ZipLimits
 from pipeline.ingest.read import Found, discover, identity_path, ingest, read_source
 from pipeline.review.messages import text
-from pipeline.settings import Lang, Settings, public_url
+from pipeline.settings import Lang, Settings, public_url, redact_argv
 from pipeline.store import RunLock, Store, utc_now
 from prompts import extract_prompt
 from schemas import (
@@ -62,36 +62,6 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, DocumentResult | None], None]
 
 FailOn = Literal["error", "warning", "never"]
-
-#: Exit codes of `recon run` (for cron and systemd).
-EXIT_OK = 0
-EXIT_FAILED_FILES = 1
-EXIT_USAGE = 2
-EXIT_NEW_FLAGS = 3
-
-_SECRET_OPTIONS = ("--api-key",)
-
-
-def redact_argv(argv: Sequence[str]) -> list[str]:
-    """argv with the values of secret options (`--api-key X`, `--api-key=X`) replaced by `***`."""
-    redacted: list[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next:
-            redacted.append("***")
-            hide_next = False
-            continue
-        name, sep, _ = arg.partition("=")
-        if name in _SECRET_OPTIONS:
-            if sep:
-                redacted.append(f"{name}=***")
-            else:
-                redacted.append(arg)
-                hide_next = True
-            continue
-        redacted.append(arg)
-    return redacted
-
 
 def _failed(
     path: Path,
@@ -241,18 +211,19 @@ def uncovered_chunks(chunks: Sequence[Chunk], by_rules: DocumentExtraction) -> s
     return {c.id for c in chunks if c.id not in covered and _AMOUNT_IN_TEXT.search(c.text)}
 
 
-def exit_code(counts: RunCounts, fail_on: FailOn = "error") -> int:
-    """0 all good, 1 some files failed, 3 open flags at or above `fail_on` that nobody has
-    decided on, among the documents of the run (processed or unchanged); files failing win.
+def exit_code(counts: RunCounts, fail_on: FailOn = "error") -> ExitCode:
+    """OK; FAILURE when some files failed; OPEN_FLAGS for open flags at or above `fail_on` that
+    nobody has decided on, among the documents of the run (processed or unchanged); files
+    failing win.
 
     "Open and undecided", not "new in this run": a flag first raised by a run that
     failed or was killed still makes the next run exit 3 until someone decides on it.
     """
     if counts.failed:
-        return EXIT_FAILED_FILES
+        return ExitCode.FAILURE
     if fail_on != "never" and counts.open_at_or_above(Severity(fail_on)):
-        return EXIT_NEW_FLAGS
-    return EXIT_OK
+        return ExitCode.OPEN_FLAGS
+    return ExitCode.OK
 
 
 def result_json_path(out_dir: Path, document: str) -> Path:
