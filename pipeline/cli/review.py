@@ -178,6 +178,11 @@ def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
             lines.append(Text("  " + ("，" if lang == "zh" else ", ").join(facts), style="dim"))
         if detail.details:
             lines.append(_line("  " + detail.details, style="dim"))
+    for correction in view.corrections:
+        outcome = text(f"reread.{correction.outcome}", lang)
+        lines.append(_line(text("show.reread", lang, outcome=outcome, note=correction.note)))
+        before, after = "、".join(correction.before) or "-", "、".join(correction.after) or "-"
+        lines.append(_line("  " + text("show.reread_numbers", lang, before=before, after=after), style="dim"))
     lines.append(Text(""))
     problem = source_problem_text(view, lang)
     if problem is not None:

@@ -34,13 +34,14 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 
+from pipeline.extract.extractor import Checker, ResponseCache
 from pipeline.extract.ground import LLM_SOURCE, ground_chunk
 from pipeline.extract.merge import merge_extractions, normalise_name
 from pipeline.extract.model.llm import CallStats, LLMCallError, LLMClient
@@ -60,17 +61,10 @@ from schemas import (
     Severity,
     StatedNumber,
 )
-from schemas.llm import LLM_SCHEMA_VERSION, ChunkFacts, ChunkFailure, Correction, LLMExtractionResult
+from schemas.llm import LLM_SCHEMA_VERSION, ChunkFacts, ChunkFailure, LLMExtractionResult
+from schemas.result import Correction
 
 logger = logging.getLogger(__name__)
-
-
-class ResponseCache(Protocol):
-    """Where validated model answers are kept between runs (the store implements it)."""
-
-    def get(self, key: str) -> str | None: ...
-
-    def put(self, key: str, value: str) -> None: ...
 
 
 class MemoryCache:
@@ -384,7 +378,7 @@ def _decide(
     flags: list[Flag],
     flagged: dict[str, Item],
     reread: DocumentExtraction | None,
-    check: Callable[[DocumentExtraction], CheckReport],
+    check: Checker,
     failure: str | None,
 ) -> tuple[DocumentExtraction, list[tuple[Flag, dict[str, Any]]]]:
     """Outcome per flag of one chunk's re-read, and the extraction to keep.
@@ -437,28 +431,22 @@ def _decide(
     return (candidate if accepted else current), decided
 
 
-def _default_checker() -> Callable[[DocumentExtraction], CheckReport]:
-    from pipeline.check.run import check  # the checker engineer's module; imported late on purpose
-
-    return check
-
-
 def reread_flagged(
     document: Document,
     chunks: list[Chunk],
     extraction: DocumentExtraction,
     report: CheckReport,
     settings: Settings,
+    check: Checker,
     cache: ResponseCache | None = None,
-    *,
-    checker: Callable[[DocumentExtraction], CheckReport] | None = None,
 ) -> tuple[DocumentExtraction, list[Correction], Accounting]:
     """Ask the model once more about chunks whose model-read numbers fail a check.
 
     Returns the (possibly corrected) extraction, one `Correction` per flag
     re-read (outcome corrected / confirmed / unresolved, with the flag's key),
     and what the re-reads cost. Flags on rule-extracted numbers and `info`
-    flags are left alone.
+    flags are left alone. `check` is the caller's checker (`pipeline.run` passes
+    the checker after `complete`): this package does not import the checker.
     """
     started = time.monotonic()
     accounting = Accounting()
@@ -476,7 +464,6 @@ def reread_flagged(
     if not by_chunk:
         return extraction, [], accounting  # nothing the model read is flagged: no model needed
     settings.require_llm()
-    check = checker or _default_checker()
     prompt = reread_prompt()
     chunk_by_id = {c.id: c for c in chunks}
     requests: list[tuple[Chunk, list[dict[str, str]]]] = []
