@@ -10,8 +10,8 @@ the original text back to the number's text.
 
     python -m bench.score_indicators [--seeds DIR] [--gold DIR] [--verbose] [--official]
 
-`--official` also prints the eval engineer's indicator score
-(`pipeline.evaluation.evaluate.score_indicators`: bigram Dice names, Hungarian alignment).
+`--official` also prints the indicator score `recon eval` reports
+(`pipeline.evaluation.scorers.indicator_score`: bigram Dice names, Hungarian alignment).
 """
 
 from __future__ import annotations
@@ -190,12 +190,11 @@ def main() -> None:
 
 def _official_score(gold_path: Path, extracted: list[Indicator]) -> Score:
     """The indicator score of `pipeline.evaluation.evaluate` for one document, as fact counts."""
-    from pipeline.evaluation import evaluate
+    from pipeline.evaluation import scorers
     from pipeline.evaluation.gold import gold_to_extraction, load_gold
 
     gold = load_gold(gold_path)
-    context = evaluate._Context(gold_path.name)
-    result = evaluate.score_indicators(context, gold_to_extraction(gold).indicators, extracted)
+    result = scorers.indicator_score(gold_to_extraction(gold).indicators, extracted, gold_path.name)
     print(
         f"  official {gold_path.name[:3]}: P {result.precision:.3f} R {result.recall:.3f} F1 {result.f1:.3f}"
         f"  {result.correct}/{result.extracted}/{result.gold}"

@@ -47,7 +47,7 @@ from pipeline.extract.merge import merge_extractions, normalise_name
 from pipeline.extract.model.llm import CallStats, LLMCallError, LLMClient
 from pipeline.safe_text import redact
 from pipeline.settings import Settings, public_url
-from prompts import Prompt, extract_prompt, load_prompt, reread_prompt
+from prompts import Prompt, chunk_prompt, extract_prompt, reread_prompt
 from schemas import (
     Accounting,
     Breakdown,
@@ -98,7 +98,7 @@ def cache_key(chunk: Chunk, settings: Settings, prompt: Prompt, extra: str = "")
         "model": settings.model,
         "model_identity": _model_identity(settings),
         "prompt": prompt.cache_identity,
-        "chunk_prompt": load_prompt(CHUNK_PROMPT_VERSION).cache_identity,
+        "chunk_prompt": chunk_prompt().cache_identity,
         "max_output_tokens": settings.max_output_tokens,
         "schema": LLM_SCHEMA_VERSION,
         "mode": settings.instructor_mode,
@@ -120,15 +120,11 @@ def _model_identity(settings: Settings) -> str | None:
     return public_url(settings.base_url)
 
 
-#: The instruction that closes every user message: small models answer empty lists
-#: unless the request itself comes after the chunk (seen with Qwen2.5-Coder-1.5B).
-CHUNK_PROMPT_VERSION = "chunk_v1"
-
-
 def chunk_message(chunk: Chunk) -> str:
     """The user message: the chunk with its heading path as context, then the instruction."""
     path = " > ".join(chunk.heading_path) if chunk.heading_path else "(文档开头 / start of document)"
-    instruction = load_prompt(CHUNK_PROMPT_VERSION).text.strip()
+    # the instruction comes after the chunk: small models answer empty lists when it comes first
+    instruction = chunk_prompt().text.strip()
     return f"章节路径 (heading path): {path}\n\n<chunk>\n{chunk.text}\n</chunk>\n\n{instruction}"
 
 

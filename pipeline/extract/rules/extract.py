@@ -620,7 +620,7 @@ class _Extractor:
                 self._add_breakdown(clean_label(total_label), total, parts, exhaustive=True)
 
     def _rate_after(self, position: int) -> Amount | None:
-        end = _clause_end(self.text, position, stop_at_comma=False)
+        end = _clause_end(self.text, position)
         previous_end = position
         for amount in all_amounts(self.text, position, end):
             label, _ = label_before(self.text, amount.start, previous_end)
@@ -742,7 +742,7 @@ def _sentence_end(text: str, start: int, limit: int) -> int:
     return min(limit, len(text))
 
 
-def _clause_end(text: str, start: int, stop_at_comma: bool = False) -> int:
+def _clause_end(text: str, start: int) -> int:
     """End of the clause after `start`: the sentence end, or the next sub-category name."""
     end = _sentence_end(text, start, len(text))
     following = _THREE_PUBLIC_ITEMS.search(text, start, end)
