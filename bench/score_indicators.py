@@ -35,7 +35,7 @@ MIN_RATIO = 0.6
 _QUOTES = "“”‘’\"'「」『』《》"
 
 
-def normalise_name(name: str) -> str:
+def sighting_key(name: str) -> str:
     """NFKC, quote marks removed, whitespace removed."""
     folded = unicodedata.normalize("NFKC", name)
     return "".join(ch for ch in folded if ch not in _QUOTES and not ch.isspace())
@@ -96,10 +96,10 @@ def align(extracted: list[Indicator], gold: list[dict[str, Any]]) -> list[tuple[
     """
     candidates: list[tuple[float, int, int, int]] = []
     for i, indicator in enumerate(extracted):
-        name = normalise_name(indicator.name)
+        name = sighting_key(indicator.name)
         facts = _facts_of_extracted(indicator)
         for j, entry in enumerate(gold):
-            ratio = SequenceMatcher(None, name, normalise_name(entry["name"])).ratio()
+            ratio = SequenceMatcher(None, name, sighting_key(entry["name"])).ratio()
             if ratio >= MIN_RATIO:
                 gold_facts = _facts_of_gold(entry)
                 agree = sum(1 for key, value in facts.items() if gold_facts.get(key) == value)

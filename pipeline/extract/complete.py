@@ -51,7 +51,7 @@ def fiscal_year_of(text: str) -> int | None:
     return years.most_common(1)[0][0] if years else None
 
 
-def _normalised_range(document: Document, span: Span) -> tuple[int, int]:
+def _normalized_range(document: Document, span: Span) -> tuple[int, int]:
     """The normalised `[start, end)` whose characters map into original `span`."""
     to_original = document.offsets.to_original
     start = bisect_left(to_original, span.start, 0, len(document.text))
@@ -65,7 +65,7 @@ def year_mentions(extraction: DocumentExtraction, document: Document) -> list[Ye
     for project in extraction.projects:
         if project.name_span is None or not _YEAR.search(project.name):
             continue
-        start, end = _normalised_range(document, project.name_span)
+        start, end = _normalized_range(document, project.name_span)
         for match in _YEAR.finditer(document.text, start, end):
             if match.group(0) not in project.name:
                 continue

@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 _IGNORABLE_RE = re.compile(r"[\s，,。；;：:、·\-—]+")
 
 
-def normalise_name(name: str | None) -> str:
+def sighting_key(name: str | None) -> str:
     """The key two sightings of one project or indicator share."""
     if not name:
         return ""
@@ -121,10 +121,10 @@ class _ProjectAcc:
 def _merge_projects(projects: Sequence[Project], conflicts: list[Statement]) -> list[Project]:
     merged: list[_ProjectAcc] = []
     for project in projects:
-        name_key = normalise_name(project.name)
-        parent_key = normalise_name(project.parent)
-        same_name = [acc for acc in merged if normalise_name(acc.name) == name_key]
-        target = next((acc for acc in same_name if normalise_name(acc.parent) == parent_key), None)
+        name_key = sighting_key(project.name)
+        parent_key = sighting_key(project.parent)
+        same_name = [acc for acc in merged if sighting_key(acc.name) == name_key]
+        target = next((acc for acc in same_name if sighting_key(acc.parent) == parent_key), None)
         if target is None and same_name:
             # One sighting without a parent is the same project as the one with it.
             if not parent_key and len(same_name) == 1:
@@ -143,11 +143,11 @@ def _merge_projects(projects: Sequence[Project], conflicts: list[Statement]) -> 
             merged.append(target)
         target.add(project, conflicts)
     # Link each sub-project to its parent's canonical name.
-    canonical = {normalise_name(acc.name): acc.name for acc in merged}
+    canonical = {sighting_key(acc.name): acc.name for acc in merged}
     for acc in merged:
         if acc.parent is not None:
-            acc.parent = canonical.get(normalise_name(acc.parent), acc.parent)
-            if normalise_name(acc.parent) == normalise_name(acc.name):
+            acc.parent = canonical.get(sighting_key(acc.parent), acc.parent)
+            if sighting_key(acc.parent) == sighting_key(acc.name):
                 acc.parent = None  # a project is not its own parent
     return [acc.build() for acc in merged]
 
@@ -155,7 +155,7 @@ def _merge_projects(projects: Sequence[Project], conflicts: list[Statement]) -> 
 def _merge_indicators(indicators: Sequence[Indicator]) -> list[Indicator]:
     merged: dict[str, Indicator] = {}
     for indicator in indicators:
-        key = normalise_name(indicator.name)
+        key = sighting_key(indicator.name)
         existing = merged.get(key)
         if existing is None:
             merged[key] = indicator
@@ -173,7 +173,7 @@ def _merge_indicators(indicators: Sequence[Indicator]) -> list[Indicator]:
 def _merge_breakdowns(breakdowns: Sequence[Breakdown]) -> list[Breakdown]:
     merged: dict[tuple[str, tuple[int, int]], Breakdown] = {}
     for breakdown in breakdowns:
-        key = (normalise_name(breakdown.total.label), _span_key(breakdown.total.amount.span))
+        key = (sighting_key(breakdown.total.label), _span_key(breakdown.total.amount.span))
         existing = merged.get(key)
         if existing is None:
             merged[key] = breakdown

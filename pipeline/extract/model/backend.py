@@ -43,7 +43,7 @@ from pydantic import ValidationError
 
 from pipeline.extract.extractor import Checker, ResponseCache
 from pipeline.extract.ground import LLM_SOURCE, ground_chunk
-from pipeline.extract.merge import merge_extractions, normalise_name
+from pipeline.extract.merge import merge_extractions, sighting_key
 from pipeline.extract.model.llm import CallStats, LLMCallError, LLMClient
 from pipeline.safe_text import redact
 from pipeline.settings import Settings, public_url
@@ -331,12 +331,12 @@ def _flagged_item(flag: Flag, items: list[Item]) -> Item | None:
         for item in items:
             if any((n.span.start, n.span.end) in flag_spans for _, n in _item_numbers(item)):
                 return item
-    subject = normalise_name(flag.subject)
-    return next((item for item in items if normalise_name(_item_name(item)) == subject), None)
+    subject = sighting_key(flag.subject)
+    return next((item for item in items if sighting_key(_item_name(item)) == subject), None)
 
 
 def _same_kind(old: Item, new: Item) -> bool:
-    return type(old) is type(new) and normalise_name(_item_name(old)) == normalise_name(_item_name(new))
+    return type(old) is type(new) and sighting_key(_item_name(old)) == sighting_key(_item_name(new))
 
 
 def _replace(extraction: DocumentExtraction, old: Item, new: Item) -> DocumentExtraction:
