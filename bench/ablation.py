@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipeline.check.run import check
 from pipeline.evaluation.evaluate import EvalReport, Observed, evaluate_pairs, pair_gold_with_documents
+from pipeline.extract.complete import complete
 from pipeline.extract.rules.extract import TEMPLATE_PASSES, extract
 from pipeline.extract.rules.general import STAGES
 from pipeline.ingest.chunk import chunk_document
@@ -35,7 +36,7 @@ FIGURES = (
 
 def observe(path: Path, disabled: frozenset[str]) -> Observed:
     document = ingest(path)
-    extraction = extract(document, chunk_document(document), disabled)
+    extraction = complete(extract(document, chunk_document(document), disabled), document)
     return Observed(extraction, check(extraction), document.original_text)
 
 

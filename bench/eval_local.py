@@ -48,6 +48,7 @@ from pipeline.evaluation.evaluate import (  # noqa: E402
     pair_gold_with_documents,
     score_document,
 )
+from pipeline.extract.complete import complete  # noqa: E402
 from pipeline.extract.model.local_server import local_server  # noqa: E402
 from pipeline.extract.rules.extract import extract as extract_rules  # noqa: E402
 from pipeline.ingest.chunk import chunk_document  # noqa: E402
@@ -153,9 +154,9 @@ def _extract_local(
 ) -> tuple[DocumentExtraction, Accounting]:
     """The model's extraction; under `uncovered`, only the chunks the rules backend left
     empty go to the model and the two are merged, exactly as `recon run --llm-policy` does."""
+    from pipeline.extract.backends import uncovered_chunks
     from pipeline.extract.merge import merge_extractions
     from pipeline.extract.model.backend import extract_document
-    from pipeline.run import uncovered_chunks
 
     only: set[str] | None = None if len(selected) == len(chunks) else {chunk.id for chunk in selected}
     if policy == "uncovered":
@@ -320,12 +321,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             partial = selected if partial_run else None
             # Same chunks as the model, so a partial run scores both on the same chunk ids.
             rules_extraction = extract_rules(document, chunks)
-            rules_evals.append(_score(pair, rules_extraction, document.original_text, partial))
+            completed = complete(rules_extraction, document)
+            rules_evals.append(_score(pair, completed, document.original_text, partial))
             before = len(rejects.rejected)
             t0 = time.monotonic()
             extraction, accounting = _extract_local(
                 document, chunks, selected, local, args.llm_policy, rules_extraction
             )
+            extraction = complete(extraction, document)  # as `recon run` does for every backend
             seconds = time.monotonic() - t0
             run = LocalRun(
                 document.name,

@@ -10,8 +10,8 @@ the original text back to the number's text.
 
     python -m bench.score_indicators [--seeds DIR] [--gold DIR] [--verbose] [--official]
 
-`--official` also prints the eval engineer's indicator score
-(`pipeline.evaluation.evaluate.score_indicators`: bigram Dice names, Hungarian alignment).
+`--official` also prints the indicator score `recon eval` reports
+(`pipeline.evaluation.scorers.indicator_score`: bigram Dice names, Hungarian alignment).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ MIN_RATIO = 0.6
 _QUOTES = "“”‘’\"'「」『』《》"
 
 
-def normalise_name(name: str) -> str:
+def sighting_key(name: str) -> str:
     """NFKC, quote marks removed, whitespace removed."""
     folded = unicodedata.normalize("NFKC", name)
     return "".join(ch for ch in folded if ch not in _QUOTES and not ch.isspace())
@@ -96,10 +96,10 @@ def align(extracted: list[Indicator], gold: list[dict[str, Any]]) -> list[tuple[
     """
     candidates: list[tuple[float, int, int, int]] = []
     for i, indicator in enumerate(extracted):
-        name = normalise_name(indicator.name)
+        name = sighting_key(indicator.name)
         facts = _facts_of_extracted(indicator)
         for j, entry in enumerate(gold):
-            ratio = SequenceMatcher(None, name, normalise_name(entry["name"])).ratio()
+            ratio = SequenceMatcher(None, name, sighting_key(entry["name"])).ratio()
             if ratio >= MIN_RATIO:
                 gold_facts = _facts_of_gold(entry)
                 agree = sum(1 for key, value in facts.items() if gold_facts.get(key) == value)
@@ -190,12 +190,11 @@ def main() -> None:
 
 def _official_score(gold_path: Path, extracted: list[Indicator]) -> Score:
     """The indicator score of `pipeline.evaluation.evaluate` for one document, as fact counts."""
-    from pipeline.evaluation import evaluate
+    from pipeline.evaluation import scorers
     from pipeline.evaluation.gold import gold_to_extraction, load_gold
 
     gold = load_gold(gold_path)
-    context = evaluate._Context(gold_path.name)
-    result = evaluate.score_indicators(context, gold_to_extraction(gold).indicators, extracted)
+    result = scorers.indicator_score(gold_to_extraction(gold).indicators, extracted, gold_path.name)
     print(
         f"  official {gold_path.name[:3]}: P {result.precision:.3f} R {result.recall:.3f} F1 {result.f1:.3f}"
         f"  {result.correct}/{result.extracted}/{result.gold}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 
 class ReconError(Exception):
     """Root of every error recon raises on purpose."""
@@ -42,3 +44,21 @@ class GoldFormatError(ReconError):
 
 class StoreError(ReconError):
     """The SQLite store cannot be used (locked by another run, wrong schema, unwritable)."""
+
+
+class ExitCode(IntEnum):
+    """What a `recon` command's exit status means (for cron, systemd and CI).
+
+    Defined here, beside the errors, because `run` decides a run's outcome code; only
+    `pipeline.cli.exits` maps an error to one.
+    """
+
+    OK = 0
+    #: some files failed, a figure fell below its floor, or any other recon error
+    FAILURE = 1
+    #: usage or configuration error (typer's own code for bad usage), malformed gold file
+    USAGE = 2
+    #: open flags at or above --fail-on that nobody has decided on (on the run's documents)
+    OPEN_FLAGS = 3
+    #: the store is unavailable: another run holds the lock, or the database is unusable
+    STORE = 4

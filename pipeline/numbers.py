@@ -8,7 +8,7 @@ document's offset map and `text` is the original slice.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from schemas import Document, Span, StatedNumber
 
@@ -28,14 +28,6 @@ def normalize_number(text: str) -> str:
     if not re.fullmatch(r"-?\d+(?:\.\d+)?", folded):
         raise ValueError(f"not a number: {text!r}")
     return folded
-
-
-def parse_decimal(text: str) -> Decimal:
-    """Exact value of a number as written (never via float)."""
-    try:
-        return Decimal(normalize_number(text))
-    except InvalidOperation as exc:  # pragma: no cover - normalize_number already validated
-        raise ValueError(f"not a number: {text!r}") from exc
 
 
 def stated_number(document: Document, start: int, end: int, unit: str | None) -> StatedNumber:

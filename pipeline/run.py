@@ -21,24 +21,23 @@ import contextlib
 import hashlib
 import logging
 import os
-import re
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pipeline.check.run import check
-from pipeline.errors import ConfigError, ExtractionError, IngestError, ReconError, StoreError
-from pipeline.extract.rules.extract import extract
+from pipeline.errors import ConfigError, ExitCode, ExtractionError, IngestError, ReconError, StoreError
+from pipeline.extract.backends import open_extractor
+from pipeline.extract.complete import complete
+from pipeline.extract.extractor import Extracted, Extractor, ResponseCache
 from pipeline.ingest.chunk import chunk_document
 from pipeline.ingest.formats import ZipLimits
 from pipeline.ingest.read import Found, discover, identity_path, ingest, read_source
 from pipeline.review.messages import text
-from pipeline.settings import Lang, Settings, public_url
+from pipeline.settings import Lang, Settings, public_url, redact_argv
 from pipeline.store import RunLock, Store, utc_now
-from prompts import extract_prompt
 from schemas import (
     Accounting,
     CheckReport,
@@ -51,10 +50,8 @@ from schemas import (
     Severity,
 )
 from schemas.llm import ChunkFailure
+from schemas.result import Correction
 from schemas.stored import RunCounts
-
-if TYPE_CHECKING:  # the LLM path (openai, instructor: ~2 s to import) loads only when a run uses it
-    from pipeline.extract.model.backend import ResponseCache
 
 logger = logging.getLogger(__name__)
 
@@ -62,36 +59,6 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, DocumentResult | None], None]
 
 FailOn = Literal["error", "warning", "never"]
-
-#: Exit codes of `recon run` (for cron and systemd).
-EXIT_OK = 0
-EXIT_FAILED_FILES = 1
-EXIT_USAGE = 2
-EXIT_NEW_FLAGS = 3
-
-_SECRET_OPTIONS = ("--api-key",)
-
-
-def redact_argv(argv: Sequence[str]) -> list[str]:
-    """argv with the values of secret options (`--api-key X`, `--api-key=X`) replaced by `***`."""
-    redacted: list[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next:
-            redacted.append("***")
-            hide_next = False
-            continue
-        name, sep, _ = arg.partition("=")
-        if name in _SECRET_OPTIONS:
-            if sep:
-                redacted.append(f"{name}=***")
-            else:
-                redacted.append(arg)
-                hide_next = True
-            continue
-        redacted.append(arg)
-    return redacted
-
 
 def _failed(
     path: Path,
@@ -121,33 +88,32 @@ def process_path(
 ) -> DocumentResult:
     """Ingest, chunk, extract and check one file; a bad file gives status `failed`, never an exception.
 
-    The backend is `settings.resolved_backend()`: `rules`, or the LLM path
-    (`extract_document`) for `llm` and `local` (for `local`, `settings` must
-    already point at the running server, as `run` arranges). Raises ConfigError
-    when the LLM backend is chosen but not configured.
+    The backend is the one `settings` chooses (`pipeline.extract.backends`), opened for this
+    file alone. Raises ConfigError when a model backend is chosen but not configured.
     """
-    result, _ = process_path_detailed(path, settings, cache, document=document)
+    with open_extractor(settings) as extractor:
+        result, _ = process_path_detailed(path, settings, extractor, cache, document=document)
     return result
 
 
 def process_path_detailed(
     path: Path,
     settings: Settings,
+    extractor: Extractor,
     cache: ResponseCache | None = None,
     *,
     document: str | None = None,
     data: bytes | None = None,
 ) -> tuple[DocumentResult, list[ChunkFailure]]:
-    """`process_path` plus the chunks the model failed on (stored, and retried by the next run).
+    """`process_path` with an open backend, plus the chunks the model failed on (stored, and
+    retried by the next run).
 
     `document` is the document's identity (its path relative to the input folder;
     default the file name); `data` the file's bytes when the caller already read them.
     """
     path = identity_path(path)
     name = document or path.name
-    backend = settings.resolved_backend()
-    if backend != "rules":
-        settings.require_llm()
+    backend = extractor.name
     try:
         source = ingest(path, settings.max_file_bytes, zip_limits(settings), data)
     except IngestError as exc:
@@ -156,25 +122,32 @@ def process_path_detailed(
         logger.exception("cannot read %s", path)
         reason = f"cannot read: {type(exc).__name__}: {exc}"
         return _failed(path, reason, backend=backend, document=name), []
-    return _process_document(path, name, source, backend, settings, cache)
+    return _process_document(path, name, source, settings, extractor, cache)
 
 
 def _process_document(
-    path: Path, name: str, document: Document, backend: str, settings: Settings, cache: ResponseCache | None
+    path: Path,
+    name: str,
+    document: Document,
+    settings: Settings,
+    extractor: Extractor,
+    cache: ResponseCache | None,
 ) -> tuple[DocumentResult, list[ChunkFailure]]:
-    """Chunk, extract and check a document that was read."""
-    accounting = Accounting()
+    """Chunk, extract and check a document that was read.
+
+    Every backend takes the same path: extract → `complete` → check → re-read of what the
+    checker flags (the checker passed in, the corrections kept in the result) → check.
+    """
+    backend = extractor.name
     failures: list[ChunkFailure] = []
     try:
         chunks = chunk_document(document, settings.chunk_chars)
-        if backend == "rules":
-            extraction = extract(document, chunks)
-            report = check(extraction)
-        else:
-            extraction, report, accounting, failures = _extract_with_model(document, chunks, settings, cache)
-            if chunks and len(failures) == len(chunks):
-                reason = f"the model failed on every chunk ({failures[0].reason})"
-                return _failed(path, reason, document.sha256, backend, name), failures
+        extracted = extractor.extract(document, chunks, cache)
+        failures = extracted.failures
+        if chunks and len(failures) == len(chunks):
+            reason = f"the model failed on every chunk ({failures[0].reason})"
+            return _failed(path, reason, document.sha256, backend, name), failures
+        extraction, report, corrections = _complete_and_check(document, chunks, extracted, extractor, cache)
     except ConfigError:
         raise
     except ExtractionError as exc:
@@ -193,66 +166,52 @@ def _process_document(
         backend=backend,
         extraction=extraction,
         check=report,
-        accounting=accounting,
+        accounting=extracted.accounting,
         warnings=list(document.warnings),
+        corrections=corrections,
     )
     return result, failures
 
 
-def _extract_with_model(
-    document: Document, chunks: list[Chunk], settings: Settings, cache: ResponseCache | None
-) -> tuple[DocumentExtraction, CheckReport, Accounting, list[ChunkFailure]]:
-    """Model extraction, check, then one arithmetic-guided re-read of what the model read wrong."""
-    from pipeline.extract.merge import merge_extractions
-    from pipeline.extract.model.backend import extract_document_detailed, reread_flagged
+def _complete_and_check(
+    document: Document,
+    chunks: list[Chunk],
+    extracted: Extracted,
+    extractor: Extractor,
+    cache: ResponseCache | None,
+) -> tuple[DocumentExtraction, CheckReport, list[Correction]]:
+    """`complete`, check, and one re-read of what the checker flags (`extracted.accounting`
+    gains the re-read's cost)."""
 
-    by_rules = extract(document, chunks)
-    only_chunks = uncovered_chunks(chunks, by_rules) if settings.llm_policy == "uncovered" else None
-    detailed = extract_document_detailed(document, chunks, settings, cache, only_chunks)
-    accounting = detailed.accounting
-    if only_chunks is None:
-        # the model reads everything; the report's year and organisation come from the rules reader
-        extraction = detailed.extraction.model_copy(
-            update={
-                "organization": detailed.extraction.organization or by_rules.organization,
-                "fiscal_year": detailed.extraction.fiscal_year or by_rules.fiscal_year,
-            }
-        )
-    else:
-        extraction = merge_extractions(document.name, [by_rules, detailed.extraction])
+    def checker(extraction: DocumentExtraction) -> CheckReport:
+        return check(complete(extraction, document))
+
+    extraction = complete(extracted.extraction, document)
     report = check(extraction)
-    if any(flag.severity is not Severity.INFO for flag in report.flags):
-        extraction, _, reread_usage = reread_flagged(document, chunks, extraction, report, settings, cache)
-        reread_usage.failed_chunks = 0  # a failed re-read leaves the first answer: not a chunk failure
-        accounting.add(reread_usage)
+    if not any(flag.severity is not Severity.INFO for flag in report.flags):
+        return extraction, report, []
+    reread = extractor.reread(document, chunks, extracted.extraction, report, checker, cache)
+    reread.accounting.failed_chunks = 0  # a failed re-read leaves the first answer: not a chunk failure
+    extracted.accounting.add(reread.accounting)
+    if reread.extraction != extracted.extraction:
+        extraction = complete(reread.extraction, document)
         report = check(extraction)
-    return extraction, report, accounting, list(detailed.failures)
+    return extraction, report, reread.corrections
 
 
-_AMOUNT_IN_TEXT = re.compile(r"\d(?:\.\d+)?\s*(?:万元|亿元|元|%)")
-
-
-def uncovered_chunks(chunks: Sequence[Chunk], by_rules: DocumentExtraction) -> set[str]:
-    """Chunks that state amounts but in which the rules backend found nothing: the ones
-    worth a model call under `--llm-policy uncovered`."""
-    covered = {p.chunk_id for p in by_rules.projects}
-    covered |= {i.chunk_id for i in by_rules.indicators}
-    covered |= {b.chunk_id for b in by_rules.breakdowns}
-    return {c.id for c in chunks if c.id not in covered and _AMOUNT_IN_TEXT.search(c.text)}
-
-
-def exit_code(counts: RunCounts, fail_on: FailOn = "error") -> int:
-    """0 all good, 1 some files failed, 3 open flags at or above `fail_on` that nobody has
-    decided on, among the documents of the run (processed or unchanged); files failing win.
+def exit_code(counts: RunCounts, fail_on: FailOn = "error") -> ExitCode:
+    """OK; FAILURE when some files failed; OPEN_FLAGS for open flags at or above `fail_on` that
+    nobody has decided on, among the documents of the run (processed or unchanged); files
+    failing win.
 
     "Open and undecided", not "new in this run": a flag first raised by a run that
     failed or was killed still makes the next run exit 3 until someone decides on it.
     """
     if counts.failed:
-        return EXIT_FAILED_FILES
+        return ExitCode.FAILURE
     if fail_on != "never" and counts.open_at_or_above(Severity(fail_on)):
-        return EXIT_NEW_FLAGS
-    return EXIT_OK
+        return ExitCode.OPEN_FLAGS
+    return ExitCode.OK
 
 
 def result_json_path(out_dir: Path, document: str) -> Path:
@@ -275,36 +234,6 @@ def write_result_json(result: DocumentResult, out_dir: Path) -> Path:
     except OSError as exc:
         raise StoreError(f"cannot write the result JSON to {out_dir}: {exc}") from exc
     return target
-
-
-@dataclass(frozen=True)
-class _Engine:
-    """The settings documents are processed with, and what the run records about them."""
-
-    settings: Settings
-    backend: str
-    model: str | None
-    prompt_version: str | None
-
-
-@contextlib.contextmanager
-def _engine(settings: Settings) -> Iterator[_Engine]:
-    """Resolve the backend once; for `local`, start the llama.cpp server for the run's duration."""
-    backend = settings.resolved_backend()
-    if backend == "rules":
-        yield _Engine(settings, backend, None, None)
-        return
-    prompt_version = extract_prompt().cache_identity
-    if backend == "llm":
-        settings.require_llm()
-        yield _Engine(settings, backend, settings.model, prompt_version)
-        return
-    from pipeline.extract.model.local_server import local_server, resolve_model_path
-
-    model_name = resolve_model_path(settings).name
-    with local_server(settings) as served:
-        served = served.model_copy(update={"backend": "local"})
-        yield _Engine(served, backend, model_name, prompt_version)
 
 
 def backend_reason(settings: Settings, lang: Lang = "en") -> str:
@@ -349,8 +278,8 @@ def run(
     failed documents in the summary.
     """
     files, errors = discover_inputs(paths)
-    with RunLock(store.db_path, wait=wait), _engine(settings) as engine:
-        return _run_locked(files, errors, engine, store, progress, force, argv)
+    with RunLock(store.db_path, wait=wait), open_extractor(settings) as extractor:
+        return _run_locked(files, errors, settings, extractor, store, progress, force, argv)
 
 
 def discover_inputs(paths: Sequence[Path]) -> tuple[list[Found], list[IngestError]]:
@@ -369,28 +298,28 @@ def discover_inputs(paths: Sequence[Path]) -> tuple[list[Found], list[IngestErro
 def _run_locked(
     files: Sequence[Found],
     errors: Sequence[IngestError],
-    engine: _Engine,
+    settings: Settings,
+    extractor: Extractor,
     store: Store,
     progress: Progress | None,
     force: bool,
     argv: Sequence[str] | None,
 ) -> RunSummary:
     started = utc_now()
-    run_id = store.begin_run(
-        engine.backend, engine.model, engine.prompt_version, redact_argv(sys.argv if argv is None else argv)
-    )
+    command = redact_argv(sys.argv if argv is None else argv)
+    run_id = store.begin_run(extractor.name, extractor.model, extractor.prompt_version, command)
     summary = RunSummary(
         run_id=run_id,
-        backend=engine.backend,
-        model=engine.model,
-        prompt_version=engine.prompt_version,
+        backend=extractor.name,
+        model=extractor.model,
+        prompt_version=extractor.prompt_version,
         started=started,
     )
     counts = RunCounts(documents=len(files) + len(errors))
     if progress is not None:
         progress(0, counts.documents, None)
     try:
-        _process_all(files, errors, engine, store, run_id, summary, counts, progress, force)
+        _process_all(files, errors, settings, extractor, store, run_id, summary, counts, progress, force)
     except BaseException:
         # Ctrl-C / SIGTERM-as-exception / a store error: what is stored stays; the run says so.
         with contextlib.suppress(StoreError, sqlite3.Error):
@@ -408,7 +337,8 @@ def _run_locked(
 def _process_all(
     files: Sequence[Found],
     errors: Sequence[IngestError],
-    engine: _Engine,
+    settings: Settings,
+    extractor: Extractor,
     store: Store,
     run_id: int,
     summary: RunSummary,
@@ -419,14 +349,14 @@ def _process_all(
     total = counts.documents
     done = 0
     for error in errors:
-        failed = _failed(Path(error.path), error.reason, backend=engine.backend, document=error.path)
+        failed = _failed(Path(error.path), error.reason, backend=extractor.name, document=error.path)
         summary.documents.append(failed)
         counts.failed += 1
         done += 1
         if progress is not None:
             progress(done, total, failed)
     for found in files:
-        result = _process_one(found, engine, store, run_id, counts, force)
+        result = _process_one(found, settings, extractor, store, run_id, counts, force)
         summary.documents.append(result)
         summary.accounting.add(result.accounting)
         done += 1
@@ -435,9 +365,14 @@ def _process_all(
 
 
 def _process_one(
-    found: Found, engine: _Engine, store: Store, run_id: int, counts: RunCounts, force: bool
+    found: Found,
+    settings: Settings,
+    extractor: Extractor,
+    store: Store,
+    run_id: int,
+    counts: RunCounts,
+    force: bool,
 ) -> DocumentResult:
-    settings = engine.settings
     path = identity_path(found.path)
     failures: list[ChunkFailure] = []
     try:
@@ -446,10 +381,10 @@ def _process_one(
     except IngestError as exc:
         sha256: str | None = None
         size: int | None = None
-        result = _failed(path, exc.reason, backend=engine.backend, document=found.document)
+        result = _failed(path, exc.reason, backend=extractor.name, document=found.document)
     else:
         sha256, size = hashlib.sha256(data).hexdigest(), len(data)
-        last = None if force else _skip_reason(store, path, sha256, engine.backend)
+        last = None if force else _skip_reason(store, path, sha256, extractor.name)
         if last is not None:
             counts.skipped += 1
             counts.flags += store.flag_count(path)
@@ -463,8 +398,10 @@ def _process_one(
             if not result_json_path(settings.out_dir, found.document).exists():
                 write_result_json(last.model_copy(update={"status": DocumentStatus.OK}), settings.out_dir)
             return last
-        cache = store if engine.backend != "rules" else None
-        result, failures = process_path_detailed(path, settings, cache, document=found.document, data=data)
+        cache = store if extractor.uses_cache else None
+        result, failures = process_path_detailed(
+            path, settings, extractor, cache, document=found.document, data=data
+        )
         del data
     write = store.store_document(
         run_id, result, sha256, size, [(failure.chunk_id, failure.reason) for failure in failures]

@@ -14,6 +14,7 @@ allows, and the README's table of variables is rendered from it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -39,6 +40,35 @@ def public_url(url: str | None) -> str | None:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+#: Options whose value is a secret: never stored or printed.
+_SECRET_OPTIONS = ("--api-key",)
+#: Options whose value is a URL that may carry credentials.
+_URL_OPTIONS = ("--base-url",)
+
+
+def redact_argv(argv: Sequence[str]) -> list[str]:
+    """argv safe to store or print: the values of secret options (`--api-key X`, `--api-key=X`)
+    become `***` and a `--base-url` value loses its credentials (`public_url`)."""
+    redacted: list[str] = []
+    pending: str | None = None
+    for arg in argv:
+        if pending is not None:
+            redacted.append("***" if pending in _SECRET_OPTIONS else public_url(arg) or arg)
+            pending = None
+            continue
+        name, sep, value = arg.partition("=")
+        if name in _SECRET_OPTIONS or name in _URL_OPTIONS:
+            if sep:
+                shown = "***" if name in _SECRET_OPTIONS else public_url(value) or value
+                redacted.append(f"{name}={shown}")
+            else:
+                redacted.append(arg)
+                pending = name
+            continue
+        redacted.append(arg)
+    return redacted
 
 
 def _env(name: str, default: str | None = None) -> str | None:

@@ -1,6 +1,6 @@
 """Versioned prompt files for the LLM backend, loaded as package data.
 
-A prompt's `version` is its file stem (`extract_v1`); the version and the
+A prompt's `version` is its file stem (`extract_v3`); the version and the
 sha256 of the text are part of the response cache key, so editing a prompt
 file (or adding `extract_v2.md`) never serves answers given to the old one.
 """
@@ -26,7 +26,7 @@ class Prompt:
 
     @property
     def cache_identity(self) -> str:
-        """Version plus a short content hash: `extract_v1+3f2a9c1b`."""
+        """Version plus a short content hash: `extract_v3+3f2a9c1b`."""
         return f"{self.version}+{self.sha256[:8]}"
 
 
@@ -40,6 +40,9 @@ def load_prompt(version: str) -> Prompt:
 #: The prompt versions the LLM backend currently uses.
 EXTRACT_PROMPT_VERSION = "extract_v3"
 REREAD_PROMPT_VERSION = "reread_v1"
+#: The instruction that closes every user message: small models answer empty lists unless the
+#: request itself comes after the chunk (seen with Qwen2.5-Coder-1.5B).
+CHUNK_PROMPT_VERSION = "chunk_v1"
 
 
 def extract_prompt() -> Prompt:
@@ -48,3 +51,7 @@ def extract_prompt() -> Prompt:
 
 def reread_prompt() -> Prompt:
     return load_prompt(REREAD_PROMPT_VERSION)
+
+
+def chunk_prompt() -> Prompt:
+    return load_prompt(CHUNK_PROMPT_VERSION)

@@ -21,7 +21,7 @@ from schemas.extraction import (
 )
 from schemas.flags import CheckReport, Flag, MatchMode, Rule, Severity, SkippedCheck
 from schemas.numbers import MONEY_UNITS, Span, StatedNumber
-from schemas.result import Accounting, DocumentResult, DocumentStatus, RunSummary
+from schemas.result import Accounting, Correction, DocumentResult, DocumentStatus, RunSummary
 
 __all__ = [
     "MONEY_UNITS",
@@ -30,6 +30,7 @@ __all__ = [
     "BreakdownItem",
     "CheckReport",
     "Chunk",
+    "Correction",
     "Coverage",
     "Document",
     "DocumentExtraction",

@@ -15,7 +15,7 @@ change of field names, types or descriptions.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -160,26 +160,6 @@ class ChunkFailure(BaseModel):
     chunk_id: str
     reason: str
     attempts: int = 0
-
-
-class Correction(BaseModel):
-    """What an arithmetic-guided re-read did about one checker flag.
-
-    `corrected`: the re-read gave grounded numbers that reconcile, and they
-    replaced the old ones. `confirmed`: the model read the same numbers again,
-    so the flag stands ("confirmed by re-read"). `unresolved`: the re-read
-    failed or gave other numbers that still do not reconcile; the old facts stay.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    flag_key: str
-    chunk_id: str
-    subject: str
-    outcome: Literal["corrected", "confirmed", "unresolved"]
-    before: list[str] = Field(default_factory=list)
-    after: list[str] = Field(default_factory=list)
-    note: str = ""
 
 
 class LLMExtractionResult(BaseModel):

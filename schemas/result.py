@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +43,26 @@ class Accounting(BaseModel):
         self.seconds += other.seconds
 
 
+class Correction(BaseModel):
+    """What an arithmetic-guided re-read did about one checker flag.
+
+    `corrected`: the re-read gave grounded numbers that reconcile, and they
+    replaced the old ones. `confirmed`: the model read the same numbers again,
+    so the flag stands ("confirmed by re-read"). `unresolved`: the re-read
+    failed or gave other numbers that still do not reconcile; the old facts stay.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    flag_key: str
+    chunk_id: str
+    subject: str
+    outcome: Literal["corrected", "confirmed", "unresolved"]
+    before: list[str] = Field(default_factory=list)
+    after: list[str] = Field(default_factory=list)
+    note: str = ""
+
+
 class DocumentResult(BaseModel):
     """One document's checked, traceable result (what `--out` writes as JSON)."""
 
@@ -65,6 +86,8 @@ class DocumentResult(BaseModel):
         description="what the reader had to work around (replacement characters, unread pages, "
         "an unsupported script); the document was still processed",
     )
+    #: what the re-read of the checker's flags did, one entry per flag re-read (model backends)
+    corrections: list[Correction] = Field(default_factory=list)
 
 
 class RunSummary(BaseModel):

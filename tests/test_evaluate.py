@@ -13,10 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import ConfigError, GoldFormatError
+from pipeline.evaluation.align import CONTAINMENT_MIN_CHARS, CONTAINMENT_SIMILARITY, NAME_THRESHOLD
 from pipeline.evaluation.evaluate import (
-    CONTAINMENT_MIN_CHARS,
-    CONTAINMENT_SIMILARITY,
-    NAME_THRESHOLD,
     EvalError,
     Observed,
     align_projects,

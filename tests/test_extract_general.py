@@ -301,10 +301,11 @@ def test_a_fact_stated_twice_with_two_values_reaches_the_checker() -> None:
         "二、执行情况\n全年实际支出67万元，主要用于购书。\n"
     )
     document = ingest_text(text, name="twice.txt")
+    from pipeline.extract.complete import complete
     from pipeline.extract.rules.extract import extract
     from pipeline.ingest.chunk import chunk_document
 
-    extraction = extract(document, chunk_document(document))
+    extraction = complete(extract(document, chunk_document(document)), document)
     flags = [f for f in check(extraction).flags if f.rule.value == "conflict"]
     assert len(flags) == 1 and {"76", "67"} <= set(flags[0].values)
 
@@ -349,11 +350,12 @@ def test_a_table_of_projects_gives_each_row_its_flows_and_the_total_a_breakdown(
 
 def _extract_and_check(text: str) -> tuple[DocumentExtraction, list[Flag]]:
     from pipeline.check.run import check
+    from pipeline.extract.complete import complete
     from pipeline.extract.rules.extract import extract
     from pipeline.ingest.chunk import chunk_document
 
     document = ingest_text(text, name="shapes.txt")
-    extraction = extract(document, chunk_document(document))
+    extraction = complete(extract(document, chunk_document(document)), document)
     return extraction, list(check(extraction).flags)
 
 

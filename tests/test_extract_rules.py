@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.extract.complete import complete
 from pipeline.extract.rules.extract import extract
 from pipeline.ingest.chunk import chunk_document
 from pipeline.ingest.read import ingest, ingest_text
@@ -17,7 +18,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 def _extract(text: str) -> DocumentExtraction:
     document = ingest_text(text, "mem.txt")
-    return extract(document, chunk_document(document, 3000))
+    return complete(extract(document, chunk_document(document, 3000)), document)
 
 
 def _facts(project: Project) -> dict[str, list[str]]:

@@ -443,7 +443,7 @@ def test_pdf_soft_wraps_are_joined_but_headings_keep_their_lines() -> None:
     assert "\n4、人员情况\n" in pdf.text
 
 
-def test_ingest_text_normalises_like_a_file(tmp_path: Path) -> None:
+def test_ingest_text_normalizes_like_a_file(tmp_path: Path) -> None:
     text = "[bookmark: _GoBack]支出１,２３４.５ 万元"
     on_disk = tmp_path / "a.txt"
     on_disk.write_text(text, encoding="utf-8")

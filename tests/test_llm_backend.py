@@ -421,7 +421,7 @@ def test_reread_corrects_a_misread_number(server: FakeOpenAI) -> None:
     assert any(f.subject == PARENT for f in report.flags), report.flags
 
     server.push(answer(GOOD_ANSWER))
-    corrected, corrections, accounting = reread_flagged(document, chunks, extraction, report, settings)
+    corrected, corrections, accounting = reread_flagged(document, chunks, extraction, report, settings, check)
     assert accounting.calls == 1
     reread_request = server.requests[-1]
     assert "228.65" in reread_request.text and "spent=225万元" in reread_request.text  # the quoted numbers
@@ -440,7 +440,7 @@ def test_reread_confirming_the_same_numbers_keeps_the_flag(server: FakeOpenAI) -
     extraction, _ = extract_document(document, chunks, settings)
     report = check(extraction)
     server.push(answer(_misread()))
-    kept, corrections, _ = reread_flagged(document, chunks, extraction, report, settings)
+    kept, corrections, _ = reread_flagged(document, chunks, extraction, report, settings, check)
     assert corrections and all(c.outcome == "confirmed" for c in corrections)
     assert kept == extraction
     assert {c.flag_key for c in corrections} <= {f.key for f in report.flags}
@@ -457,7 +457,7 @@ def test_reread_ignores_flags_on_rule_extracted_numbers(server: FakeOpenAI) -> N
         update={"projects": [p.model_copy(update={"source": "rules"}) for p in extraction.projects]}
     )
     calls = server.calls
-    _, corrections, accounting = reread_flagged(document, chunks, as_rules, check(as_rules), settings)
+    _, corrections, accounting = reread_flagged(document, chunks, as_rules, check(as_rules), settings, check)
     assert corrections == [] and accounting.calls == 0 and server.calls == calls
 
 
@@ -470,7 +470,7 @@ def test_reread_that_fails_leaves_facts_and_says_why(server: FakeOpenAI) -> None
     extraction, _ = extract_document(document, chunks, settings)
     report = check(extraction)
     server.push(status(500), status(500))
-    kept, corrections, accounting = reread_flagged(document, chunks, extraction, report, settings)
+    kept, corrections, accounting = reread_flagged(document, chunks, extraction, report, settings, check)
     assert kept == extraction
     assert corrections and all(c.outcome == "unresolved" and "HTTP 500" in c.note for c in corrections)
     assert accounting.failed_chunks == 1 and accounting.calls == 2

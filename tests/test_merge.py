@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pipeline.extract.merge import merge_extractions, normalise_name
+from pipeline.extract.merge import merge_extractions, sighting_key
 from schemas import (
     Breakdown,
     BreakdownItem,
@@ -43,9 +43,9 @@ def project(name: str, parent: str | None = None, chunk: str = "c0", **facts: li
 
 
 def test_normalise_name() -> None:
-    assert normalise_name("3、项目“2023年基层医疗机构专项”") == normalise_name("2023年基层医疗机构专项")
-    assert normalise_name("（2）2022年 ") == "2022年"
-    assert normalise_name(None) == ""
+    assert sighting_key("3、项目“2023年基层医疗机构专项”") == sighting_key("2023年基层医疗机构专项")
+    assert sighting_key("（2）2022年 ") == "2022年"
+    assert sighting_key(None) == ""
 
 
 def test_same_project_in_two_chunks_is_one_with_the_union_of_facts() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError, StoreError
-from pipeline.run import exit_code, process_path, redact_argv, run
-from pipeline.settings import Settings, load_settings
+from pipeline.run import exit_code, process_path, run
+from pipeline.settings import Settings, load_settings, redact_argv
 from pipeline.store import RunLock, Store
 from schemas import DocumentResult, DocumentStatus, Severity
 from schemas.stored import FlagStatus, RunCounts, RunStatus

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.check.run import check
+from pipeline.extract.complete import complete
 from pipeline.extract.rules.extract import extract
 from pipeline.ingest.chunk import chunk_document
 from pipeline.ingest.read import ingest_text
@@ -24,7 +25,7 @@ TABLE = (
 
 def _extract(**values: str) -> DocumentExtraction:
     document = ingest_text(TABLE.format(**values), "table.txt")
-    return extract(document, chunk_document(document, 3000))
+    return complete(extract(document, chunk_document(document, 3000)), document)
 
 
 GOOD = {"w1": "30", "s1": "30", "w2": "20", "s2": "18", "w3": "20", "s3": "19", "w4": "20", "s4": "20", "wt": "100", "st": "96.86", "se": "9.86"}

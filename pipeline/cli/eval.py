@@ -13,17 +13,17 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli.exits import errors_at_the_edge
 from pipeline.cli.options import DbOption
-from pipeline.errors import ConfigError, GoldFormatError, ReconError, StoreError
+from pipeline.errors import ConfigError, ExitCode, ReconError
 from pipeline.evaluation.evaluate import (
     METRICS,
     Comparison,
@@ -42,15 +42,6 @@ from pipeline.safe_text import visible
 from pipeline.settings import Settings, load_settings
 from schemas import CheckReport, DocumentExtraction, DocumentResult, DocumentStatus
 
-#: Exit code when a figure is below its floor.
-EXIT_BELOW_FLOOR = 1
-#: Exit code for a usage problem: bad option, malformed or draft gold file, missing document.
-EXIT_USAGE = 2
-#: Exit code when the store cannot be used (as for `recon run`).
-EXIT_STORE = 4
-#: Exit code for any other recon error.
-EXIT_ERROR = 1
-
 EvalBackend = Literal["rules", "llm", "auto"]
 
 
@@ -63,22 +54,6 @@ def _width() -> int | None:
 
 console = Console(width=_width())
 error_console = Console(stderr=True)
-
-
-def _fail(error: ReconError) -> NoReturn:
-    error_console.print(visible(f"Error: {error}"), markup=False, highlight=False)
-    if isinstance(error, ConfigError | GoldFormatError):
-        raise typer.Exit(EXIT_USAGE)
-    code = EXIT_STORE if isinstance(error, StoreError) else EXIT_ERROR
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _errors_at_the_edge() -> Iterator[None]:
-    try:
-        yield
-    except ReconError as error:
-        _fail(error)
 
 
 # --- tables --------------------------------------------------------------------------------------
@@ -329,7 +304,7 @@ def eval_command(
     show_errors: Annotated[int, typer.Option("--show-errors", help="Print the first N differences.")] = 0,
 ) -> None:
     """Score extraction, parent links, indicators, breakdowns, flags and grounding against gold files."""
-    with _errors_at_the_edge():
+    with errors_at_the_edge():
         settings = load_settings(backend=backend, db_path=db)
         floors = _read_json(floor, "--floor") if floor else None
         earlier = _read_json(compare, "--compare") if compare else None
@@ -354,7 +329,7 @@ def eval_command(
                 error_console.print(
                     "below the floor:\n  " + "\n  ".join(failures), markup=False, highlight=False
                 )
-                raise typer.Exit(EXIT_BELOW_FLOOR)
+                raise typer.Exit(ExitCode.FAILURE)
 
 
 def _read_json(path: Path, option: str) -> dict[str, Any]:
@@ -377,7 +352,7 @@ def gold_draft_command(
     """Write a draft gold file ("draft": true) from the current extraction, to be checked by hand."""
     from pipeline.run import process_path
 
-    with _errors_at_the_edge():
+    with errors_at_the_edge():
         settings = load_settings(backend=backend)
         result = process_path(document, settings)
         if result.extraction is None:

@@ -1,18 +1,18 @@
 """The `recon` command line: thin typer commands over the library.
 
 Each command resolves `Settings` once, calls one library function that returns
-schema objects, and prints them. Only this module turns `ReconError`s into
-messages and exit codes:
+schema objects, and prints them. Errors become messages and exit codes in one place,
+`pipeline.cli.exits`, with the codes of `pipeline.errors.ExitCode`:
 
     0  all good
-    1  some files failed (each named on stderr as "<file>: <reason>")
+    1  some files failed (each named on stderr as "<file>: <reason>"), or another error
     2  usage or configuration error (typer's default for bad usage; a path that does not
-       exist, or nothing to read under the paths given)
+       exist, or nothing to read under the paths given), malformed gold file
     3  open flags at or above --fail-on (default: error) that nobody has decided on, on the
        documents of the run (processed or unchanged), whichever run first raised them
     4  the store is unavailable: another run holds the lock, or the database is unusable
 
-Other engineers' command groups are added with their modules' `register(app)`.
+The other command groups (eval, review, model, serve) are added with their modules' `register(app)`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -37,25 +37,17 @@ from pipeline.cli import eval as cli_eval
 from pipeline.cli import model as cli_model
 from pipeline.cli import review as cli_review
 from pipeline.cli import serve as cli_serve
+from pipeline.cli.exits import errors_at_the_edge
 from pipeline.cli.options import (
     DbOption,
     LangOption,
-    current_lang,
     lang_flag,
     set_lang_flag,
     version_callback,
 )
-from pipeline.errors import ConfigError, ReconError, StoreError
+from pipeline.errors import ExitCode, StoreError
 from pipeline.review.messages import text
-from pipeline.run import (
-    EXIT_FAILED_FILES,
-    EXIT_NEW_FLAGS,
-    EXIT_USAGE,
-    FailOn,
-    backend_reason,
-    exit_code,
-    run,
-)
+from pipeline.run import FailOn, backend_reason, exit_code, run
 from pipeline.safe_text import SafeLogFormatter, quiet_third_party_loggers, visible
 from pipeline.settings import (
     Backend,
@@ -64,14 +56,11 @@ from pipeline.settings import (
     Settings,
     help_default,
     load_settings,
-    public_url,
+    redact_argv,
 )
 from pipeline.store import Store
 from schemas import Coverage, DocumentResult, DocumentStatus, RunSummary, Severity
 from schemas.stored import RunRecord
-
-#: Exit code when the store cannot be used (locked by another run, unreadable).
-EXIT_STORE = 4
 
 app = typer.Typer(
     name="recon",
@@ -100,25 +89,6 @@ def main(
     """Extract and reconcile the numbers of budget performance self-evaluation reports (预算绩效自评报告)."""
     set_lang_flag(lang)
     ctx.call_on_close(lambda: set_lang_flag(None))  # not carried into a later invocation in-process
-
-
-def fail(error: ReconError) -> NoReturn:
-    """Print `error` on stderr and exit with the code for its kind."""
-    typer.echo(visible(text("error", current_lang(), message=error)), err=True)
-    if isinstance(error, ConfigError):
-        raise typer.Exit(EXIT_USAGE)
-    if isinstance(error, StoreError):
-        raise typer.Exit(EXIT_STORE)
-    raise typer.Exit(EXIT_FAILED_FILES)
-
-
-@contextmanager
-def errors_at_the_edge() -> Iterator[None]:
-    """Turn ReconErrors raised inside a command into a message and an exit code."""
-    try:
-        yield
-    except ReconError as error:
-        fail(error)
 
 
 def open_store(settings: Settings) -> Store:
@@ -283,7 +253,7 @@ class _ProgressBar:
 
 
 def command_argv(ctx: typer.Context) -> list[str]:
-    """The command as invoked, rebuilt from its parsed parameters, with the API key hidden."""
+    """The command as invoked, rebuilt from its parsed parameters, with secrets hidden (`redact_argv`)."""
     argv = ["recon", ctx.info_name or "run"]
     for value in ctx.params.values():
         if isinstance(value, list):
@@ -294,13 +264,9 @@ def command_argv(ctx: typer.Context) -> list[str]:
             continue
         elif value is True:
             argv.append(option)
-        elif name == "api_key":
-            argv.append(f"{option}=***")
-        elif name == "base_url":
-            argv.append(f"{option}={public_url(str(value))}")
         else:
             argv.append(f"{option}={value}")
-    return argv
+    return redact_argv(argv)
 
 
 @app.command("run")
@@ -416,7 +382,7 @@ def _run_and_print(
         console.print(_table(summary, settings.lang))
     typer.echo(visible(summary_line(record, settings, settings.lang)))
     code = exit_code(record.counts, fail_on)
-    if code == EXIT_NEW_FLAGS and not quiet:
+    if code is ExitCode.OPEN_FLAGS and not quiet:
         typer.echo(open_flags_line(record, fail_on, settings.lang))
     return code
 

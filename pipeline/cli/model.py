@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from pipeline.errors import ConfigError, ReconError
+from pipeline.cli.exits import exit_for
+from pipeline.errors import ReconError
 from pipeline.extract.model.model_fetch import KNOWN_MODELS, default_cache_dir, fetch_model, find_cached_model
 from pipeline.settings import help_default
 
@@ -48,12 +49,8 @@ def fetch_command(
     """
     try:
         path = fetch_model(name, cache_dir, log=_stderr)
-    except ConfigError as exc:
-        _stderr(f"error: {exc}")
-        raise typer.Exit(2) from exc
     except ReconError as exc:
-        _stderr(f"error: {exc}")
-        raise typer.Exit(1) from exc
+        raise exit_for(exc) from exc
     typer.echo(str(path))
 
 

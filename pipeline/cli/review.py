@@ -2,8 +2,8 @@
 
 `pipeline.cli.main` calls `register(app)`. Each command is thin: it resolves the
 settings, opens the store, calls one function of `pipeline.review.review`,
-`pipeline.review.export` or `pipeline.review.report`, and prints. Only here are `ReconError`s
-turned into a message on stderr and exit code 1.
+`pipeline.review.export` or `pipeline.review.report`, and prints; errors become a message and
+an exit code through `pipeline.cli.exits`.
 
 Document text and file names are printed as rich `Text` objects, never as markup,
 so brackets in a report cannot restyle (or hide) anything, and through
@@ -23,8 +23,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pipeline.cli.exits import exit_for, failure
 from pipeline.cli.options import HOME_HELP, DbOption, DocumentOption, current_lang, resolve_document
-from pipeline.errors import ConfigError, ReconError, StoreError
+from pipeline.errors import ConfigError, ExitCode, ReconError
 from pipeline.review.export import ExportFormat, ExportWhat, default_export_path, export
 from pipeline.review.flagtext import flag_message, format_number
 from pipeline.review.messages import rule_name, severity_name, status_name, text
@@ -32,7 +33,6 @@ from pipeline.review.report import default_report_path, latest_run_id, write_rep
 from pipeline.review.review import (
     CONTEXT_CHARS,
     FlagFilter,
-    FlagNotFoundError,
     FlagView,
     Passage,
     flag_as_dict,
@@ -61,38 +61,16 @@ RunOption = Annotated[
 ]
 
 
-#: Exit codes, the same as `pipeline.cli.main`'s: 1 other errors, 2 configuration, 4 store unusable.
-EXIT_ERROR = 1
-EXIT_CONFIG = 2
-EXIT_STORE = 4
-
-
 def _line(text: str, style: str = "") -> Text:
     """One line of untrusted text (file names, report text) as rich Text with controls made visible."""
     return Text(visible(text, keep_newlines=False), style=style)
-
-
-def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
-    line = text("error", current_lang(), message=message)
-    Console(stderr=True).print(_line(line, style="bold red"), soft_wrap=True)  # one line
-    return typer.Exit(code)
-
-
-def _exit_for(error: ReconError) -> typer.Exit:
-    if isinstance(error, FlagNotFoundError):
-        return _fail(text("flag.not_found", current_lang(), id=error.flag_id))
-    if isinstance(error, ConfigError):
-        return _fail(str(error), EXIT_CONFIG)
-    if isinstance(error, StoreError):
-        return _fail(str(error), EXIT_STORE)
-    return _fail(str(error))
 
 
 def _settings(db: Path | None = None) -> Settings:
     try:
         return load_settings(db_path=db)
     except ConfigError as exc:
-        raise _exit_for(exc) from exc
+        raise exit_for(exc) from exc
 
 
 @contextmanager
@@ -102,12 +80,12 @@ def _open_store(db: Path | None, *, read_only: bool = True) -> Iterator[Store]:
     read-only folder can still be listed, shown, exported and reported."""
     db_path = _settings(db).db_path
     if not db_path.exists():
-        raise _fail(text("db.missing", current_lang(), path=db_path), EXIT_STORE)
+        raise failure(text("db.missing", current_lang(), path=db_path), ExitCode.STORE)
     try:
         with Store(db_path, read_only=read_only) as store:
             yield store
     except ReconError as exc:
-        raise _exit_for(exc) from exc
+        raise exit_for(exc) from exc
 
 
 def _flags_table(flags: list[StoredFlag], lang: Lang) -> Table:
@@ -200,6 +178,11 @@ def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
             lines.append(Text("  " + ("，" if lang == "zh" else ", ").join(facts), style="dim"))
         if detail.details:
             lines.append(_line("  " + detail.details, style="dim"))
+    for correction in view.corrections:
+        outcome = text(f"reread.{correction.outcome}", lang)
+        lines.append(_line(text("show.reread", lang, outcome=outcome, note=correction.note)))
+        before, after = "、".join(correction.before) or "-", "、".join(correction.after) or "-"
+        lines.append(_line("  " + text("show.reread_numbers", lang, before=before, after=after), style="dim"))
     lines.append(Text(""))
     problem = source_problem_text(view, lang)
     if problem is not None:
@@ -283,7 +266,7 @@ def review_command(
     chosen = [s for s, on in ((FlagStatus.CONFIRMED, confirm), (FlagStatus.DISMISSED, dismiss),
                               (FlagStatus.OPEN, reopen)) if on]
     if len(chosen) != 1:
-        raise _fail(text("review.one_of", current_lang()), EXIT_CONFIG)
+        raise failure(text("review.one_of", current_lang()), ExitCode.USAGE)
     with _open_store(db, read_only=False) as store:
         flag = record_decision(store, flag_id, chosen[0], by=by, note=note)
     decision = flag.decision

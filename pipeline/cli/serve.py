@@ -12,16 +12,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli.exits import exit_for, failure
 from pipeline.cli.options import DbOption, current_lang, lang_flag
-from pipeline.cli.review import _exit_for, _fail, _open_store, _settings
-from pipeline.errors import ReconError
+from pipeline.cli.review import _open_store, _settings
+from pipeline.errors import ExitCode, ReconError
 from pipeline.review.messages import text
 from pipeline.review.runs import duration_text, list_runs
 from pipeline.settings import Lang
 
 #: Hosts that only this machine can reach.
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-EXIT_STORE = 4
 
 
 def runs_table(db: DbOption, lang: Lang) -> Table | None:
@@ -83,13 +83,13 @@ def serve_command(
     settings = _settings(db)
     db_path = settings.db_path
     if not db_path.exists():
-        raise _fail(text("db.missing", lang, path=db_path), EXIT_STORE)
+        raise failure(text("db.missing", lang, path=db_path), ExitCode.STORE)
     try:
         import uvicorn
 
         from pipeline.web.app import create_app
     except ImportError as exc:  # pragma: no cover - the dependencies are installed with recon
-        raise _fail(text("serve.missing_extra", lang, reason=exc)) from exc
+        raise failure(text("serve.missing_extra", lang, reason=exc)) from exc
     errors = Console(stderr=True)
     if host not in LOOPBACK and not token:
         errors.print(text("serve.no_auth", lang, host=host), style="bold red", soft_wrap=True)
@@ -102,7 +102,7 @@ def serve_command(
     try:
         app = create_app(db_path, token=token, lang=lang_flag() or settings.lang)
     except ReconError as exc:
-        raise _exit_for(exc) from exc
+        raise exit_for(exc) from exc
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

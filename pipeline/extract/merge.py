@@ -14,6 +14,9 @@
 * Indicators merge by name (values missing in the first sighting are filled
   from later ones); breakdowns merge by total (same label and span), parts
   unioned by span.
+* Every field of `DocumentExtraction` has its merger in `_MERGERS` (document-level
+  fields: the first part that states one; lists: the union in order), checked at
+  import, so a field added to the schema cannot be dropped by the merge.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.extract.ground import clean_name
 from schemas import (
@@ -32,10 +36,10 @@ from schemas import (
     FactKey,
     Indicator,
     Project,
+    ScoreLine,
     Span,
     StatedNumber,
     Statement,
-    YearMention,
 )
 
 logger = logging.getLogger(__name__)
@@ -43,7 +47,7 @@ logger = logging.getLogger(__name__)
 _IGNORABLE_RE = re.compile(r"[\s，,。；;：:、·\-—]+")
 
 
-def normalise_name(name: str | None) -> str:
+def sighting_key(name: str | None) -> str:
     """The key two sightings of one project or indicator share."""
     if not name:
         return ""
@@ -117,10 +121,10 @@ class _ProjectAcc:
 def _merge_projects(projects: Sequence[Project], conflicts: list[Statement]) -> list[Project]:
     merged: list[_ProjectAcc] = []
     for project in projects:
-        name_key = normalise_name(project.name)
-        parent_key = normalise_name(project.parent)
-        same_name = [acc for acc in merged if normalise_name(acc.name) == name_key]
-        target = next((acc for acc in same_name if normalise_name(acc.parent) == parent_key), None)
+        name_key = sighting_key(project.name)
+        parent_key = sighting_key(project.parent)
+        same_name = [acc for acc in merged if sighting_key(acc.name) == name_key]
+        target = next((acc for acc in same_name if sighting_key(acc.parent) == parent_key), None)
         if target is None and same_name:
             # One sighting without a parent is the same project as the one with it.
             if not parent_key and len(same_name) == 1:
@@ -139,11 +143,11 @@ def _merge_projects(projects: Sequence[Project], conflicts: list[Statement]) -> 
             merged.append(target)
         target.add(project, conflicts)
     # Link each sub-project to its parent's canonical name.
-    canonical = {normalise_name(acc.name): acc.name for acc in merged}
+    canonical = {sighting_key(acc.name): acc.name for acc in merged}
     for acc in merged:
         if acc.parent is not None:
-            acc.parent = canonical.get(normalise_name(acc.parent), acc.parent)
-            if normalise_name(acc.parent) == normalise_name(acc.name):
+            acc.parent = canonical.get(sighting_key(acc.parent), acc.parent)
+            if sighting_key(acc.parent) == sighting_key(acc.name):
                 acc.parent = None  # a project is not its own parent
     return [acc.build() for acc in merged]
 
@@ -151,7 +155,7 @@ def _merge_projects(projects: Sequence[Project], conflicts: list[Statement]) -> 
 def _merge_indicators(indicators: Sequence[Indicator]) -> list[Indicator]:
     merged: dict[str, Indicator] = {}
     for indicator in indicators:
-        key = normalise_name(indicator.name)
+        key = sighting_key(indicator.name)
         existing = merged.get(key)
         if existing is None:
             merged[key] = indicator
@@ -169,7 +173,7 @@ def _merge_indicators(indicators: Sequence[Indicator]) -> list[Indicator]:
 def _merge_breakdowns(breakdowns: Sequence[Breakdown]) -> list[Breakdown]:
     merged: dict[tuple[str, tuple[int, int]], Breakdown] = {}
     for breakdown in breakdowns:
-        key = (normalise_name(breakdown.total.label), _span_key(breakdown.total.amount.span))
+        key = (sighting_key(breakdown.total.label), _span_key(breakdown.total.amount.span))
         existing = merged.get(key)
         if existing is None:
             merged[key] = breakdown
@@ -185,32 +189,64 @@ def _merge_breakdowns(breakdowns: Sequence[Breakdown]) -> list[Breakdown]:
     return list(merged.values())
 
 
+def _score_spans(line: ScoreLine) -> tuple[tuple[int, int] | None, ...]:
+    return tuple(_span_key(n.span) if n else None for n in (line.weight, line.score, line.rate))
+
+
+def _first(field: str) -> Merger:
+    """A document-level field: the first part that states it leads."""
+
+    def first(parts: Sequence[DocumentExtraction], _: list[Statement]) -> object:
+        return next((value for p in parts if (value := getattr(p, field)) is not None), None)
+
+    return first
+
+
+def _unique(field: str, key: Callable[[Any], Hashable]) -> Merger:
+    """A list field: every part's items in order, an item seen twice (same key) kept once."""
+
+    def unique(parts: Sequence[DocumentExtraction], extra: list[Statement]) -> object:
+        items: list[Any] = [item for part in parts for item in getattr(part, field)]
+        if field == "statements":
+            items += extra  # the conflicts found while merging projects
+        seen: set[Hashable] = set()
+        kept: list[Any] = []
+        for item in items:
+            if key(item) not in seen:
+                seen.add(key(item))
+                kept.append(item)
+        return kept
+
+    return unique
+
+
+#: Merges the parts' values of one field; the second argument collects (for projects) and
+#: receives (for statements) the conflicts found between two sightings of a project.
+Merger = Callable[[Sequence[DocumentExtraction], list[Statement]], object]
+
+#: One merger per field of `DocumentExtraction` but `document`, in the order they run (projects
+#: before statements). Checked below at import: a field added to the schema without a merger
+#: fails at once instead of being silently dropped from merged extractions.
+_MERGERS: dict[str, Merger] = {
+    "organization": _first("organization"),
+    "fiscal_year": _first("fiscal_year"),
+    "projects": lambda parts, found: _merge_projects([p for part in parts for p in part.projects], found),
+    "indicators": lambda parts, _: _merge_indicators([i for part in parts for i in part.indicators]),
+    "breakdowns": lambda parts, _: _merge_breakdowns([b for part in parts for b in part.breakdowns]),
+    "statements": _unique("statements", lambda s: (s.label, s.scope, _span_key(s.amount.span))),
+    "years": _unique("years", lambda y: (y.year, _span_key(y.span))),
+    "ratios": _unique("ratios", lambda r: (r.label, _span_key(r.value.span))),
+    "scores": _unique("scores", lambda s: (s.label, s.is_total, _score_spans(s))),
+    "ungrounded": lambda parts, _: sum(part.ungrounded for part in parts),
+    "coverage": _first("coverage"),
+}
+_UNMERGED = set(DocumentExtraction.model_fields) - {"document"} - set(_MERGERS)
+if _UNMERGED:  # pragma: no cover - fails the import, so every test, when a field is added
+    raise TypeError(f"merge_extractions has no merger for DocumentExtraction field(s) {sorted(_UNMERGED)}")
+
+
 def merge_extractions(document: str, parts: Sequence[DocumentExtraction]) -> DocumentExtraction:
     """One extraction from the parts (chunk results in text order); the first sighting leads."""
     conflicts: list[Statement] = []
-    projects = _merge_projects([p for part in parts for p in part.projects], conflicts)
-    statements: list[Statement] = []
-    seen_statements: set[tuple[str, str | None, tuple[int, int]]] = set()
-    for statement in [s for part in parts for s in part.statements] + conflicts:
-        key = (statement.label, statement.scope, _span_key(statement.amount.span))
-        if key not in seen_statements:
-            seen_statements.add(key)
-            statements.append(statement)
-    years: list[YearMention] = []
-    seen_years: set[tuple[int, tuple[int, int]]] = set()
-    for year in (y for part in parts for y in part.years):
-        if (year.year, _span_key(year.span)) not in seen_years:
-            seen_years.add((year.year, _span_key(year.span)))
-            years.append(year)
-    return DocumentExtraction(
-        document=document,
-        organization=next((p.organization for p in parts if p.organization), None),
-        fiscal_year=next((p.fiscal_year for p in parts if p.fiscal_year is not None), None),
-        projects=projects,
-        indicators=_merge_indicators([i for part in parts for i in part.indicators]),
-        breakdowns=_merge_breakdowns([b for part in parts for b in part.breakdowns]),
-        statements=statements,
-        years=years,
-        ratios=[r for part in parts for r in part.ratios],
-        ungrounded=sum(part.ungrounded for part in parts),
-    )
+    merged = {field: merger(parts, conflicts) for field, merger in _MERGERS.items()}
+    return DocumentExtraction.model_validate({"document": document, **merged})

@@ -112,6 +112,11 @@ MESSAGES: Final[dict[str, Message]] = {
     "show.passage": Message("原文，第 {start}–{end} 字：", "source, characters {start}–{end}:"),
     "show.stored": Message("存储的数字（原文已不可用）：", "the numbers as stored (the source is unavailable):"),
     "show.stored_number": Message("{subject} · {key}：{text}", "{subject} · {key}: {text}"),
+    "show.reread": Message("模型复读：{outcome}（{note}）", "re-read by the model: {outcome} ({note})"),
+    "show.reread_numbers": Message("复读前 {before}；复读后 {after}", "before {before}; after {after}"),
+    "reread.corrected": Message("已更正", "corrected"),
+    "reread.confirmed": Message("复读确认", "confirmed by re-read"),
+    "reread.unresolved": Message("未解决", "unresolved"),
     "show.skipped": Message("本文档中相关的未检查项：", "skipped checks of this document that bear on it:"),
     "show.decision": Message("审核：{status}，{by}，{at}", "decision: {status} by {by} at {at}"),
     "show.decide_hint": Message(

@@ -24,8 +24,8 @@ from typing import Any
 from pipeline.errors import ReconError, StoreError
 from pipeline.ingest.read import ingest
 from pipeline.review.flagtext import describe_subject
-from pipeline.store import Store
-from schemas import Coverage, DocumentResult, Flag, SkippedCheck, Span
+from pipeline.store import Store, stored_corrections
+from schemas import Correction, Coverage, DocumentResult, Flag, SkippedCheck, Span
 from schemas.flags import Rule, Severity
 from schemas.stored import FlagDecision, FlagStatus, StoredFlag
 
@@ -278,6 +278,8 @@ class FlagView:
     subject: str = ""
     stored: list[StoredNumber] = field(default_factory=list)
     source_changed: bool = False
+    #: what the model's re-read of this flag did (model backends; empty otherwise)
+    corrections: list[Correction] = field(default_factory=list)
 
 
 def document_result(conn: sqlite3.Connection, path: str, run_id: int | None) -> DocumentResult | None:
@@ -318,7 +320,7 @@ def show_flag(conn: sqlite3.Connection, flag_id: int, radius: int = CONTEXT_CHAR
     subject = describe_subject(flag.subject, source.text, flag.spans)
     return FlagView(
         flag, detail, found, source.problem, skipped, coverage, subject, stored,
-        source.problem == SOURCE_CHANGED,
+        source.problem == SOURCE_CHANGED, stored_corrections(conn, flag.path, flag.key),
     )
 
 

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from pipeline.errors import StoreError
 from pipeline.store.migrations import MIGRATIONS, migrate
-from schemas import Accounting, DocumentExtraction, DocumentResult, DocumentStatus, Flag, Severity
+from schemas import Accounting, Correction, DocumentExtraction, DocumentResult, DocumentStatus, Flag, Severity
 from schemas.stored import (
     FlagDecision,
     FlagStatus,
@@ -378,6 +378,7 @@ class Store:
                 )
             if result.status is not DocumentStatus.OK:
                 return write
+            _replace_corrections(conn, run_id, result)
             if result.extraction is not None and document_sha is not None:
                 write.facts = self._replace_facts(conn, document_sha, run_id, result.extraction)
             flags = result.check.flags if result.check is not None else []
@@ -557,6 +558,7 @@ class Store:
             "flag_decisions",
             "llm_cache",
             "chunk_failures",
+            "corrections",
         }:
             raise StoreError(f"unknown table {table!r}")
         return int(self._query(f"SELECT COUNT(*) FROM {table}")[0][0])
@@ -655,6 +657,55 @@ def _open_read_only(db_path: Path) -> sqlite3.Connection:
             )
         return conn
     raise StoreError(f"cannot open {db_path} to read it: {problem}")
+
+
+def _replace_corrections(conn: sqlite3.Connection, run_id: int, result: DocumentResult) -> None:
+    """The re-read corrections of this processing of the document replace the earlier ones."""
+    conn.execute("DELETE FROM corrections WHERE path = ?", (result.path,))
+    conn.executemany(
+        "INSERT OR REPLACE INTO corrections (path, document, flag_key, run_id, chunk_id, subject, "
+        "outcome, before, after, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                result.path,
+                result.document,
+                c.flag_key,
+                run_id,
+                c.chunk_id,
+                c.subject,
+                c.outcome,
+                json.dumps(c.before, ensure_ascii=False),
+                json.dumps(c.after, ensure_ascii=False),
+                c.note,
+            )
+            for c in result.corrections
+        ],
+    )
+
+
+def stored_corrections(conn: sqlite3.Connection, path: str, flag_key: str | None = None) -> list[Correction]:
+    """The re-read corrections stored for the document at `path` (of one flag when `flag_key`)."""
+    sql = "SELECT flag_key, chunk_id, subject, outcome, before, after, note FROM corrections WHERE path = ?"
+    params: list[str] = [path]
+    if flag_key is not None:
+        sql += " AND flag_key = ?"
+        params.append(flag_key)
+    try:
+        rows = conn.execute(sql + " ORDER BY rowid", params).fetchall()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the re-read corrections of {path}: {exc}") from exc
+    return [
+        Correction(
+            flag_key=key,
+            chunk_id=chunk_id,
+            subject=subject,
+            outcome=outcome,
+            before=json.loads(before),
+            after=json.loads(after),
+            note=note,
+        )
+        for key, chunk_id, subject, outcome, before, after, note in rows
+    ]
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:

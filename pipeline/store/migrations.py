@@ -78,6 +78,13 @@ llm_cache: responses of the model, the `ResponseCache` of `pipeline.extract.mode
 chunk_failures: chunks the model could not extract, for retry.
     document_sha TEXT, chunk_id TEXT, reason TEXT, run_id INTEGER,
     PRIMARY KEY (document_sha, chunk_id)
+
+corrections (m002): what the re-read of a flag did, the latest per document and flag
+    (replaced when the document is re-processed, like flags).
+    path TEXT, document TEXT, flag_key TEXT (`Flag.key`), run_id INTEGER,
+    chunk_id TEXT, subject TEXT, outcome TEXT ('corrected' | 'confirmed' | 'unresolved'),
+    before TEXT, after TEXT (JSON lists of the numbers as written), note TEXT,
+    PRIMARY KEY (path, flag_key)
 """
 
 from __future__ import annotations
@@ -257,6 +264,27 @@ def m001_initial(conn: sqlite3.Connection) -> None:
             reason TEXT NOT NULL,
             run_id INTEGER REFERENCES runs(id),
             PRIMARY KEY (document_sha, chunk_id)
+        )
+        """
+    )
+
+
+@migration
+def m002_corrections(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """
+        CREATE TABLE corrections (
+            path TEXT NOT NULL,
+            document TEXT NOT NULL,
+            flag_key TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            chunk_id TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            before TEXT NOT NULL,
+            after TEXT NOT NULL,
+            note TEXT NOT NULL,
+            PRIMARY KEY (path, flag_key)
         )
         """
     )

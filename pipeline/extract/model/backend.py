@@ -34,19 +34,20 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 
+from pipeline.extract.extractor import Checker, ResponseCache
 from pipeline.extract.ground import LLM_SOURCE, ground_chunk
-from pipeline.extract.merge import merge_extractions, normalise_name
+from pipeline.extract.merge import merge_extractions, sighting_key
 from pipeline.extract.model.llm import CallStats, LLMCallError, LLMClient
 from pipeline.safe_text import redact
 from pipeline.settings import Settings, public_url
-from prompts import Prompt, extract_prompt, load_prompt, reread_prompt
+from prompts import Prompt, chunk_prompt, extract_prompt, reread_prompt
 from schemas import (
     Accounting,
     Breakdown,
@@ -60,17 +61,10 @@ from schemas import (
     Severity,
     StatedNumber,
 )
-from schemas.llm import LLM_SCHEMA_VERSION, ChunkFacts, ChunkFailure, Correction, LLMExtractionResult
+from schemas.llm import LLM_SCHEMA_VERSION, ChunkFacts, ChunkFailure, LLMExtractionResult
+from schemas.result import Correction
 
 logger = logging.getLogger(__name__)
-
-
-class ResponseCache(Protocol):
-    """Where validated model answers are kept between runs (the store implements it)."""
-
-    def get(self, key: str) -> str | None: ...
-
-    def put(self, key: str, value: str) -> None: ...
 
 
 class MemoryCache:
@@ -104,7 +98,7 @@ def cache_key(chunk: Chunk, settings: Settings, prompt: Prompt, extra: str = "")
         "model": settings.model,
         "model_identity": _model_identity(settings),
         "prompt": prompt.cache_identity,
-        "chunk_prompt": load_prompt(CHUNK_PROMPT_VERSION).cache_identity,
+        "chunk_prompt": chunk_prompt().cache_identity,
         "max_output_tokens": settings.max_output_tokens,
         "schema": LLM_SCHEMA_VERSION,
         "mode": settings.instructor_mode,
@@ -126,15 +120,11 @@ def _model_identity(settings: Settings) -> str | None:
     return public_url(settings.base_url)
 
 
-#: The instruction that closes every user message: small models answer empty lists
-#: unless the request itself comes after the chunk (seen with Qwen2.5-Coder-1.5B).
-CHUNK_PROMPT_VERSION = "chunk_v1"
-
-
 def chunk_message(chunk: Chunk) -> str:
     """The user message: the chunk with its heading path as context, then the instruction."""
     path = " > ".join(chunk.heading_path) if chunk.heading_path else "(文档开头 / start of document)"
-    instruction = load_prompt(CHUNK_PROMPT_VERSION).text.strip()
+    # the instruction comes after the chunk: small models answer empty lists when it comes first
+    instruction = chunk_prompt().text.strip()
     return f"章节路径 (heading path): {path}\n\n<chunk>\n{chunk.text}\n</chunk>\n\n{instruction}"
 
 
@@ -341,12 +331,12 @@ def _flagged_item(flag: Flag, items: list[Item]) -> Item | None:
         for item in items:
             if any((n.span.start, n.span.end) in flag_spans for _, n in _item_numbers(item)):
                 return item
-    subject = normalise_name(flag.subject)
-    return next((item for item in items if normalise_name(_item_name(item)) == subject), None)
+    subject = sighting_key(flag.subject)
+    return next((item for item in items if sighting_key(_item_name(item)) == subject), None)
 
 
 def _same_kind(old: Item, new: Item) -> bool:
-    return type(old) is type(new) and normalise_name(_item_name(old)) == normalise_name(_item_name(new))
+    return type(old) is type(new) and sighting_key(_item_name(old)) == sighting_key(_item_name(new))
 
 
 def _replace(extraction: DocumentExtraction, old: Item, new: Item) -> DocumentExtraction:
@@ -384,7 +374,7 @@ def _decide(
     flags: list[Flag],
     flagged: dict[str, Item],
     reread: DocumentExtraction | None,
-    check: Callable[[DocumentExtraction], CheckReport],
+    check: Checker,
     failure: str | None,
 ) -> tuple[DocumentExtraction, list[tuple[Flag, dict[str, Any]]]]:
     """Outcome per flag of one chunk's re-read, and the extraction to keep.
@@ -437,28 +427,22 @@ def _decide(
     return (candidate if accepted else current), decided
 
 
-def _default_checker() -> Callable[[DocumentExtraction], CheckReport]:
-    from pipeline.check.run import check  # the checker engineer's module; imported late on purpose
-
-    return check
-
-
 def reread_flagged(
     document: Document,
     chunks: list[Chunk],
     extraction: DocumentExtraction,
     report: CheckReport,
     settings: Settings,
+    check: Checker,
     cache: ResponseCache | None = None,
-    *,
-    checker: Callable[[DocumentExtraction], CheckReport] | None = None,
 ) -> tuple[DocumentExtraction, list[Correction], Accounting]:
     """Ask the model once more about chunks whose model-read numbers fail a check.
 
     Returns the (possibly corrected) extraction, one `Correction` per flag
     re-read (outcome corrected / confirmed / unresolved, with the flag's key),
     and what the re-reads cost. Flags on rule-extracted numbers and `info`
-    flags are left alone.
+    flags are left alone. `check` is the caller's checker (`pipeline.run` passes
+    the checker after `complete`): this package does not import the checker.
     """
     started = time.monotonic()
     accounting = Accounting()
@@ -476,7 +460,6 @@ def reread_flagged(
     if not by_chunk:
         return extraction, [], accounting  # nothing the model read is flagged: no model needed
     settings.require_llm()
-    check = checker or _default_checker()
     prompt = reread_prompt()
     chunk_by_id = {c.id: c for c in chunks}
     requests: list[tuple[Chunk, list[dict[str, str]]]] = []

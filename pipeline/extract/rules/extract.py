@@ -7,9 +7,11 @@ It reads `Document.text` (normalised) and finds:
 - lists of projects under a total (`项目支出…其中：1、…X万元；2、…`), which are
   also breakdowns; a list under a 预算 total gives `budget_total`, else `spent`;
 - breakdowns: a stated total followed by 其中/包括/分别 and its parts;
-- statements (labelled totals, for the checker's `conflict` rule) and the years
-  written in project names (for the `date` rule);
+- statements of costs and restated totals (for the checker's `conflict` rule);
 - indicators, through `pipeline.extract.rules.indicators`.
+
+What every backend needs before the checker (statements from breakdowns, years in project
+names, densities, scores) is added by `pipeline.extract.complete`, not here.
 
 Faithful to the text: a unit is kept as written (`67.49元` stays 元) and a flow
 that is not stated is absent. Judgement belongs to the checker.
@@ -23,12 +25,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pipeline.extract.complete import fiscal_year_of, organization_of
 from pipeline.extract.rules.general import cost_statements, coverage, read_general, restated_statements
 from pipeline.extract.rules.indicators import extract_indicators
 from pipeline.extract.rules.lexicon import FLOW_PART_KEYS, MONEY_FLOW_RATE
 from pipeline.extract.rules.projects import is_generic_name
 from pipeline.extract.rules.roles import money_role
-from pipeline.extract.rules.scores import extract_scores
 from pipeline.extract.rules.text import (
     Amount,
     all_amounts,
@@ -41,7 +43,6 @@ from pipeline.extract.rules.text import (
     paren_ranges,
     strip_quotes,
 )
-from pipeline.extract.statements import statements_from_breakdowns
 from pipeline.ingest.chunk import chunk_at
 from pipeline.numbers import stated_number
 from schemas import (
@@ -55,8 +56,6 @@ from schemas import (
     Project,
     Span,
     StatedNumber,
-    StatedRatio,
-    YearMention,
 )
 from schemas.numbers import MONEY_UNITS
 
@@ -75,13 +74,6 @@ _NUMBERED_ITEM = re.compile(
 )
 _THREE_PUBLIC_ITEMS = re.compile(
     r"公务接待费?|公务用车购置及运行维护费|公车购置和维护费|因公出国（境）费|出国经费|公务用车"
-)
-_DENSITY = re.compile(
-    r"(?P<label>[\u4e00-\u9fff]{1,6}密度)为?(?P<number>\d+(?:\.\d+)?)(?P<unit>只/[\u4e00-\u9fff]{1,2})"
-)
-_YEAR = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d{2})年")
-_ORGANIZATION = re.compile(
-    r"[\u4e00-\u9fff]{2,30}?(?:卫生健康委员会|卫生健康局|卫健局|卫健委|管理委员会[\u4e00-\u9fff]{0,10}局|局|委员会)"
 )
 
 
@@ -628,7 +620,7 @@ class _Extractor:
                 self._add_breakdown(clean_label(total_label), total, parts, exhaustive=True)
 
     def _rate_after(self, position: int) -> Amount | None:
-        end = _clause_end(self.text, position, stop_at_comma=False)
+        end = _clause_end(self.text, position)
         previous_end = position
         for amount in all_amounts(self.text, position, end):
             label, _ = label_before(self.text, amount.start, previous_end)
@@ -636,30 +628,6 @@ class _Extractor:
             if amount.unit == "%" and is_rate_label(label):
                 return amount
         return None
-
-    # -- pass 6: densities with their counts (`鼠夹2936个，捕获鼠31只，鼠密度为0.10只/夹`) -----
-    def densities(self) -> list[StatedRatio]:
-        """A `X密度为V只/夹` whose clause also states the count caught and the count set."""
-        text = self.text
-        ratios: list[StatedRatio] = []
-        for match in _DENSITY.finditer(text):
-            clause_start = max(text.rfind(mark, 0, match.start()) for mark in "；;。\n") + 1
-            counts = [
-                a for a in all_amounts(text, clause_start, match.start()) if not a.money and a.unit != "%"
-            ]
-            if len(counts) != 2:
-                continue
-            denominator, numerator = counts
-            value = Amount(match.start("number"), match.end("number"), match.group("unit"), match.end())
-            ratios.append(
-                StatedRatio(
-                    label=match.group("label"),
-                    value=self.number(value),
-                    numerator=self.number(numerator),
-                    denominator=self.number(denominator),
-                )
-            )
-        return ratios
 
     # -- lists that name projects ------------------------------------------------------------
     def _list_projects(self, total_label: str, items: list[_Item]) -> None:
@@ -695,7 +663,7 @@ class _Extractor:
 
     # -- result ------------------------------------------------------------------------------
     def result(self) -> DocumentExtraction:
-        organization = _organization(self.text)
+        organization = organization_of(self.text)
         parts = self.breakdown_amounts - self.breakdown_totals
         general = read_general(self.document, organization, self.used_amounts | parts, self.disabled)
         projects = [
@@ -717,7 +685,7 @@ class _Extractor:
         projects = [p for p in projects if p.parent is not None or not _only_zeros(p)]
         breakdowns = self.breakdowns + _new_breakdowns(self.breakdowns, general.breakdowns)
         placed = general.placed | self.used_amounts | self.breakdown_amounts
-        fiscal_year = _fiscal_year(self.text)
+        fiscal_year = fiscal_year_of(self.text)
         from_text = (
             [] if "text_indicators" in self.disabled else extract_indicators(self.document, self.chunks)
         )
@@ -729,12 +697,8 @@ class _Extractor:
             projects=projects,
             indicators=indicators,
             breakdowns=breakdowns,
-            statements=statements_from_breakdowns(breakdowns, fiscal_year)
-            + cost_statements(projects, indicators, fiscal_year)
+            statements=cost_statements(projects, indicators, fiscal_year)
             + restated_statements(general.restated, fiscal_year),
-            years=_years(self.document, self.projects),
-            ratios=self.densities(),
-            scores=extract_scores(self.document),
             coverage=coverage(self.document, general.candidates, placed),
         )
 
@@ -778,7 +742,7 @@ def _sentence_end(text: str, start: int, limit: int) -> int:
     return min(limit, len(text))
 
 
-def _clause_end(text: str, start: int, stop_at_comma: bool = False) -> int:
+def _clause_end(text: str, start: int) -> int:
     """End of the clause after `start`: the sentence end, or the next sub-category name."""
     end = _sentence_end(text, start, len(text))
     following = _THREE_PUBLIC_ITEMS.search(text, start, end)
@@ -862,37 +826,6 @@ def _main_unit(facts: dict[FactKey, list[StatedNumber]]) -> str | None:
 def _span(document: Document, start: int, end: int) -> Span:
     original_start, original_end = document.offsets.original_span(start, end)
     return Span(start=original_start, end=original_end)
-
-
-def _years(document: Document, drafts: list[_ProjectDraft]) -> list[YearMention]:
-    mentions: list[YearMention] = []
-    for draft in drafts:
-        for match in _YEAR.finditer(draft.name):
-            start = draft.name_start + match.start("year")
-            original_start, original_end = document.offsets.original_span(start, start + 4)
-            mentions.append(
-                YearMention(
-                    year=int(match.group("year")),
-                    subject=draft.name,
-                    span=Span(start=original_start, end=original_end),
-                )
-            )
-    return mentions
-
-
-def _fiscal_year(text: str) -> int | None:
-    """The report's year: the most frequent `20xx年度`, else the most frequent `20xx年`."""
-    fiscal = Counter(int(m.group(1)) for m in re.finditer(r"(?<!\d)(20\d{2})年度", text))
-    if fiscal:
-        return fiscal.most_common(1)[0][0]
-    years = Counter(int(m.group("year")) for m in _YEAR.finditer(text))
-    return years.most_common(1)[0][0] if years else None
-
-
-def _organization(text: str) -> str | None:
-    head = text[:400]
-    match = _ORGANIZATION.search(head)
-    return match.group(0).strip() if match else None
 
 
 #: An indicator name made of table debris (cell separators, formula fragments) names nothing.

@@ -200,10 +200,10 @@ def _number(document: Document, candidate: Candidate) -> StatedNumber:
 
 def _start(document: Document, number: StatedNumber) -> int:
     # placed offsets are normalised; map the original span back by search in the offset map
-    return _normalised_start(document, number.span.start)
+    return _normalized_start(document, number.span.start)
 
 
-def _normalised_start(document: Document, original: int) -> int:
+def _normalized_start(document: Document, original: int) -> int:
     mapping = document.offsets.to_original
     lo, hi = 0, len(mapping) - 1
     while lo < hi:

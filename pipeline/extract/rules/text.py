@@ -140,14 +140,6 @@ def is_rate_label(label: str) -> bool:
     return bool(_RATE_RULE.search(label))
 
 
-def sentence_bounds(text: str, position: int) -> tuple[int, int]:
-    """The sentence around `position`: from after the previous 。/newline to the next."""
-    start = max(text.rfind("。", 0, position), text.rfind("\n", 0, position)) + 1
-    candidates = [i for i in (text.find("。", position), text.find("\n", position)) if i != -1]
-    end = min(candidates) if candidates else len(text)
-    return start, end
-
-
 def paren_ranges(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Ranges of top-level （…） groups in `text[start:end]` (inclusive of the brackets)."""
     ranges: list[tuple[int, int]] = []
