@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 #: Money units and their size in 元, exact.
 MONEY_UNITS: dict[str, Decimal] = {
     "元": Decimal(1),
+    "千元": Decimal(1_000),
     "万元": Decimal(10_000),
     "亿元": Decimal(100_000_000),
 }

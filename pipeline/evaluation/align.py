@@ -22,13 +22,13 @@ one-to-one, by name.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
+from schemas.names import canonical_name
 
 #: Pairs whose name similarity is below this are never aligned.
 NAME_THRESHOLD = 0.5
@@ -45,24 +45,11 @@ CONTAINMENT_GRADE = 0.05
 
 # --- names and similarity ------------------------------------------------------------------------
 
-_QUOTES = str.maketrans("", "", "“”「」『』‘’\"'")
-_WHITESPACE = re.compile(r"\s+")
-_LIST_NUMBER = re.compile(r"^(?:\([0-9一二三四五六七八九十]+\)|[0-9一二三四五六七八九十]+[、.])")
 
 
 def normalize_name(name: str) -> str:
-    """A name reduced for comparison: NFKC, no quote marks, no whitespace, no leading list number.
-
-    >>> normalize_name("3、项目“2023年 基层医疗机构专项”")
-    '项目2023年基层医疗机构专项'
-    >>> normalize_name("（2）三支一扶")
-    '三支一扶'
-    """
-    text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", name).translate(_QUOTES))
-    text = unicodedata.normalize("NFKC", text)  # removing a quote can bring combining marks together
-    while (match := _LIST_NUMBER.match(text)) and match.end() < len(text):
-        text = text[match.end() :]
-    return text
+    """A name reduced for comparison: the one rule of `schemas.names.canonical_name`."""
+    return canonical_name(name)
 
 
 def _bigrams(text: str) -> Counter[str]:

@@ -42,63 +42,19 @@ from schemas import (
     StatedNumber,
 )
 from schemas.llm import ChunkFacts, LLMBreakdown, LLMIndicator, LLMProject
+from schemas.names import strip_quotes
+from schemas.units import all_units
 
 logger = logging.getLogger(__name__)
 
 #: Provenance written on every item grounded from a model answer.
 LLM_SOURCE = "llm"
 
-#: Units read right after a number, longest first so 万元 wins over 元 and 人次 over 人.
-UNITS: tuple[str, ...] = (
-    "平方米",
-    "万元",
-    "亿元",
-    "千元",
-    "万人",
-    "人次",
-    "户次",
-    "公里",
-    "千米",
-    "小时",
-    "分钟",
-    "元",
-    "%",
-    "％",
-    "‰",
-    "人",
-    "个",
-    "家",
-    "户",
-    "次",
-    "例",
-    "所",
-    "项",
-    "件",
-    "台",
-    "套",
-    "辆",
-    "名",
-    "天",
-    "份",
-    "篇",
-    "场",
-    "处",
-    "座",
-    "间",
-    "张",
-    "册",
-    "本",
-    "吨",
-    "亩",
-    "米",
-    "床",
-    "批",
-    "期",
-)
-_UNIT_RE = re.compile(r"\s*(" + "|".join(re.escape(u) for u in dict.fromkeys(UNITS)) + ")")
+#: Units read right after a number: the whole vocabulary, longest first (万元 before 元).
+UNITS: tuple[str, ...] = all_units()
+_UNIT_RE = re.compile(r"\s*(" + "|".join(re.escape(u) for u in UNITS) + ")")
 #: A number as a model may write it: full-width digits, thousands separators, a sign.
 _WRITTEN_NUMBER_RE = re.compile(r"-?[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]+)?")
-_QUOTES = "“”\"'‘’「」『』《》"
 _LIST_NUMBER_RE = re.compile(
     r"^\s*(?:[（(]\s*[0-9一二三四五六七八九十]+\s*[)）]|[0-9一二三四五六七八九十]+\s*[、.．](?!\d))\s*"
 )
@@ -161,7 +117,7 @@ def clean_name(name: str) -> str:
     quoted = _QUOTED_PROJECT_RE.match(without_number)
     if quoted:
         without_number = quoted.group(1)
-    return without_number.translate({ord(q): None for q in _QUOTES}).strip()
+    return strip_quotes(without_number).strip()
 
 
 def _same_number(written_in_text: str, from_model: str) -> bool:

@@ -41,6 +41,7 @@ from schemas import (
     StatedNumber,
     Statement,
 )
+from schemas.names import canonical_name
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def sighting_key(name: str | None) -> str:
     """The key two sightings of one project or indicator share."""
     if not name:
         return ""
-    return _IGNORABLE_RE.sub("", clean_name(name)).lower()
+    return _IGNORABLE_RE.sub("", canonical_name(name)).lower()
 
 
 def _span_key(span: Span) -> tuple[int, int]:

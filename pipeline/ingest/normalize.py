@@ -40,6 +40,7 @@ import re
 from collections.abc import Callable
 
 from schemas import OffsetMap
+from schemas.units import LINE_CONTINUATION_UNITS
 
 #: One-for-one folds; everything else is kept as is.
 FOLD_TABLE: dict[int, str] = {
@@ -62,7 +63,7 @@ FOLD_TABLE: dict[int, str] = {
 ZERO_WIDTH = "\ufeff\u200b\u200c\u200d\u2060"
 
 #: Units that mark the start of a line as the continuation of a broken amount.
-CONTINUATION_UNITS = ("万元", "亿元", "元", "%", "个", "人", "家", "项", "次", "名", "户")
+CONTINUATION_UNITS = LINE_CONTINUATION_UNITS
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\u201c\u201d"
 _NUMBER_CHARS = frozenset("0123456789.,，０１２３４５６７８９．")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from schemas.numbers import MONEY_UNITS
+from schemas.units import MEASURE_WORDS, RATE_UNITS, by_length
 
 
 class Kind(str, Enum):
@@ -54,9 +55,9 @@ _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
 _MONEY = re.compile(r"[ \u3000]?(亿元|万元|元(?![/／])|万(?![\u4e00-\u9fff]))")
 _PERCENT = re.compile(r"[ \u3000]?([%％‰])")
 #: Multi-character measure words first; then any one CJK character that can count.
-_COMPOUND_UNITS = (
-    "万平方米|平方公里|平方米|立方米|万人次|万人|人次|户次|台次|车次|场次|批次|课时|学时|小时|公里|千米|"
-    "公顷|万亩|千克|公斤|吨|个月|周岁|万册|万元/人|元/人|万元/户|元/户"
+_COMPOUND_UNITS = "|".join(
+    re.escape(unit)
+    for unit in by_length([u for u in (*MEASURE_WORDS, *RATE_UNITS) if len(u) > 1 and u[0] != "/"])
 )
 _COUNT = re.compile(
     rf"[ \u3000]?((?:{_COMPOUND_UNITS}|[\u4e00-\u9fff])"

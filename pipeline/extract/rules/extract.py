@@ -41,7 +41,6 @@ from pipeline.extract.rules.text import (
     label_before,
     money_amounts,
     paren_ranges,
-    strip_quotes,
 )
 from pipeline.ingest.chunk import chunk_at
 from pipeline.numbers import stated_number
@@ -57,6 +56,7 @@ from schemas import (
     Span,
     StatedNumber,
 )
+from schemas.names import strip_quotes
 from schemas.numbers import MONEY_UNITS
 
 _QUOTED_PROJECT = re.compile(r"[ \t]*(?:\d{1,2}[、.．]\s*)?项目[“\"「](?P<name>[^”\"」\n]{1,80})[”\"」]")

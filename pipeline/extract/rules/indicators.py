@@ -53,71 +53,11 @@ from decimal import Decimal
 
 from pipeline.numbers import stated_number
 from schemas import Chunk, Document, Indicator, Span, StatedNumber
+from schemas.units import INDICATOR_UNITS
 
-#: Units an indicator is counted in, as written after the number. Money units
-#: are deliberately absent: amounts belong to projects.
-COUNT_UNITS: tuple[str, ...] = (
-    "万平方米",
-    "平方米",
-    "公里",  # roads, lines, rivers
-    "公顷",  # land, forest
-    "万吨",
-    "吨",
-    "亩",
-    "座",  # buildings, bridges, stations
-    "架",  # aircraft, drones
-    "万人次",
-    "万剂次",
-    "人批次",
-    "万人",
-    "万条",
-    "万次",
-    "万剂",
-    "万份",
-    "万户",
-    "人次",
-    "人份",
-    "剂次",
-    "场次",
-    "户次",
-    "家次",
-    "批次",
-    "分钟",
-    "人",
-    "例",
-    "次",
-    "个",
-    "家",
-    "名",
-    "份",
-    "起",
-    "张",
-    "间",
-    "户",
-    "台",
-    "场",
-    "篇",
-    "册",
-    "件",
-    "处",
-    "条",
-    "只",
-    "盏",
-    "盒",
-    "所",
-    "剂",
-    "床",
-    "对",
-    "辆",
-    "套",
-    "项",
-    "期",
-    "分",
-    "%",
-    "％",
-    "‰",
-    "/10万",
-)
+#: Units an indicator is counted in, as written after the number (the vocabulary's
+#: `INDICATOR_UNITS`: money is deliberately absent, amounts belong to projects).
+COUNT_UNITS: tuple[str, ...] = INDICATOR_UNITS
 
 #: Characters that, right after a unit, show the unit was the start of a word
 #: (`3个月`, `5人民币`, `2次日`, `99分钟` is handled by the longer unit).

@@ -49,6 +49,7 @@ from pipeline.extract.rules.lexicon import (
 from pipeline.extract.rules.roles import Role, clause_start, is_execution_rate, money_role
 from pipeline.extract.rules.tables import MoneyTable, ProjectRowTable, cells, row_label
 from schemas import FactKey
+from schemas.names import strip_quotes
 
 _YEAR_WORDS = re.compile(r"[(（]?(?:19|20)\d{2}\s*年度?[)）]?|[(（]\s*[)）]")
 _TITLE_NOISE = re.compile(r"^[《“\"【\[]|[》”\"】\]]$|^关于|^(?:\d+[、.])")
@@ -227,7 +228,7 @@ def _title_name(text: str, organization: str | None) -> tuple[str, int, int] | N
 
 def _clean_name(name: str) -> str:
     name = _TITLE_NOISE.sub("", name.strip())
-    name = re.sub(r"[“”\"「」『』《》]", "", name)
+    name = strip_quotes(name)
     name = re.sub(r"\s+", "", name)
     return name.strip(":：|,，。")
 

@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass
 
 from schemas import FactKey
+from schemas.names import strip_quotes
+from schemas.units import MEASURE_WORDS, by_length
 
 #: Units after a number, longest first. `万` alone (`12.2万，`) means 万元.
 MONEY_UNIT_RE = r"亿元|万元|元|万(?=[，。；、）)\s,;]|$)"
-COUNT_UNITS = (
-    "人次|人|例|个|家|所|份|名|起|次|户|张|台|床|项|篇|场|辆|册|间|批|期|天|件|套|支|村|条|本|只|盏|笼|元/人"
-)
+#: Counted units (the vocabulary's measure words and per-person rates), longest first.
+COUNT_UNITS = "|".join(re.escape(unit) for unit in by_length([*MEASURE_WORDS, "元/人"]))
 AMOUNT_RE = re.compile(rf"(?<![\d./])(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>{MONEY_UNIT_RE})")
 PERCENT_RE = re.compile(r"(?<![\d./])(?P<number>\d+(?:\.\d+)?)\s*%")
 COUNT_RE = re.compile(rf"(?<![\d./])(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>{COUNT_UNITS})")
@@ -99,10 +100,6 @@ def clean_label(label: str) -> str:
     """A label without organisation pronouns (`我单位`) and quote marks."""
     label = _ORG_PREFIX.sub("", label.strip())
     return strip_quotes(label).strip()
-
-
-def strip_quotes(name: str) -> str:
-    return re.sub(r"[“”\"「」『』‘’]", "", name)
 
 
 # Flow keywords, most specific first: (pattern, key). GOLD_FORMAT.md "Conventions for hard
