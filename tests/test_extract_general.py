@@ -499,3 +499,33 @@ def test_one_form_per_project_gives_each_project_its_own_money() -> None:
     facts = _facts(text, "某局")
     assert facts["道路养护经费"] == {"budget_total": ["100"], "spent": ["90"], "execution_rate": ["90"]}
     assert facts["路灯维护经费"] == {"budget_total": ["50"], "spent": ["50"], "execution_rate": ["100"]}
+
+
+_HEALTH_REPORT = (
+    "某市卫生健康委员会\n"
+    "2023年度基本公共卫生服务项目绩效自评报告\n"
+    "一、项目资金情况\n"
+    "（一）资金来源\n"
+    "项目资金总额为4586.20万元，其中：中央补助3210.34万元，省级补助917.24万元，市级配套458.62万元。\n"
+    "（二）资金使用\n"
+    "累计支出4402.75万元，资金执行率96.00%，结余183.45万元。\n"
+    "二、绩效指标完成情况\n"
+    "1.居民电子健康档案建档率：目标值≥90%，实际完成93.6%。\n"
+    "2.65岁及以上老年人健康管理人数：目标值52000人，实际完成53418人，完成率102.73%。\n"
+)
+
+
+def test_aspect_headings_and_funding_sources_name_no_project() -> None:
+    extraction, flags = _extract_and_check(_HEALTH_REPORT)
+    assert [(p.name, sorted(k.value for k in p.facts)) for p in extraction.projects] == [
+        ("基本公共卫生服务项目", ["budget_total", "carryover_out", "execution_rate", "spent"])
+    ]
+    (split,) = extraction.breakdowns
+    assert [p.label for p in split.parts] == ["中央补助", "省级补助", "市级配套"]
+    assert not flags
+
+
+def test_an_indicator_named_only_by_a_value_label_takes_its_line_label() -> None:
+    extraction, _ = _extract_and_check(_HEALTH_REPORT)
+    names = {i.name: (i.target.normalized if i.target else None) for i in extraction.indicators}
+    assert names == {"居民电子健康档案建档率": "90", "65岁及以上老年人健康管理人数": "52000"}

@@ -28,7 +28,7 @@ from decimal import Decimal
 from pipeline.extract.complete import fiscal_year_of, organization_of
 from pipeline.extract.rules.general import cost_statements, coverage, read_general, restated_statements
 from pipeline.extract.rules.indicators import extract_indicators
-from pipeline.extract.rules.lexicon import FLOW_PART_KEYS, MONEY_FLOW_RATE
+from pipeline.extract.rules.lexicon import FLOW_PART_KEYS, FUNDING_SOURCE, MONEY_FLOW_RATE
 from pipeline.extract.rules.projects import is_generic_name
 from pipeline.extract.rules.roles import money_role
 from pipeline.extract.rules.text import (
@@ -636,8 +636,8 @@ class _Extractor:
             return
         key = FactKey.BUDGET_TOTAL if ("预算" in total_label and "决算" not in total_label) else FactKey.SPENT
         names = [_project_name(item.label) for item in items]
-        if all(name.endswith(("资金", "收入", "拨款")) for name in names):
-            return  # a split by source of funds (区级资金/上级资金), not a list of projects
+        if all(name.endswith(("资金", "收入", "拨款")) or FUNDING_SOURCE.match(name) for name in names):
+            return  # a split by source of funds (区级资金/上级资金, 中央补助), not a list of projects
         for item, name in zip(items, names, strict=True):
             if not name or name.endswith(("支出", "支持")) or name in self.project_names:
                 continue
@@ -689,7 +689,10 @@ class _Extractor:
         from_text = (
             [] if "text_indicators" in self.disabled else extract_indicators(self.document, self.chunks)
         )
-        indicators = _merge_indicators(general.indicators, from_text, projects)
+        indicators = [
+            _named_by_line(self.document, i)
+            for i in _merge_indicators(general.indicators, from_text, projects)
+        ]
         return DocumentExtraction(
             document=self.document.name,
             organization=organization,
@@ -865,6 +868,42 @@ def _new_breakdowns(known: list[Breakdown], found: list[Breakdown]) -> list[Brea
 def _is_project_rate(indicator: Indicator, project_rates: set[Span]) -> bool:
     """A rate already read as a project's execution rate (convention 4) is no indicator."""
     return any(n is not None and n.span in project_rates for n in (indicator.actual, indicator.rate))
+
+
+#: A name that is only the label of a value (`目标值≥90%`): the indicator is named by its line.
+_LABEL_ONLY_NAME = re.compile(r"^(?:年度)?(?:目标值|指标值|计划值|实际完成值?|完成值|实际值|实际|目标|计划)$")
+_LINE_LABEL = re.compile(
+    r"[ \t]*(?:\d{1,2}[、.．](?!\d)|[（(]\d{1,2}[）)])?[ \t]*(?P<label>[^：:，,。\n]{2,40})[：:]"
+)
+
+
+def _named_by_line(document: Document, indicator: Indicator) -> Indicator:
+    """`1.建档率：目标值≥90%，实际完成93.6%。`: an indicator named only by a value label takes
+    the label its line opens with."""
+    if indicator.name_span is None or not _LABEL_ONLY_NAME.match(indicator.name):
+        return indicator
+    text = document.original_text
+    line_start = text.rfind("\n", 0, indicator.name_span.start) + 1
+    match = _LINE_LABEL.match(text, line_start)
+    if match is None or match.end("label") > indicator.name_span.start:
+        return indicator
+    label = match.group("label").strip()
+    label_start = match.start("label")
+    glued = re.match(r"(\d{1,2})[.．]", label)
+    if glued is not None and _previous_line_opens_with(text, line_start, int(glued.group(1)) - 1):
+        label, label_start = label[glued.end() :], label_start + glued.end()  # `2.65岁…` under `1.…`
+    return indicator.model_copy(
+        update={
+            "name": label,
+            "name_span": Span(start=match.start("label"), end=match.start("label") + len(label)),
+        }
+    )
+
+
+def _previous_line_opens_with(text: str, line_start: int, number: int) -> bool:
+    """The line before `line_start` is list item `number` (`1.…` before `2.65岁…`)."""
+    previous_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    return re.match(rf"[ \t]*{number}[.．、]", text[previous_start:line_start]) is not None
 
 
 def _merge_indicators(

@@ -199,3 +199,16 @@ FACT_WORDS: dict[FactKey, str] = {
     FactKey.CARRYOVER_OUT: "年末结余",  # 结余 is a balance to the checker's label roles
     FactKey.EXECUTION_RATE: "执行率",
 }
+
+#: A heading about an aspect of the money, not a project (`（二）资金使用`, `1.项目资金到位情况`).
+ASPECT_HEADING = _p(
+    r"^(?:项目|专项)?(?:资金|经费|预算|财政资金)(?:来源|使用|到位|拨付|执行|支出|安排|投入|管理|分配|"
+    r"下达|结构|构成|收支|情况|概况)?(?:情况|分析)?$"
+)
+
+#: A funding source (convention 6): a part of a breakdown, never a child project
+#: (`中央补助`, `省级补助资金`, `市级配套`, `本级财政拨款`, `其他资金`).
+FUNDING_SOURCE = _p(
+    r"^(?:中央|省|市|州|县|区|盟|旗|自治区|本级|上级|地方|其他|社会|单位|自筹)(?:级)?(?:财政)?(?:专项)?"
+    r"(?:补助|配套|资金|拨款|投入|自筹|下达|转移支付)?(?:资金|收入)?$"
+)

@@ -32,12 +32,14 @@ from pipeline.extract.rules.candidates import Candidate, Kind
 from pipeline.extract.rules.lexicon import (
     ALLOCATION_TRIGGER,
     ANAPHORA,
+    ASPECT_HEADING,
     BASIC_SPENDING,
     COMPARISON,
     DEPARTMENT_REPORT,
     FLOW_PART_KEYS,
     FORM_FIELD,
     FUND_NOUN,
+    FUNDING_SOURCE,
     NAME_FIELD,
     NOT_A_PROJECT,
     ORGANIZATION_END,
@@ -552,7 +554,7 @@ class DiscourseReader:
         name = _item_name(raw)
         if not (4 <= len(name) <= 40) or (SECTION_WORDS.search(name) and not FUND_NOUN.search(name)):
             return None
-        if BASIC_SPENDING.search(name) or NOT_A_PROJECT.search(raw):
+        if BASIC_SPENDING.search(name) or NOT_A_PROJECT.search(raw) or FUNDING_SOURCE.match(name):
             return None
         return name, begin, first, role
 
@@ -739,6 +741,8 @@ class DiscourseReader:
         name = _item_name(re.sub(r"^(?:其中|包括)", "", self.text[begin : role.keyword_start]))
         if not (2 <= len(name) <= 40) or NOT_A_PROJECT.search(name) or BASIC_SPENDING.search(name):
             return
+        if FUNDING_SOURCE.match(name):
+            return  # a funding source is a part of the total, not a sub-project (convention 6)
         draft = ProjectDraft(name, owner.name, begin, begin + len(name))
         self.projects.append(draft)
         self._place(draft, FactKey.SPENT, candidate)
@@ -855,7 +859,9 @@ def _heading_sections(text: str) -> list[_Section]:
             else:
                 name = _clean_name(re.sub(r"^项目", "", head))
             named = quoted is not None and 4 <= len(name) <= 60  # a quoted name is a name (“三公” is a term)
-            if named or (
+            if not named and ASPECT_HEADING.match(name):
+                pass  # `（二）资金使用`: a section about the money, not a project
+            elif named or (
                 4 <= len(name) <= 40
                 and FUND_NOUN.search(name)
                 and not SECTION_WORDS.search(name)
