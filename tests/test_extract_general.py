@@ -529,3 +529,18 @@ def test_an_indicator_named_only_by_a_value_label_takes_its_line_label() -> None
     extraction, _ = _extract_and_check(_HEALTH_REPORT)
     names = {i.name: (i.target.normalized if i.target else None) for i in extraction.indicators}
     assert names == {"居民电子健康档案建档率": "90", "65岁及以上老年人健康管理人数": "52000"}
+
+
+def test_allotments_from_several_levels_add_and_a_local_share_is_no_flow() -> None:
+    text = (
+        "2023年度残疾人两项补贴资金绩效自评报告\n"
+        "2023年中央财政下达我市两项补贴资金2000万元（某财社〔2023〕12号），省级财政下达500万元，"
+        "市级安排配套资金300万元，共计2800万元。已拨付资金2650万元，拨付率94.64%，剩余150万元结转下年使用。\n"
+    )
+    extraction, flags = _extract_and_check(text)
+    (project,) = extraction.projects
+    facts = {k.value: [n.normalized for n in v] for k, v in project.facts.items()}
+    assert facts["transfer_in"] == ["2000", "500"]
+    assert facts["budget_total"] == ["2800"]  # not the 300 of a local share
+    assert [b.total.amount.normalized for b in extraction.breakdowns] == ["2800"]
+    assert not flags

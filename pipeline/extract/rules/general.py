@@ -275,7 +275,7 @@ def trailing_totals(text: str, candidates: list[Candidate]) -> list[BreakdownDra
         parts: list[tuple[str, Candidate]] = []
         position = total.start
         for part in reversed(money[:index]):
-            gap = text[part.unit_end : position]
+            gap = re.sub(r"[（(][^（()）]*[）)]", "", text[part.unit_end : position])  # asides: 〔2023〕12号
             if part.unit != total.unit or not _PART_GAP.match(gap) or "其中" in gap:
                 break
             parts.insert(0, ("", part))

@@ -212,3 +212,12 @@ FUNDING_SOURCE = _p(
     r"^(?:中央|省|市|州|县|区|盟|旗|自治区|本级|上级|地方|其他|社会|单位|自筹)(?:级)?(?:财政)?(?:专项)?"
     r"(?:补助|配套|资金|拨款|投入|自筹|下达|转移支付)?(?:资金|收入)?$"
 )
+
+#: A local share of the sources (`市级安排配套资金300万元`, `单位自筹50万元`): a part of the
+#: funding, no flow of its own; nearer the number than a flow keyword, it leaves the amount
+#: unplaced rather than let `安排` make it the whole budget.
+SOURCE_SHARE = _p(r"配套|自筹")
+
+#: A fund phrase that counts or points instead of naming (`两项补贴资金`, `上述资金`): it
+#: speaks of the report's own project, never of another one.
+VAGUE_FUND = _p(r"^(?:上述|以上|该|此|本)|(?:两|二|三|四|五|六|七|八|九|十|几|多|\d+)(?:项|类|笔|个)")

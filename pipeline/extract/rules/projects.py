@@ -47,6 +47,7 @@ from pipeline.extract.rules.lexicon import (
     SECTION_WORDS,
     SELF_REFERENCE,
     TITLE_SUFFIX,
+    VAGUE_FUND,
 )
 from pipeline.extract.rules.roles import Role, clause_start, is_execution_rate, money_role
 from pipeline.extract.rules.tables import MoneyTable, ProjectRowTable, cells, row_label
@@ -374,7 +375,10 @@ class DiscourseReader:
         ):
             self.placed.discard(existing[0].start)
             del draft.facts[key]
-        if draft.add(key, candidate):
+        adds = key is FactKey.TRANSFER_IN and all(
+            self.text[c.start : c.end] != self.text[candidate.start : candidate.end] for c in existing
+        )  # allotments from several levels (中央下达2000万元，省级下达500万元) add up
+        if draft.add(key, candidate, adds=adds):
             self.placed.add(candidate.start)
             if explicit:
                 self.explicit.add(candidate.start)
@@ -977,4 +981,6 @@ def _fund_phrase(label: str) -> str | None:
     name = _clean_name(_LEADING_VERBS.sub("", SELF_REFERENCE.sub("", name)))
     if re.search(r"\d+(?:名|个|人|户|家|所|次)", name):
         return None  # `159名患者监护奖励经费` describes a payment, it names no fund
+    if VAGUE_FUND.search(name):
+        return None  # `两项补贴资金`: the report's own fund, counted, not another one named
     return name if len(name) >= 4 and not _GENERIC_NAMES.match(name) else None

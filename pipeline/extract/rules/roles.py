@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.rules.lexicon import AGGREGATOR, EXECUTION_RATE, ROLE_WORDS
+from pipeline.extract.rules.lexicon import AGGREGATOR, EXECUTION_RATE, ROLE_WORDS, SOURCE_SHARE
 from schemas import FactKey
 
 #: Where a clause ends. A table cell separator ends one too.
@@ -78,6 +78,11 @@ def money_role(
             if best is None or _nearer(candidate, best):
                 best = candidate
     if best is not None:
+        share = None
+        for found in SOURCE_SHARE.finditer(text, best.keyword_end, start):
+            share = found
+        if share is not None and not _masked(masks, share.start(), share.end()):
+            return None  # `安排配套资金300万元`: a local share of the funding, no flow
         return best
     end = min(clause_end(text, unit_end), unit_end + _AFTER_WINDOW)
     for word in ROLE_WORDS:
