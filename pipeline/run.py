@@ -18,12 +18,14 @@ run marks the killed run `aborted` and processes what was left.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -35,9 +37,10 @@ from pipeline.extract.extractor import Extracted, Extractor, ResponseCache
 from pipeline.ingest.chunk import chunk_document
 from pipeline.ingest.formats import ZipLimits
 from pipeline.ingest.read import Found, discover, identity_path, ingest, read_source
+from pipeline.pool import WorkerFailure, WorkerPool, usable_cores
 from pipeline.review.messages import text
 from pipeline.settings import Lang, Settings, public_url, redact_argv
-from pipeline.store import RunLock, Store, utc_now
+from pipeline.store import RunLock, Store, Unchanged, utc_now
 from schemas import (
     Accounting,
     CheckReport,
@@ -46,6 +49,7 @@ from schemas import (
     DocumentExtraction,
     DocumentResult,
     DocumentStatus,
+    DocumentSummary,
     RunSummary,
     Severity,
 )
@@ -55,8 +59,8 @@ from schemas.stored import RunCounts
 
 logger = logging.getLogger(__name__)
 
-#: Called after discovery with (0, total, None) and after each document with (done, total, result).
-Progress = Callable[[int, int, DocumentResult | None], None]
+#: Called after discovery with (0, total, None) and after each document with (done, total, summary).
+Progress = Callable[[int, int, DocumentSummary | None], None]
 
 FailOn = Literal["error", "warning", "never"]
 
@@ -104,18 +108,20 @@ def process_path_detailed(
     *,
     document: str | None = None,
     data: bytes | None = None,
+    sha256: str | None = None,
 ) -> tuple[DocumentResult, list[ChunkFailure]]:
     """`process_path` with an open backend, plus the chunks the model failed on (stored, and
     retried by the next run).
 
     `document` is the document's identity (its path relative to the input folder;
-    default the file name); `data` the file's bytes when the caller already read them.
+    default the file name); `data` the file's bytes when the caller already read them, and
+    `sha256` their hash when it already computed it (each file is read and hashed once).
     """
     path = identity_path(path)
     name = document or path.name
     backend = extractor.name
     try:
-        source = ingest(path, settings.max_file_bytes, zip_limits(settings), data)
+        source = ingest(path, settings.max_file_bytes, zip_limits(settings), data, sha256=sha256)
     except IngestError as exc:
         return _failed(path, exc.reason, backend=backend, document=name), []
     except Exception as exc:  # a reader library's own error (zip method …) names this file only
@@ -248,19 +254,6 @@ def backend_reason(settings: Settings, lang: Lang = "en") -> str:
     return text("backend.auto_rules", lang)
 
 
-def _skip_reason(store: Store, path: Path, sha256: str, backend: str) -> DocumentResult | None:
-    """The last good result when `path` is unchanged since it was processed with `backend`, else None."""
-    stored = store.get_document(path)
-    if stored is None or stored.status != DocumentStatus.OK.value or stored.sha256 != sha256:
-        return None
-    if store.failed_chunks(sha256):
-        return None
-    last = store.last_result(path)
-    if last is None or last.backend != backend:
-        return None
-    return last
-
-
 def run(
     paths: Sequence[Path],
     settings: Settings,
@@ -270,16 +263,20 @@ def run(
     *,
     wait: bool = False,
     argv: Sequence[str] | None = None,
+    jobs: int | None = None,
 ) -> RunSummary:
     """Process every file under `paths` into `store` and `settings.out_dir`; see the module docstring.
 
+    `jobs` worker processes (default: the usable cores) read, extract and check with
+    the rules backend (`Workers`); this process is the single writer of the store.
     Raises StoreError when another run holds the lock (unless `wait`), ConfigError
     for a backend that is not configured. Per-file problems never raise: they are
     failed documents in the summary.
     """
     files, errors = discover_inputs(paths)
-    with RunLock(store.db_path, wait=wait), open_extractor(settings) as extractor:
-        return _run_locked(files, errors, settings, extractor, store, progress, force, argv)
+    with RunLock(store.db_path, wait=wait) as lock, open_extractor(settings) as extractor:
+        workers = Workers(jobs or usable_cores(), close_fds=lock.filenos())
+        return _run_locked(files, errors, settings, extractor, store, progress, force, argv, workers)
 
 
 def discover_inputs(paths: Sequence[Path]) -> tuple[list[Found], list[IngestError]]:
@@ -304,6 +301,7 @@ def _run_locked(
     progress: Progress | None,
     force: bool,
     argv: Sequence[str] | None,
+    workers: Workers,
 ) -> RunSummary:
     started = utc_now()
     command = redact_argv(sys.argv if argv is None else argv)
@@ -319,7 +317,9 @@ def _run_locked(
     if progress is not None:
         progress(0, counts.documents, None)
     try:
-        _process_all(files, errors, settings, extractor, store, run_id, summary, counts, progress, force)
+        _process_all(
+            files, errors, settings, extractor, store, run_id, summary, counts, progress, force, workers
+        )
     except BaseException:
         # Ctrl-C / SIGTERM-as-exception / a store error: what is stored stays; the run says so.
         with contextlib.suppress(StoreError, sqlite3.Error):
@@ -345,67 +345,63 @@ def _process_all(
     counts: RunCounts,
     progress: Progress | None,
     force: bool,
+    workers: Workers,
 ) -> None:
     total = counts.documents
     done = 0
     for error in errors:
         failed = _failed(Path(error.path), error.reason, backend=extractor.name, document=error.path)
-        summary.documents.append(failed)
+        row = DocumentSummary.of(failed)
+        summary.documents.append(row)
         counts.failed += 1
         done += 1
         if progress is not None:
-            progress(done, total, failed)
+            progress(done, total, row)
+    unchanged = {} if force else store.unchanged_candidates(extractor.name)
+    tasks = []
     for found in files:
-        result = _process_one(found, settings, extractor, store, run_id, counts, force)
-        summary.documents.append(result)
-        summary.accounting.add(result.accounting)
+        path = identity_path(found.path)
+        prior = unchanged.get(str(path))
+        tasks.append(Task(path, found.document, prior.sha256 if prior is not None else None))
+    processed: list[DocumentSummary] = []
+    for read in workers.read_all(tasks, settings, extractor, store):
+        row = _record(read, settings, store, run_id, counts, unchanged)
+        processed.append(row)
+        summary.accounting.add(row.accounting)
         done += 1
         if progress is not None:
-            progress(done, total, result)
+            progress(done, total, row)
+    # completion order is the pool's; the table lists documents in path order whatever the jobs
+    summary.documents += sorted(processed, key=lambda row: row.path)
 
 
-def _process_one(
-    found: Found,
+def _record(
+    read: Read,
     settings: Settings,
-    extractor: Extractor,
     store: Store,
     run_id: int,
     counts: RunCounts,
-    force: bool,
-) -> DocumentResult:
-    path = identity_path(found.path)
-    failures: list[ChunkFailure] = []
-    try:
-        # type and size checked before a byte is read; the hash is of what is then extracted
-        data = read_source(path, settings.max_file_bytes)
-    except IngestError as exc:
-        sha256: str | None = None
-        size: int | None = None
-        result = _failed(path, exc.reason, backend=extractor.name, document=found.document)
-    else:
-        sha256, size = hashlib.sha256(data).hexdigest(), len(data)
-        last = None if force else _skip_reason(store, path, sha256, extractor.name)
-        if last is not None:
-            counts.skipped += 1
-            counts.flags += store.flag_count(path)
-            last = last.model_copy(
-                update={
-                    "document": found.document,
-                    "status": DocumentStatus.SKIPPED,
-                    "accounting": Accounting(),
-                }
-            )
-            if not result_json_path(settings.out_dir, found.document).exists():
-                write_result_json(last.model_copy(update={"status": DocumentStatus.OK}), settings.out_dir)
-            return last
-        cache = store if extractor.uses_cache else None
-        result, failures = process_path_detailed(
-            path, settings, extractor, cache, document=found.document, data=data
+    unchanged: dict[str, Unchanged],
+) -> DocumentSummary:
+    """Store one document's outcome (the single writer, in this process) and count it."""
+    path = read.task.path
+    if read.result is None:  # unchanged: its bytes hash to those of its last good processing
+        counts.skipped += 1
+        counts.flags += store.flag_count(path)
+        if not result_json_path(settings.out_dir, read.task.document).exists():
+            last = store.last_result(path)  # parsed only to restore a deleted JSON file
+            if last is not None:
+                write_result_json(last.model_copy(update={"document": read.task.document}), settings.out_dir)
+        return unchanged[str(path)].summary.model_copy(
+            update={
+                "document": read.task.document,
+                "status": DocumentStatus.SKIPPED,
+                "accounting": Accounting(),
+            }
         )
-        del data
-    write = store.store_document(
-        run_id, result, sha256, size, [(failure.chunk_id, failure.reason) for failure in failures]
-    )
+    result = read.result
+    failures = [(failure.chunk_id, failure.reason) for failure in read.failures]
+    write = store.store_document(run_id, result, read.sha256, read.size, failures)
     if result.status is DocumentStatus.OK:
         counts.ok += 1
         counts.flags += write.flags
@@ -417,4 +413,75 @@ def _process_one(
     else:
         counts.failed += 1
     write_result_json(result, settings.out_dir)
-    return result
+    return DocumentSummary.of(result)
+
+
+# --- the worker layer: reading documents in worker processes ------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file to read as `document`; `unchanged_sha` the hash of its last good processing, when
+    it may be skipped."""
+
+    path: Path
+    document: str
+    unchanged_sha: str | None = None
+
+
+@dataclass(frozen=True)
+class Read:
+    """What reading one file gave: `result` None when its bytes hash to `Task.unchanged_sha`."""
+
+    task: Task
+    sha256: str | None
+    size: int | None
+    result: DocumentResult | None
+    failures: list[ChunkFailure] = field(default_factory=list)
+
+
+def read_one(settings: Settings, extractor: Extractor, cache: ResponseCache | None, task: Task) -> Read:
+    """Read the file once, hash those bytes once, and unless unchanged ingest, extract and check them."""
+    try:
+        # type and size checked before a byte is read; the hash is of what is then extracted
+        data = read_source(task.path, settings.max_file_bytes)
+    except IngestError as exc:
+        failed = _failed(task.path, exc.reason, backend=extractor.name, document=task.document)
+        return Read(task, None, None, failed)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if sha256 == task.unchanged_sha:
+        return Read(task, sha256, len(data), None)
+    result, failures = process_path_detailed(
+        task.path, settings, extractor, cache, document=task.document, data=data, sha256=sha256
+    )
+    return Read(task, sha256, len(data), result, failures)
+
+
+@dataclass(frozen=True)
+class Workers:
+    """How documents are read: `jobs` worker processes for a backend that needs no cache (rules),
+    else in this process (a model backend's requests run in parallel up to `--concurrency`, and
+    its response cache is this process's store connection)."""
+
+    jobs: int
+    close_fds: tuple[int, ...] = ()
+
+    def read_all(
+        self, tasks: Sequence[Task], settings: Settings, extractor: Extractor, store: Store
+    ) -> Iterator[Read]:
+        """Each task's `Read`, in completion order; a worker that dies fails its one document."""
+        jobs = min(self.jobs, len(tasks))
+        if extractor.uses_cache or jobs <= 1:
+            cache = store if extractor.uses_cache else None
+            for task in tasks:
+                yield read_one(settings, extractor, cache, task)
+            return
+        work = functools.partial(read_one, settings, extractor, None)
+        with WorkerPool(work, jobs, close_fds=self.close_fds) as pool:
+            for task, outcome in pool.imap_unordered(tasks):
+                if isinstance(outcome, WorkerFailure):
+                    reason = outcome.reason
+                    failed = _failed(task.path, reason, backend=extractor.name, document=task.document)
+                    yield Read(task, None, None, failed)
+                else:
+                    yield outcome

@@ -21,7 +21,7 @@ from schemas.extraction import (
 )
 from schemas.flags import CheckReport, Flag, MatchMode, Rule, Severity, SkippedCheck
 from schemas.numbers import MONEY_UNITS, Span, StatedNumber
-from schemas.result import Accounting, Correction, DocumentResult, DocumentStatus, RunSummary
+from schemas.result import Accounting, Correction, DocumentResult, DocumentStatus, DocumentSummary, RunSummary
 
 __all__ = [
     "MONEY_UNITS",
@@ -37,6 +37,7 @@ __all__ = [
     "DocumentFormat",
     "DocumentResult",
     "DocumentStatus",
+    "DocumentSummary",
     "FactKey",
     "Flag",
     "Indicator",

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.extraction import DocumentExtraction
+from schemas.extraction import Coverage, DocumentExtraction
 from schemas.flags import CheckReport
 
 #: Version of the result JSON (bumped when `DocumentResult` changes shape).
@@ -90,8 +90,53 @@ class DocumentResult(BaseModel):
     corrections: list[Correction] = Field(default_factory=list)
 
 
+class DocumentSummary(BaseModel):
+    """What the run table and counts need of one document: counts, status, failure line.
+
+    A run keeps these, not the full `DocumentResult`s, so its memory stays flat; the
+    store keeps the summary of each document's last good processing, so a skipped
+    document is reported without parsing its stored result.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    document: str
+    path: str
+    status: DocumentStatus
+    error: str | None = None
+    backend: str | None = None
+    projects: int | None = None
+    indicators: int | None = None
+    breakdowns: int | None = None
+    flags: int | None = None
+    coverage: Coverage | None = None
+    ungrounded: int | None = None
+    warnings: list[str] = Field(default_factory=list)
+    accounting: Accounting = Field(default_factory=Accounting)
+
+    @classmethod
+    def of(cls, result: DocumentResult) -> DocumentSummary:
+        """The summary of a processed (or failed) document."""
+        extraction = result.extraction
+        return cls(
+            document=result.document,
+            path=result.path,
+            status=result.status,
+            error=result.error,
+            backend=result.backend,
+            projects=len(extraction.projects) if extraction else None,
+            indicators=len(extraction.indicators) if extraction else None,
+            breakdowns=len(extraction.breakdowns) if extraction else None,
+            flags=len(result.check.flags) if result.check else None,
+            coverage=extraction.coverage if extraction else None,
+            ungrounded=extraction.ungrounded if extraction else None,
+            warnings=list(result.warnings),
+            accounting=result.accounting,
+        )
+
+
 class RunSummary(BaseModel):
-    """What a run did, per document."""
+    """What a run did, per document (slim summaries: a run's memory does not grow with its results)."""
 
     run_id: int | None = None
     backend: str
@@ -99,9 +144,9 @@ class RunSummary(BaseModel):
     prompt_version: str | None = None
     started: str
     finished: str | None = None
-    documents: list[DocumentResult] = Field(default_factory=list)
+    documents: list[DocumentSummary] = Field(default_factory=list)
     accounting: Accounting = Field(default_factory=Accounting)
 
     @property
-    def failed(self) -> list[DocumentResult]:
+    def failed(self) -> list[DocumentSummary]:
         return [d for d in self.documents if d.status is DocumentStatus.FAILED]

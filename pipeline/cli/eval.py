@@ -40,7 +40,7 @@ from pipeline.evaluation.evaluate import (
 from pipeline.evaluation.gold import dump_gold, extraction_to_gold
 from pipeline.safe_text import visible
 from pipeline.settings import Settings, load_settings
-from schemas import CheckReport, DocumentExtraction, DocumentResult, DocumentStatus
+from schemas import CheckReport, DocumentExtraction, DocumentResult
 
 EvalBackend = Literal["rules", "llm", "auto"]
 
@@ -242,13 +242,8 @@ def observe_stored_run(settings: Settings, run_id: int) -> Callable[[Path], Obse
     by_path: dict[str, DocumentResult] = {}
     with Store(settings.db_path) as store:
         store.get_run(run_id)  # StoreError when there is no such run
-        rows = store.connection.execute(
-            "SELECT path, result FROM results WHERE run_id <= ? AND (run_id = ? OR status = ?) "
-            "ORDER BY run_id",
-            (run_id, run_id, DocumentStatus.OK.value),
-        ).fetchall()
-    for row in rows:  # later rows win: this run's result, else the last good one before it
-        by_path[str(row["path"])] = DocumentResult.model_validate_json(row["result"])
+        for result in store.results_as_of(run_id):
+            by_path[result.path] = result
 
     def observe(path: Path) -> Observed:
         try:

@@ -59,7 +59,7 @@ from pipeline.settings import (
     redact_argv,
 )
 from pipeline.store import Store
-from schemas import Coverage, DocumentResult, DocumentStatus, RunSummary, Severity
+from schemas import Coverage, DocumentResult, DocumentStatus, DocumentSummary, RunSummary, Severity
 from schemas.stored import RunRecord
 
 app = typer.Typer(
@@ -138,14 +138,11 @@ def _table(summary: RunSummary, lang: Lang) -> Table:
         for name in ("calls", "tokens", "cache_hits", "ungrounded"):
             table.add_column(text(f"col.{name}", lang), justify="right")
     for result in summary.documents:
-        extraction = result.extraction
         cells: list[str | Text] = [
             Text(visible(result.document, keep_newlines=False)),
-            str(len(extraction.projects)) if extraction else "-",
-            str(len(extraction.indicators)) if extraction else "-",
-            str(len(extraction.breakdowns)) if extraction else "-",
-            str(len(result.check.flags)) if result.check else "-",
-            coverage_text(extraction.coverage if extraction else None),
+            *("-" if count is None else str(count)
+              for count in (result.projects, result.indicators, result.breakdowns, result.flags)),
+            coverage_text(result.coverage),
             _status_cell(result, lang),
         ]
         if llm:
@@ -154,7 +151,7 @@ def _table(summary: RunSummary, lang: Lang) -> Table:
                 str(usage.calls),
                 str(usage.prompt_tokens + usage.completion_tokens),
                 str(usage.cache_hits),
-                str(extraction.ungrounded if extraction else usage.ungrounded),
+                str(result.ungrounded if result.ungrounded is not None else usage.ungrounded),
             ]
         table.add_row(*cells)
     return table
@@ -174,7 +171,7 @@ def low_coverage_lines(summary: RunSummary, lang: Lang = "en") -> list[str]:
     """One warning per document whose coverage is under `LOW_COVERAGE`."""
     lines: list[str] = []
     for result in summary.documents:
-        coverage = result.extraction.coverage if result.extraction else None
+        coverage = result.coverage
         ratio = coverage.ratio if coverage is not None else None
         if coverage is not None and ratio is not None and ratio < LOW_COVERAGE:
             lines.append(
@@ -190,7 +187,7 @@ def low_coverage_lines(summary: RunSummary, lang: Lang = "en") -> list[str]:
     return lines
 
 
-def _status_cell(result: DocumentResult, lang: Lang) -> Text:
+def _status_cell(result: DocumentSummary, lang: Lang) -> Text:
     if result.status is DocumentStatus.FAILED:
         return Text(text("doc.failed", lang), style="red")
     if result.status is DocumentStatus.SKIPPED:
@@ -236,7 +233,7 @@ class _ProgressBar:
         )
         self._task = self._progress.add_task("", total=None)
 
-    def __call__(self, done: int, total: int, result: DocumentResult | None) -> None:
+    def __call__(self, done: int, total: int, result: DocumentSummary | None) -> None:
         description = (
             escape(visible(f"{result.document} {result.status.value}", keep_newlines=False))
             if result is not None
@@ -297,6 +294,13 @@ def run_command(
         InstructorModeName | None, typer.Option(help="How structured output is requested.")
     ] = None,
     concurrency: Annotated[int | None, typer.Option(min=1, help="Parallel model requests.")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Worker processes for the rules backend (default: the usable cores).",
+            show_default=False,
+        ),
+    ] = None,
     model_path: Annotated[
         Path | None, typer.Option(help="GGUF file for --backend local (RECON_MODEL_PATH).")
     ] = None,
@@ -342,7 +346,8 @@ def run_command(
         )
         setup_logging(settings)
         code = _run_and_print(
-            paths, settings, command_argv(ctx), quiet=quiet, force=force, wait=wait, fail_on=fail_on
+            paths, settings, command_argv(ctx), quiet=quiet, force=force, wait=wait, fail_on=fail_on,
+            jobs=jobs,
         )
     raise typer.Exit(code)
 
@@ -356,14 +361,17 @@ def _run_and_print(
     force: bool,
     wait: bool,
     fail_on: FailOn,
+    jobs: int | None = None,
 ) -> int:
     errors = Console(stderr=True)
     with open_store(settings) as store, sigterm_as_interrupt():
         if quiet or not errors.is_terminal:
-            summary = run(paths, settings, store, force=force, wait=wait, argv=argv)
+            summary = run(paths, settings, store, force=force, wait=wait, argv=argv, jobs=jobs)
         else:
             with _ProgressBar(errors) as bar:
-                summary = run(paths, settings, store, progress=bar, force=force, wait=wait, argv=argv)
+                summary = run(
+                    paths, settings, store, progress=bar, force=force, wait=wait, argv=argv, jobs=jobs
+                )
         if summary.run_id is None:  # pragma: no cover - run always records itself
             raise StoreError("the run was not recorded")
         record = store.get_run(summary.run_id)

@@ -29,14 +29,13 @@ from pipeline.errors import ConfigError, ExitCode, ReconError
 from pipeline.review.export import ExportFormat, ExportWhat, default_export_path, export
 from pipeline.review.flagtext import flag_message, format_number
 from pipeline.review.messages import rule_name, severity_name, status_name, text
-from pipeline.review.report import default_report_path, latest_run_id, write_report
+from pipeline.review.report import default_report_path, write_report
 from pipeline.review.review import (
     CONTEXT_CHARS,
     FlagFilter,
     FlagView,
     Passage,
     flag_as_dict,
-    list_flags,
     record_decision,
     relevant_skipped,
     show_flag,
@@ -229,7 +228,7 @@ def flags_command(
     with _open_store(db) as store:
         name = resolve_document(store, document)
         flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=name, run_id=run)
-        flags = list_flags(store.connection, flag_filter)
+        flags = store.flags(flag_filter)
     if as_json:
         typer.echo(json_visible(json.dumps([flag_as_dict(f) for f in flags], ensure_ascii=False, indent=2)))
         return
@@ -245,7 +244,7 @@ def show_command(
 ) -> None:
     """Show a flag: its arithmetic and the source text around every number involved."""
     with _open_store(db) as store:
-        view = show_flag(store.connection, flag_id, radius=context)
+        view = show_flag(store, flag_id, radius=context)
     console = Console()
     for line in render_view(view, current_lang()):
         console.print(line, soft_wrap=True)  # long source lines wrap in the terminal, not in the text
@@ -310,9 +309,9 @@ def report_command(
 ) -> None:
     """Write one self-contained HTML report of a run (summary, flags in context, tables, source)."""
     with _open_store(db) as store:
-        run_id = run if run is not None else latest_run_id(store.connection)
+        run_id = run if run is not None else store.latest_run_id()
         target = out or default_report_path(_settings().home, run_id)
-        written = write_report(store.connection, target, run_id)
+        written = write_report(store, target, run_id)
     typer.echo(visible(f"wrote {written}"))
 
 

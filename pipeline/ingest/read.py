@@ -280,11 +280,14 @@ def ingest(
     max_bytes: int = DEFAULT_MAX_BYTES,
     zip_limits: ZipLimits = DEFAULT_ZIP_LIMITS,
     data: bytes | None = None,
+    *,
+    sha256: str | None = None,
 ) -> Document:
     """Read one supported file into a `Document` with normalised text and its offset map.
 
     `data` is the file's content when the caller already read it (`read_source`),
-    so that what is hashed is exactly what is extracted.
+    so that what is hashed is exactly what is extracted; `sha256` is their hash when the caller
+    already computed it (a file is hashed once).
     """
     document_format = SUFFIX_FORMATS.get(path.suffix.lower())
     if document_format is None:
@@ -311,7 +314,7 @@ def ingest(
     return Document(
         path=str(path),
         name=path.name,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256 or hashlib.sha256(data).hexdigest(),
         size=len(data),
         format=document_format,
         encoding=encoding,

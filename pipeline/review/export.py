@@ -18,14 +18,13 @@ import csv
 import io
 import json
 import re
-import sqlite3
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ReconError, StoreError
-from pipeline.review.review import FlagFilter, flag_as_dict, list_flags
-from pipeline.store import Store
+from pipeline.errors import ReconError
+from pipeline.review.review import flag_as_dict
+from pipeline.store import FACT_COLUMNS, FlagFilter, Store
 
 
 class ExportFormat(str, Enum):
@@ -40,10 +39,6 @@ class ExportWhat(str, Enum):
     BOTH = "both"
 
 
-FACT_COLUMNS: tuple[str, ...] = (
-    "document", "path", "kind", "subject", "key", "value", "unit", "text",
-    "span_start", "span_end", "source", "run_id",
-)
 FLAG_COLUMNS: tuple[str, ...] = (
     "id", "document", "rule", "severity", "status", "subject", "message", "equation", "values",
     "spans", "key", "first_run", "run_id", "created", "decided_by", "decided_at", "note", "path",
@@ -53,38 +48,17 @@ _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def fact_rows(conn: sqlite3.Connection, flag_filter: FlagFilter | None = None) -> list[dict[str, Any]]:
-    """Facts of the current documents, optionally of one document name / extracted by one run.
-
-    Facts are keyed by document content; each is listed once per document file
-    holding that content, in document order then text order.
-    """
+def fact_rows(store: Store, flag_filter: FlagFilter | None = None) -> list[dict[str, Any]]:
+    """Facts of the current documents, optionally of one document name / extracted by one run,
+    in document order then text order (`Store.fact_rows`)."""
     flag_filter = flag_filter or FlagFilter()
-    sql = (
-        "SELECT d.name, d.path, f.kind, f.subject, f.key, f.value, f.unit, f.text, f.span_start, "
-        "f.span_end, f.source, f.run_id FROM facts f JOIN documents d ON d.sha256 = f.document_sha"
-    )
-    where: list[str] = []
-    params: list[Any] = []
-    if flag_filter.document is not None:
-        where.append("d.name = ?")
-        params.append(flag_filter.document)
-    if flag_filter.run_id is not None:
-        where.append("f.run_id = ?")
-        params.append(flag_filter.run_id)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY d.name, d.path, f.span_start, f.span_end, f.kind, f.subject, f.key"
-    try:
-        rows = conn.execute(sql, params).fetchall()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read facts: {exc}") from exc
-    return [dict(zip(FACT_COLUMNS, tuple(row), strict=True)) for row in rows]
+    rows = store.fact_rows(document=flag_filter.document, run_id=flag_filter.run_id)
+    return [dict(zip(FACT_COLUMNS, row, strict=True)) for row in rows]
 
 
-def flag_rows(conn: sqlite3.Connection, flag_filter: FlagFilter | None = None) -> list[dict[str, Any]]:
+def flag_rows(store: Store, flag_filter: FlagFilter | None = None) -> list[dict[str, Any]]:
     """Flags as `recon flags --json` gives them (newest first)."""
-    return [flag_as_dict(flag) for flag in list_flags(conn, flag_filter)]
+    return [flag_as_dict(flag) for flag in store.flags(flag_filter)]
 
 
 def _cell_text(value: Any) -> str:
@@ -115,31 +89,34 @@ def to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
 
 
 def _write_xlsx(path: Path, sheets: list[tuple[str, tuple[str, ...], list[dict[str, Any]]]]) -> None:
+    """Write-only (streaming) workbook: rows go to disk as they are appended, never held as cells."""
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook = Workbook(write_only=True)
     for title, columns, rows in sheets:
         sheet = workbook.create_sheet(title)
-        sheet.append(list(columns))
-        for row_number, row in enumerate(rows, start=2):
-            for index, column in enumerate(columns, start=1):
-                value = row.get(column)
-                cell = sheet.cell(row=row_number, column=index)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    cell.value = value
-                elif value is not None:
-                    # XLSX cannot hold control characters; they carry nothing a reviewer reads.
-                    cell.value = ILLEGAL_CHARACTERS_RE.sub("", _cell_text(value))
-                    cell.data_type = "s"  # never a formula, whatever the document says
-        sheet.freeze_panes = "A2"
-        if rows:
-            sheet.auto_filter.ref = sheet.dimensions
+        # widths and panes must be set before the first row is written
         for index, column in enumerate(columns, start=1):
             longest = max([len(column), *(len(_cell_text(row.get(column))) for row in rows[:200])])
             sheet.column_dimensions[get_column_letter(index)].width = min(60, max(8, longest * 1.6))
+        sheet.freeze_panes = "A2"
+        if rows:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+        sheet.append(list(columns))
+        for row in rows:
+            cells: list[Any] = []
+            for column in columns:
+                value = row.get(column)
+                if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+                    cells.append(value)
+                    continue
+                # XLSX cannot hold control characters; they carry nothing a reviewer reads.
+                cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", _cell_text(value)))
+                cell.data_type = "s"  # never a formula, whatever the document says
+                cells.append(cell)
+            sheet.append(cells)
     workbook.save(path)
 
 
@@ -151,12 +128,11 @@ def export(
     flag_filter: FlagFilter | None = None,
 ) -> list[Path]:
     """Write the export and return the files written (two for CSV with `both`)."""
-    conn = store.connection
     tables: list[tuple[str, tuple[str, ...], list[dict[str, Any]]]] = []
     if what in (ExportWhat.FACTS, ExportWhat.BOTH):
-        tables.append(("facts", FACT_COLUMNS, fact_rows(conn, flag_filter)))
+        tables.append(("facts", FACT_COLUMNS, fact_rows(store, flag_filter)))
     if what in (ExportWhat.FLAGS, ExportWhat.BOTH):
-        tables.append(("flags", FLAG_COLUMNS, flag_rows(conn, flag_filter)))
+        tables.append(("flags", FLAG_COLUMNS, flag_rows(store, flag_filter)))
     written: list[Path] = []
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

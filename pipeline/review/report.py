@@ -14,15 +14,17 @@ data from the store and re-reads the sources with `pipeline.review.review.load_s
 from __future__ import annotations
 
 import html
-import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ReconError, StoreError
 from pipeline.review.review import load_source, passages
+from pipeline.store import Store
 from schemas import Coverage, DocumentResult, Flag, Span, StatedNumber
 from schemas.extraction import FactKey
+from schemas.stored import FlagDecision
 
 _CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -308,8 +310,8 @@ def _tables_html(document: ReportDocument, marks: _Marks) -> str:
     return "\n".join(out)
 
 
-def render_report(run: ReportRun, documents: list[ReportDocument]) -> str:
-    """The whole report as one HTML string (pure)."""
+def render_report(run: ReportRun, documents: list[ReportDocument], index: str | None = None) -> str:
+    """The whole report as one HTML string (pure); `index` links back to a paginated report's index."""
     marks = [_Marks(i, d.text, _all_spans(d)) for i, d in enumerate(documents)]
     all_flags = [(d, f, marks[i]) for i, d in enumerate(documents) for f in d.flags]
     by_rule_severity = Counter((f.flag.rule.value, f.flag.severity.value) for _, f, _ in all_flags)
@@ -319,6 +321,8 @@ def render_report(run: ReportRun, documents: list[ReportDocument]) -> str:
     title = f"recon report — run {run.run_id}" if run.run_id is not None else "recon report"
 
     body: list[str] = [f"<h1>{_e(title)}</h1>"]
+    if index is not None:
+        body.append(f'<p><a href="{_e(index)}">all documents</a></p>')
     meta = [("run", run.run_id), ("backend", run.backend), ("model", run.model),
             ("started", run.started), ("finished", run.finished)]
     body.append(
@@ -426,99 +430,172 @@ def render_report(run: ReportRun, documents: list[ReportDocument]) -> str:
 # --- gathering the data from the store -------------------------------------------------------
 
 
-def latest_run_id(conn: sqlite3.Connection) -> int | None:
-    """The newest run's id, or None when the store has no run."""
-    try:
-        row = conn.execute("SELECT MAX(id) FROM runs").fetchone()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read runs: {exc}") from exc
-    return int(row[0]) if row is not None and row[0] is not None else None
+def _report_document(
+    store: Store,
+    result: DocumentResult,
+    states: dict[tuple[str, str], tuple[int, str]],
+    decisions: dict[tuple[str, str], FlagDecision],
+) -> ReportDocument:
+    flags: list[ReportFlag] = []
+    for flag in result.check.flags if result.check is not None else []:
+        flag_id: int | None
+        flag_id, status = states.get((result.path, flag.key), (None, "open"))
+        decision = decisions.get((result.document, flag.key))
+        if decision is not None:
+            status = decision.status.value
+        flags.append(
+            ReportFlag(
+                flag=flag, flag_id=flag_id, status=status,
+                decided_by=decision.by if decision else None, note=decision.note if decision else None,
+            )
+        )
+    source = load_source(result.path, result.sha256)
+    return ReportDocument(result=result, text=source.text, problem=source.problem, flags=flags)
 
 
-def results_as_of(conn: sqlite3.Connection, run_id: int) -> list[DocumentResult]:
-    """Each document's result as of `run_id`: its latest processed (not skipped) result up to that run.
-
-    A run skips unchanged documents; their result is the one of the run that last
-    processed them, so a report of the latest run still covers every document.
-    """
-    try:
-        rows = conn.execute(
-            "SELECT r.result FROM results r WHERE r.status != 'skipped' AND r.run_id = ("
-            "  SELECT MAX(r2.run_id) FROM results r2 WHERE r2.path = r.path AND r2.run_id <= ? "
-            "  AND r2.status != 'skipped') "
-            "AND r.path IN (SELECT path FROM results WHERE run_id <= ?) ORDER BY r.name, r.path",
-            (run_id, run_id),
-        ).fetchall()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read the results of run {run_id}: {exc}") from exc
-    return [DocumentResult.model_validate_json(row[0]) for row in rows]
-
-
-def _stored_flag_states(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int | None, str]]:
-    try:
-        rows = conn.execute("SELECT path, key, id, status FROM flags").fetchall()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read flags: {exc}") from exc
-    return {(path, key): (flag_id, status) for path, key, flag_id, status in rows}
-
-
-def _decisions(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, str | None, str | None]]:
-    try:
-        rows = conn.execute(
-            "SELECT document, flag_key, status, decided_by, note FROM flag_decisions"
-        ).fetchall()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read decisions: {exc}") from exc
-    return {(doc, key): (status, by, note) for doc, key, status, by, note in rows}
-
-
-def build_report(
-    conn: sqlite3.Connection, run_id: int | None = None
-) -> tuple[ReportRun, list[ReportDocument]]:
-    """The data of the report of `run_id` (default: the latest run). Raises ReconError without runs."""
+def _report_run(store: Store, run_id: int | None) -> ReportRun:
     if run_id is None:
-        run_id = latest_run_id(conn)
+        run_id = store.latest_run_id()
         if run_id is None:
             raise ReconError("the store has no run yet: run `recon run PATH` first")
     try:
-        row = conn.execute(
-            "SELECT id, started, finished, backend, model FROM runs WHERE id = ?", (run_id,)
-        ).fetchone()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read run {run_id}: {exc}") from exc
-    if row is None:
-        raise ReconError(f"no run with id {run_id}")
-    run = ReportRun(run_id=row[0], started=row[1], finished=row[2], backend=row[3], model=row[4])
-    states = _stored_flag_states(conn)
-    decisions = _decisions(conn)
-    documents: list[ReportDocument] = []
-    for result in results_as_of(conn, run_id):
-        flags: list[ReportFlag] = []
-        for flag in result.check.flags if result.check is not None else []:
-            flag_id, status = states.get((result.path, flag.key), (None, "open"))
-            decision = decisions.get((result.document, flag.key))
-            if decision is not None:
-                status = decision[0]
-            flags.append(
-                ReportFlag(
-                    flag=flag, flag_id=flag_id, status=status,
-                    decided_by=decision[1] if decision else None, note=decision[2] if decision else None,
-                )
-            )
-        source = load_source(result.path, result.sha256)
-        documents.append(ReportDocument(result=result, text=source.text, problem=source.problem, flags=flags))
-    return run, documents
+        record = store.get_run(run_id)
+    except StoreError:
+        raise ReconError(f"no run with id {run_id}") from None
+    return ReportRun(
+        run_id=record.id, started=record.started, finished=record.finished,
+        backend=record.backend, model=record.model,
+    )
 
 
-def write_report(conn: sqlite3.Connection, out: Path, run_id: int | None = None) -> Path:
-    """Write the report of `run_id` (default: latest) to `out`; returns the path written."""
-    run, documents = build_report(conn, run_id)
+def report_documents(store: Store, run_id: int) -> Iterator[ReportDocument]:
+    """The documents of the report of `run_id`, built one at a time (each with its source text)."""
+    states = store.flag_states()
+    decisions = store.decisions()
+    for result in store.results_as_of(run_id):
+        yield _report_document(store, result, states, decisions)
+
+
+def build_report(store: Store, run_id: int | None = None) -> tuple[ReportRun, list[ReportDocument]]:
+    """The data of the report of `run_id` (default: the latest run). Raises ReconError without runs."""
+    run = _report_run(store, run_id)
+    assert run.run_id is not None
+    return run, list(report_documents(store, run.run_id))
+
+
+#: Above this many documents, `write_report` writes an index page and one page per document.
+SINGLE_PAGE_DOCUMENTS = 50
+
+
+def write_report(
+    store: Store, out: Path, run_id: int | None = None, single_page_limit: int = SINGLE_PAGE_DOCUMENTS
+) -> Path:
+    """Write the report of `run_id` (default: latest) to `out`; returns the path written.
+
+    Up to `single_page_limit` documents it is one self-contained page. A larger run
+    gets `out` as an index (summary, flags by rule, one link per document) and one
+    page per document in `<out stem>-pages/`: no page holds every source text, and
+    documents are built, written and dropped one at a time.
+    """
+    run = _report_run(store, run_id)
+    assert run.run_id is not None
+    keys = store.result_keys_as_of(run.run_id)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_report(run, documents), encoding="utf-8")
+        if len(keys) <= single_page_limit:
+            out.write_text(render_report(run, list(report_documents(store, run.run_id))), encoding="utf-8")
+            return out
+        pages = out.with_name(f"{out.stem}-pages")
+        pages.mkdir(exist_ok=True)
+        rows: list[IndexRow] = []
+        for i, document in enumerate(report_documents(store, run.run_id)):
+            page = pages / f"doc-{i:05d}.html"
+            page.write_text(render_report(run, [document], index=f"../{out.name}"), encoding="utf-8")
+            rows.append(IndexRow.of(document, f"{pages.name}/{page.name}"))
+        out.write_text(render_index(run, rows), encoding="utf-8")
     except OSError as exc:
         raise ReconError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
     return out
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One document's line of a paginated report's index page."""
+
+    document: str
+    status: str
+    error: str | None
+    counts: tuple[int, int, int]
+    flags: tuple[tuple[str, str, str], ...]  # (rule, severity, status) of each flag
+    skipped: int
+    coverage: Coverage | None
+    href: str
+
+    @classmethod
+    def of(cls, document: ReportDocument, href: str) -> IndexRow:
+        result = document.result
+        extraction = result.extraction
+        counts = (
+            (len(extraction.projects), len(extraction.indicators), len(extraction.breakdowns))
+            if extraction is not None else (0, 0, 0)
+        )
+        return cls(
+            document=result.document, status=result.status.value, error=result.error, counts=counts,
+            flags=tuple((f.flag.rule.value, f.flag.severity.value, f.status) for f in document.flags),
+            skipped=len(result.check.skipped) if result.check is not None else 0,
+            coverage=extraction.coverage if extraction is not None else None, href=href,
+        )
+
+
+def render_index(run: ReportRun, rows: list[IndexRow]) -> str:
+    """The index page of a paginated report: summary, flags by rule and severity, a link per document."""
+    severities = ["error", "warning", "info"]
+    by_rule_severity = Counter((rule, severity) for row in rows for rule, severity, _ in row.flags)
+    by_status = Counter(status for row in rows for _, _, status in row.flags)
+    title = f"recon report — run {run.run_id}"
+    meta = [("run", run.run_id), ("backend", run.backend), ("model", run.model),
+            ("started", run.started), ("finished", run.finished)]
+    body = [
+        f"<h1>{_e(title)}</h1>",
+        '<p class="muted">' + " · ".join(f"{_e(k)}: {_e(v)}" for k, v in meta if v is not None) + "</p>",
+        '<h2 id="summary">Summary</h2>',
+        f"<p>{len(rows)} document(s), {sum(by_status.values())} flag(s): "
+        + ", ".join(f"{_e(status)} {count}" for status, count in sorted(by_status.items()))
+        + " — one page per document</p>",
+    ]
+    rules = sorted({rule for rule, _ in by_rule_severity})
+    if rules:
+        body.append("<h3>Flags by rule and severity</h3>")
+        body.append("<table><tr><th>rule</th>" + "".join(f"<th>{s}</th>" for s in severities) + "</tr>")
+        for rule in rules:
+            body.append(
+                f"<tr><td>{_e(rule)}</td>"
+                + "".join(f"<td>{by_rule_severity.get((rule, s), 0) or ''}</td>" for s in severities)
+                + "</tr>"
+            )
+        body.append("</table>")
+    body.append(
+        '<h2 id="documents">Documents</h2>'
+        "<table><tr><th>document</th><th>status</th><th>projects</th><th>indicators</th>"
+        "<th>breakdowns</th><th>flags</th><th>skipped checks</th><th>coverage</th></tr>"
+    )
+    for row in rows:
+        error = f' <span class="problem">{_e(row.error)}</span>' if row.error else ""
+        body.append(
+            f'<tr><td><a href="{_e(row.href)}">{_e(row.document)}</a></td><td>{_e(row.status)}{error}</td>'
+            + "".join(f"<td>{c}</td>" for c in row.counts)
+            + f"<td>{len(row.flags)}</td><td>{row.skipped}</td>"
+            + f"<td>{_e(_coverage_text(row.coverage))}</td></tr>"
+        )
+    body.append("</table>")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
 
 
 def default_report_path(out_dir: Path, run_id: int | None) -> Path:
@@ -527,12 +604,14 @@ def default_report_path(out_dir: Path, run_id: int | None) -> Path:
 
 
 __all__ = [
+    "IndexRow",
     "ReportDocument",
     "ReportFlag",
     "ReportRun",
     "build_report",
     "default_report_path",
+    "render_index",
     "render_report",
-    "results_as_of",
+    "report_documents",
     "write_report",
 ]

@@ -1,8 +1,8 @@
 """The reviewer's side of the store: list and filter flags, show one in context, record decisions.
 
-The read functions take the store's SQLite connection (`Store.connection`) and
-query the tables described in `pipeline.store.migrations`; the only write is a
-decision, through `Store.decide`. Decisions are written to `flag_decisions`, keyed by (document name,
+The read functions take the `Store` and call its queries (flags are read by
+`Store.flags`/`Store.get_flag` only); the only write is a decision, through
+`Store.decide`. Decisions are written to `flag_decisions`, keyed by (document name,
 `Flag.key`), so a later run raising the same flag with the same numbers keeps the
 decision; the key holds the numbers, so changed numbers give a new, open flag.
 
@@ -14,129 +14,38 @@ passage is never shown from a file that changed since.
 from __future__ import annotations
 
 import getpass
-import json
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ReconError, StoreError
+from pipeline.errors import ReconError
 from pipeline.ingest.read import ingest
 from pipeline.review.flagtext import describe_subject
-from pipeline.store import Store, stored_corrections
-from schemas import Correction, Coverage, DocumentResult, Flag, SkippedCheck, Span
-from schemas.flags import Rule, Severity
-from schemas.stored import FlagDecision, FlagStatus, StoredFlag
+from pipeline.store import FlagFilter, FlagNotFoundError, Store
+from schemas import Correction, Coverage, Flag, SkippedCheck, Span
+from schemas.stored import FlagStatus, StoredFlag
 
 #: Characters of context shown on each side of a number (never across a line break).
 CONTEXT_CHARS = 60
 
-
-class FlagNotFoundError(ReconError):
-    """No flag has this id (the CLI turns it into exit code 1 with the message)."""
-
-    def __init__(self, flag_id: int) -> None:
-        super().__init__(f"no flag with id {flag_id}; `recon flags` lists them")
-        self.flag_id = flag_id
-
-
-@dataclass(frozen=True)
-class FlagFilter:
-    """What `recon flags`/`recon export` select; every field None means "any"."""
-
-    status: FlagStatus | None = None
-    rule: Rule | None = None
-    severity: Severity | None = None
-    document: str | None = None
-    run_id: int | None = None
-
-
-_FLAG_COLUMNS = (
-    'f.id, f.key, f.rule, f.severity, f.status, f.document, f.path, f.subject, f.message, f.equation, '
-    'f."values", f.spans, f.first_run, f.run_id, f.created, '
-    "d.status, d.decided_by, d.note, d.decided_at"
-)
-
-
-def _flag_from_row(row: tuple[Any, ...]) -> StoredFlag:
-    (flag_id, key, rule, severity, status, document, path, subject, message, equation, values,
-     spans, first_run, run_id, created, d_status, d_by, d_note, d_at) = row
-    decision = None
-    if d_status is not None:
-        decision = FlagDecision(status=FlagStatus(d_status), by=d_by, note=d_note, at=d_at)
-    return StoredFlag(
-        id=flag_id,
-        key=key,
-        rule=Rule(rule),
-        severity=Severity(severity),
-        status=FlagStatus(status),
-        document=document,
-        path=path,
-        subject=subject,
-        message=message,
-        equation=equation,
-        values=json.loads(values),
-        spans=[Span.model_validate(s) for s in json.loads(spans)],
-        first_run=first_run,
-        run_id=run_id,
-        created=created,
-        decision=decision,
-    )
-
-
-def list_flags(conn: sqlite3.Connection, flag_filter: FlagFilter | None = None) -> list[StoredFlag]:
-    """Flags matching `flag_filter`, newest first (by creation time, then id).
-
-    `run_id` selects the flags that run raised, new or again (`flags.first_run` or
-    `flags.run_id`); `document` matches the file name exactly.
-    """
-    flag_filter = flag_filter or FlagFilter()
-    where: list[str] = []
-    params: list[Any] = []
-    if flag_filter.status is not None:
-        where.append("f.status = ?")
-        params.append(flag_filter.status.value)
-    if flag_filter.rule is not None:
-        where.append("f.rule = ?")
-        params.append(flag_filter.rule.value)
-    if flag_filter.severity is not None:
-        where.append("f.severity = ?")
-        params.append(flag_filter.severity.value)
-    if flag_filter.document is not None:
-        where.append("f.document = ?")
-        params.append(flag_filter.document)
-    if flag_filter.run_id is not None:
-        where.append("(f.run_id = ? OR f.first_run = ?)")
-        params.extend([flag_filter.run_id, flag_filter.run_id])
-    sql = (
-        f"SELECT {_FLAG_COLUMNS} FROM flags f "
-        "LEFT JOIN flag_decisions d ON d.document = f.document AND d.flag_key = f.key"
-    )
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY f.created DESC, f.id DESC"
-    try:
-        rows = conn.execute(sql, params).fetchall()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read flags: {exc}") from exc
-    return [_flag_from_row(tuple(row)) for row in rows]
-
-
-def get_flag(conn: sqlite3.Connection, flag_id: int) -> StoredFlag:
-    """The flag with this id; raises FlagNotFoundError."""
-    try:
-        row = conn.execute(
-            f"SELECT {_FLAG_COLUMNS} FROM flags f "
-            "LEFT JOIN flag_decisions d ON d.document = f.document AND d.flag_key = f.key "
-            "WHERE f.id = ?",
-            (flag_id,),
-        ).fetchone()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read flag {flag_id}: {exc}") from exc
-    if row is None:
-        raise FlagNotFoundError(flag_id)
-    return _flag_from_row(tuple(row))
+__all__ = [
+    "CONTEXT_CHARS",
+    "FlagFilter",
+    "FlagNotFoundError",
+    "FlagView",
+    "Passage",
+    "SourceText",
+    "StoredNumber",
+    "flag_as_dict",
+    "load_source",
+    "passages",
+    "record_decision",
+    "relevant_skipped",
+    "reviewer_name",
+    "show_flag",
+    "stored_numbers",
+]
 
 
 def flag_as_dict(flag: StoredFlag) -> dict[str, Any]:
@@ -282,73 +191,34 @@ class FlagView:
     corrections: list[Correction] = field(default_factory=list)
 
 
-def document_result(conn: sqlite3.Connection, path: str, run_id: int | None) -> DocumentResult | None:
-    """The stored DocumentResult of `path` in `run_id` (or its latest processed result)."""
-    try:
-        if run_id is not None:
-            row = conn.execute(
-                "SELECT result FROM results WHERE path = ? AND run_id = ? AND status != 'skipped'",
-                (path, run_id),
-            ).fetchone()
-            if row is not None:
-                return DocumentResult.model_validate_json(row[0])
-        row = conn.execute(
-            "SELECT result FROM results WHERE path = ? AND status != 'skipped' "
-            "ORDER BY run_id DESC LIMIT 1",
-            (path,),
-        ).fetchone()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read the result of {path}: {exc}") from exc
-    return DocumentResult.model_validate_json(row[0]) if row is not None else None
-
-
-def show_flag(conn: sqlite3.Connection, flag_id: int, radius: int = CONTEXT_CHARS) -> FlagView:
+def show_flag(store: Store, flag_id: int, radius: int = CONTEXT_CHARS) -> FlagView:
     """The flag, the source passages around its numbers, and the document's skipped checks."""
-    flag = get_flag(conn, flag_id)
-    try:
-        row = conn.execute("SELECT flag FROM flags WHERE id = ?", (flag_id,)).fetchone()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read flag {flag_id}: {exc}") from exc
-    detail = Flag.model_validate_json(row[0]) if row is not None else None
-    result = document_result(conn, flag.path, flag.run_id)
+    flag = store.get_flag(flag_id)
+    detail = store.flag_detail(flag_id)
+    result = store.document_result(flag.path, flag.run_id)
     skipped = list(result.check.skipped) if result is not None and result.check is not None else []
     sha = result.sha256 if result is not None else None
     source = load_source(flag.path, sha)
     found = passages(source.text, flag.spans, radius) if source.text is not None else []
     coverage = result.extraction.coverage if result is not None and result.extraction is not None else None
-    stored = stored_numbers(conn, sha, flag.spans) if source.text is None and sha is not None else []
+    stored = (
+        stored_numbers(store, flag.path, sha, flag.spans) if source.text is None and sha is not None else []
+    )
     subject = describe_subject(flag.subject, source.text, flag.spans)
     return FlagView(
         flag, detail, found, source.problem, skipped, coverage, subject, stored,
-        source.problem == SOURCE_CHANGED, stored_corrections(conn, flag.path, flag.key),
+        source.problem == SOURCE_CHANGED, store.corrections(flag.path, flag.key),
     )
 
 
-def stored_numbers(conn: sqlite3.Connection, document_sha: str, spans: list[Span]) -> list[StoredNumber]:
+def stored_numbers(store: Store, path: str, document_sha: str, spans: list[Span]) -> list[StoredNumber]:
     """The stored facts of the document at `spans`, in span order (one per span, when stored)."""
     wanted = {(s.start, s.end) for s in spans}
-    try:
-        rows = conn.execute(
-            "SELECT subject, key, text, span_start, span_end FROM facts WHERE document_sha = ? "
-            "ORDER BY span_start, span_end",
-            (document_sha,),
-        ).fetchall()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read the stored facts: {exc}") from exc
     found: dict[tuple[int, int], StoredNumber] = {}
-    for subject, key, number_text, start, end in rows:
+    for subject, key, number_text, start, end in store.facts_at(path, document_sha):
         if (start, end) in wanted and (start, end) not in found:
             found[(start, end)] = StoredNumber(subject, key, number_text, Span(start=start, end=end))
     return list(found.values())
-
-
-def flag_details(conn: sqlite3.Connection) -> dict[int, Flag]:
-    """The full `Flag` of every stored flag, by id (for messages built from its fields)."""
-    try:
-        rows = conn.execute("SELECT id, flag FROM flags").fetchall()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read flags: {exc}") from exc
-    return {row[0]: Flag.model_validate_json(row[1]) for row in rows}
 
 
 def relevant_skipped(view: FlagView) -> list[SkippedCheck]:
@@ -386,6 +256,5 @@ def record_decision(
     it survives re-runs, and gives the current `flags` row the new status.
     Deciding `open` reopens a flag.
     """
-    get_flag(store.connection, flag_id)  # FlagNotFoundError with a hint, before writing anything
-    store.decide(flag_id, status, by=reviewer_name(by), note=note)
-    return get_flag(store.connection, flag_id)
+    store.get_flag(flag_id)  # FlagNotFoundError with a hint, before writing anything
+    return store.decide(flag_id, status, by=reviewer_name(by), note=note)

@@ -7,11 +7,9 @@ calls and tokens: the cost of an LLM run) and the wall time from `started` to
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeline.errors import StoreError
 from pipeline.store import Store
 from schemas import Accounting
 from schemas.stored import RunRecord
@@ -41,11 +39,7 @@ def _seconds(started: str, finished: str | None) -> float | None:
 
 def list_runs(store: Store) -> list[RunView]:
     """Every run, newest first."""
-    try:
-        rows = store.connection.execute("SELECT id, accounting FROM runs").fetchall()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read runs: {exc}") from exc
-    usage = {row[0]: Accounting.model_validate_json(row[1] or "{}") for row in rows}
+    usage = store.run_accounting()
     views = [
         RunView(record, usage.get(record.id, Accounting()), _seconds(record.started, record.finished))
         for record in store.runs()

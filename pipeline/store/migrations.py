@@ -4,8 +4,8 @@ Each migration is a function registered with `@migration`; `migrate(conn)` runs
 the ones not yet recorded, each in its own transaction together with its record,
 so running it twice is a no-op. Never edit a released migration: add a new one.
 
-Tables (names and columns are stable; `pipeline.review.review`/`export`/`report` query
-them with SQL through `Store.connection`):
+Tables (the store's query modules `runs`, `results`, `flags` and `cache` are the only
+code that holds SQL for them):
 
 documents: one row per source file path.
     path TEXT PRIMARY KEY      absolute path of the file
@@ -16,6 +16,8 @@ documents: one row per source file path.
     error TEXT                 one-line error "<file>: <reason>" when failed
     last_run INTEGER           runs.id of the run that last processed it
     updated TEXT               ISO-8601 UTC
+    backend TEXT               (m003) backend of its last good processing
+    summary TEXT               (m003) `DocumentSummary` JSON of its last good processing
 
 runs: one row per `recon run`.
     id INTEGER PRIMARY KEY AUTOINCREMENT
@@ -29,14 +31,16 @@ runs: one row per `recon run`.
     pid INTEGER
     argv TEXT                     JSON list, secrets (--api-key values) replaced by '***'
 
-results: the `DocumentResult` JSON of each document a run processed.
+results: the `DocumentResult` JSON of each document's latest processing (m003: older
+    ones are deleted; while the latest failed, the last good one is kept beside it).
     run_id INTEGER REFERENCES runs(id), path TEXT, name TEXT, sha256 TEXT, status TEXT,
     result TEXT (DocumentResult JSON), PRIMARY KEY (run_id, path)
 
-facts: one row per stated number of a document's content (keyed by content hash, so
-    re-runs and identical copies never duplicate; replaced when the content is re-extracted).
-    id TEXT PRIMARY KEY           sha256 of document_sha|kind|subject|key|span_start|span_end
-    document_sha TEXT             documents.sha256 / DocumentResult.sha256
+facts: one row per stated number of each document's latest good content (m003: keyed by
+    path first, WITHOUT ROWID, so one document's rows are adjacent; replaced whole when
+    the document is re-extracted).
+    path TEXT, seq INTEGER        documents.path; the fact's place in text order; PRIMARY KEY
+    document_sha TEXT             sha256 of the content the facts were read from
     run_id INTEGER                run that last extracted it
     kind TEXT                     'project' | 'indicator' | 'breakdown' | 'statement'
     subject TEXT                  project / indicator name, breakdown total label, statement label
@@ -288,3 +292,70 @@ def m002_corrections(conn: sqlite3.Connection) -> None:
         )
         """
     )
+
+
+@migration
+def m003_latest_only(conn: sqlite3.Connection) -> None:
+    """Keep each document's latest result and facts only, with its facts adjacent in the index.
+
+    - `documents` gains `backend` (the backend of its last good processing) and
+      `summary` (its slim `DocumentSummary` JSON), so a re-run decides to skip and
+      reports a skipped document without parsing its stored result.
+    - `results` keeps, per path, the latest result and, when that one failed, the
+      latest good one (what `recon show` and the report read for the flags that stay).
+    - `facts` is keyed by (path, seq) WITHOUT ROWID: one document's rows are
+      adjacent, and the facts of a file's earlier contents are dropped.
+    """
+    conn.execute("ALTER TABLE documents ADD COLUMN backend TEXT")
+    conn.execute("ALTER TABLE documents ADD COLUMN summary TEXT")
+    conn.execute(
+        "DELETE FROM results "
+        "WHERE run_id != (SELECT MAX(r.run_id) FROM results r WHERE r.path = results.path) "
+        "AND run_id IS NOT (SELECT MAX(r.run_id) FROM results r WHERE r.path = results.path "
+        "AND r.status = 'ok')"
+    )
+    for path, result in conn.execute(
+        "SELECT r.path, r.result FROM results r WHERE r.status = 'ok' AND r.run_id = "
+        "(SELECT MAX(r2.run_id) FROM results r2 WHERE r2.path = r.path AND r2.status = 'ok')"
+    ).fetchall():
+        conn.execute(
+            "UPDATE documents SET backend = ?, summary = ? WHERE path = ?",
+            (*_summary_of(result), path),
+        )
+    conn.execute(
+        """
+        CREATE TABLE facts_by_path (
+            path TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            document_sha TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            unit TEXT,
+            text TEXT NOT NULL,
+            span_start INTEGER NOT NULL,
+            span_end INTEGER NOT NULL,
+            source TEXT,
+            PRIMARY KEY (path, seq)
+        ) WITHOUT ROWID
+        """
+    )
+    conn.execute(
+        "INSERT INTO facts_by_path (path, seq, document_sha, run_id, kind, subject, key, value, unit, text, "
+        "span_start, span_end, source) "
+        "SELECT d.path, ROW_NUMBER() OVER (PARTITION BY d.path ORDER BY f.span_start, f.span_end, f.kind, "
+        "f.subject, f.key) - 1, f.document_sha, f.run_id, f.kind, f.subject, f.key, f.value, f.unit, f.text, "
+        "f.span_start, f.span_end, f.source FROM facts f JOIN documents d ON d.sha256 = f.document_sha"
+    )
+    conn.execute("DROP TABLE facts")
+    conn.execute("ALTER TABLE facts_by_path RENAME TO facts")
+
+
+def _summary_of(result_json: str) -> tuple[str | None, str]:
+    """(backend, slim summary JSON) of a stored `DocumentResult` JSON, for `m003_latest_only`."""
+    from schemas import DocumentResult, DocumentSummary
+
+    result = DocumentResult.model_validate_json(result_json)
+    return result.backend, DocumentSummary.of(result).model_dump_json()

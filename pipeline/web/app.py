@@ -32,13 +32,9 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from pipeline.review.flagtext import describe_subject, flag_message, format_number
 from pipeline.review.messages import LANGS, fact_name, rule_name, severity_name, status_name, text
-from pipeline.review.report import latest_run_id
 from pipeline.review.review import (
     FlagFilter,
     FlagNotFoundError,
-    document_result,
-    flag_details,
-    list_flags,
     load_source,
     record_decision,
     relevant_skipped,
@@ -189,12 +185,11 @@ def create_app(db_path: Path, *, token: str | None = None, lang: Lang = "zh") ->
         chosen_severity = _enum_or_none(Severity, severity)
         chosen_status = _enum_or_none(FlagStatus, status)
         with store() as opened:
-            conn = opened.connection
-            latest = latest_run_id(conn)
+            latest = opened.latest_run_id()
             base_filter = FlagFilter(severity=chosen_severity, document=document or None)
-            every = list_flags(conn, base_filter)
+            every = opened.flags(base_filter)
             documents = sorted({d.name for d in opened.documents()})
-            conn_details = flag_details(conn)
+            conn_details = opened.flag_details()
         by_rule = Counter(f.rule for f in every if chosen_status is None or f.status is chosen_status)
         by_status = Counter(f.status for f in every if chosen_rule is None or f.rule is chosen_rule)
         shown = [
@@ -233,7 +228,7 @@ def create_app(db_path: Path, *, token: str | None = None, lang: Lang = "zh") ->
     def _flag_context(request: Request, flag_id: int) -> dict[str, Any]:
         page_lang = _lang_of(request, lang)
         with store() as opened:
-            view = show_flag(opened.connection, flag_id, radius=PAGE_CONTEXT)
+            view = show_flag(opened, flag_id, radius=PAGE_CONTEXT)
         message = flag_message(view.detail, page_lang, view.subject) if view.detail else view.flag.message
         problem = None
         if view.source_problem is not None:
@@ -277,8 +272,8 @@ def create_app(db_path: Path, *, token: str | None = None, lang: Lang = "zh") ->
                 return render(
                     request, "error.html", 404, message=text("serve.not_found", _lang_of(request, lang))
                 )
-            result = document_result(opened.connection, stored.path, None)
-            flags = list_flags(opened.connection, FlagFilter(document=name))
+            result = opened.document_result(stored.path)
+            flags = opened.flags(FlagFilter(document=name))
         source = load_source(stored.path, result.sha256 if result is not None else None)
         extraction = result.extraction if result is not None else None
         spans: list[Span] = []
