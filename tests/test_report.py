@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.review import register
 from pipeline.review.report import ReportDocument, ReportRun, build_report, render_report
-from pipeline.review.review import list_flags, record_decision
+from pipeline.review.review import record_decision
 from pipeline.store import Store
 from schemas import Rule
 from schemas.stored import FlagStatus
@@ -122,7 +122,7 @@ def test_every_number_links_to_its_mark(sample: Sample, app: typer.Typer, tmp_pa
 
 def test_report_shows_decisions_and_changed_sources(sample: Sample, app: typer.Typer, tmp_path: Path) -> None:
     with Store(sample.db_path) as store:
-        flow = next(f for f in list_flags(store.connection) if f.rule is Rule.FLOW_IDENTITY)
+        flow = next(f for f in store.flags() if f.rule is Rule.FLOW_IDENTITY)
         record_decision(store, flow.id, FlagStatus.DISMISSED, by="李四", note="口径不同")
     sample.plain_path.write_text("changed", encoding="utf-8")
     page = _report(sample, app, tmp_path / "report.html")
@@ -133,7 +133,7 @@ def test_report_shows_decisions_and_changed_sources(sample: Sample, app: typer.T
 
 def test_build_report_defaults_to_latest_run_and_errors_without_runs(sample: Sample, tmp_path: Path) -> None:
     with Store(sample.db_path) as store:
-        run, documents = build_report(store.connection)
+        run, documents = build_report(store)
     assert run.run_id == sample.run_id
     assert [d.result.document for d in documents] == ["hostile.txt", "plain.txt"]
     result = CliRunner().invoke(_app(), ["report", "--db", str(sample.db_path), "--run", "77"])

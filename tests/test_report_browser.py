@@ -53,7 +53,7 @@ def report(tmp_path: Path) -> tuple[Sample, Path]:
     sample = make_sample(tmp_path / "store")
     out = tmp_path / "report.html"
     with Store(sample.db_path) as store:
-        write_report(store.connection, out)
+        write_report(store, out)
     return sample, out
 
 

@@ -24,7 +24,6 @@ from pipeline.cli.review import NUMBER_STYLE, passage_text, register, render_vie
 from pipeline.review.review import (
     FlagFilter,
     FlagNotFoundError,
-    list_flags,
     passages,
     reviewer_name,
     show_flag,
@@ -48,7 +47,7 @@ def app() -> typer.Typer:
 
 def _flag_id(sample: Sample, rule: Rule) -> int:
     with Store(sample.db_path) as store:
-        return next(f.id for f in list_flags(store.connection) if f.rule is rule)
+        return next(f.id for f in store.flags() if f.rule is rule)
 
 
 @pytest.mark.parametrize(
@@ -65,17 +64,17 @@ def _flag_id(sample: Sample, rule: Rule) -> int:
 )
 def test_list_flags_filters(sample: Sample, flag_filter: FlagFilter, expected_rules: set[str]) -> None:
     with Store(sample.db_path) as store:
-        flags = list_flags(store.connection, flag_filter)
+        flags = store.flags(flag_filter)
     assert {f.rule.value for f in flags} == expected_rules
     assert len(flags) == len(expected_rules)
 
 
 def test_list_flags_newest_first_and_run_filter(sample: Sample) -> None:
     with Store(sample.db_path) as store:
-        flags = list_flags(store.connection)
+        flags = store.flags()
         ids = [f.id for f in flags]
         assert ids == sorted(ids, reverse=True)
-        assert len(list_flags(store.connection, FlagFilter(run_id=sample.run_id))) == 3
+        assert len(store.flags(FlagFilter(run_id=sample.run_id))) == 3
 
 
 def test_flags_json_shape(sample: Sample, app: typer.Typer) -> None:
@@ -151,7 +150,7 @@ def test_show_prints_numbers_highlighted_equation_and_skipped(sample: Sample, ap
     assert "年初预算100万元，实际支出90万元，结余结转5万元" in out
     assert "no execution rate stated" in out  # the skipped ratio check of the same project
     with Store(sample.db_path) as store:
-        view = show_flag(store.connection, flag_id)
+        view = show_flag(store, flag_id)
     assert view.source_problem is None
     assert len(view.passages) == 1
     styled = passage_text(view.passages[0])
@@ -178,7 +177,7 @@ def test_show_unknown_flag(sample: Sample, app: typer.Typer) -> None:
     assert result.exit_code == 1
     assert "no flag with id 4242" in result.stderr
     with Store(sample.db_path) as store, pytest.raises(FlagNotFoundError):
-        show_flag(store.connection, 4242)
+        show_flag(store, 4242)
 
 
 def test_review_records_who_and_when(sample: Sample, app: typer.Typer) -> None:
@@ -192,7 +191,7 @@ def test_review_records_who_and_when(sample: Sample, app: typer.Typer) -> None:
     assert result.exit_code == 0, result.output
     with Store(sample.db_path) as store:
         flag = store.get_flag(flag_id)
-        confirmed = list_flags(store.connection, FlagFilter(status=FlagStatus.CONFIRMED))
+        confirmed = store.flags(FlagFilter(status=FlagStatus.CONFIRMED))
     assert flag.status is FlagStatus.CONFIRMED
     assert flag.decision is not None
     assert flag.decision.by == "张三"
@@ -248,7 +247,7 @@ def test_decision_survives_rerun_and_changed_numbers_reopen(sample: Sample, app:
     )
     store_run(sample.db_path, [changed])
     with Store(sample.db_path) as store:
-        flows = list_flags(store.connection, FlagFilter(rule=Rule.FLOW_IDENTITY))
+        flows = store.flags(FlagFilter(rule=Rule.FLOW_IDENTITY))
     assert len(flows) == 1
     assert flows[0].values == ["110", "90", "5"]
     assert flows[0].status is FlagStatus.OPEN
