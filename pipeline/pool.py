@@ -93,8 +93,15 @@ class WorkerPool(Generic[T, R]):
 
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
+        # a forked worker inherits the parent's end of its own pipe and of every other worker's:
+        # it closes them, or no worker would see EOF when the parent dies
+        forked = self._context.get_start_method() == "fork"
+        inherited = (parent.fileno(), *(w.conn.fileno() for w in self._workers)) if forked else ()
         process = self._context.Process(
-            target=_serve, args=(self._fn, child, self._close_fds), daemon=True, name="recon-worker"
+            target=_serve,
+            args=(self._fn, child, (*self._close_fds, *inherited) if forked else ()),
+            daemon=True,
+            name="recon-worker",
         )
         process.start()
         child.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import StoreError
-from pipeline.store import RunLock, Store
+from pipeline.store import FlagFilter, FlagNotFoundError, RunLock, Store
 from pipeline.store.migrations import MIGRATIONS
 from schemas import (
     Accounting,
@@ -207,3 +207,112 @@ def test_sqlite_errors_come_out_as_store_errors(tmp_path: Path) -> None:
         assert not store.connection.in_transaction
         store.put("k", "v")  # the connection is usable afterwards
         assert store.get("k") == "v"
+
+
+def _v1_database(db: Path) -> None:
+    """A database as recon wrote it before `m002_latest_only`: two versions of one file, a second file."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    MIGRATIONS[0](conn)
+    conn.execute("INSERT INTO _migrations VALUES (?, '2026-01-01T00:00:00+00:00')", (MIGRATIONS[0].__name__,))
+    for run_id in (1, 2, 3):
+        conn.execute("INSERT INTO runs (id, started, backend, status) VALUES (?, 'x', 'rules', 'finished')", (run_id,))
+    rows = [
+        (1, "/docs/a.txt", "old", DocumentStatus.OK, "225.00"),
+        (2, "/docs/a.txt", "new", DocumentStatus.OK, "230.00"),
+        (3, "/docs/a.txt", None, DocumentStatus.FAILED, None),
+        (1, "/docs/b.txt", "bee", DocumentStatus.OK, "225.00"),
+    ]
+    for run_id, path, sha, status, budget in rows:
+        if status is DocumentStatus.OK:
+            result = _result(path, sha or "", [_flag("1", ["2"])], budget=budget or "0")
+        else:
+            result = DocumentResult(document="a.txt", path=path, status=status, error="a.txt: unreadable")
+        conn.execute(
+            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, path, Path(path).name, sha, status.value, result.model_dump_json()),
+        )
+        for n, (kind, key) in enumerate([("project", "budget_total"), ("project", "spent")]):
+            if sha is not None:
+                conn.execute(
+                    "INSERT INTO facts VALUES (?, ?, ?, ?, '项目A', ?, ?, '万元', ?, ?, ?, 'rules')",
+                    (f"{sha}{n}", sha, run_id, kind, key, budget, budget, 10 * n, 10 * n + 6),
+                )
+    conn.execute(
+        "INSERT INTO documents VALUES ('/docs/a.txt', 'a.txt', 'new', 10, 'failed', 'a.txt: unreadable', 3, 'x')"
+    )
+    conn.execute("INSERT INTO documents VALUES ('/docs/b.txt', 'b.txt', 'bee', 10, 'ok', NULL, 1, 'x')")
+    conn.close()
+
+
+def test_migration_002_keeps_latest_results_and_facts_per_document(tmp_path: Path) -> None:
+    db = tmp_path / "recon.db"
+    _v1_database(db)
+    with Store(db) as store:
+        assert store.migrations_applied == ["m002_latest_only"]
+        kept = store.connection.execute("SELECT path, run_id, status FROM results ORDER BY path, run_id").fetchall()
+        # a.txt: its latest (failed) result and its last good one; the oldest is gone
+        assert [tuple(row) for row in kept] == [
+            ("/docs/a.txt", 2, "ok"), ("/docs/a.txt", 3, "failed"), ("/docs/b.txt", 1, "ok"),
+        ]
+        facts = store.connection.execute("SELECT path, seq, document_sha, value FROM facts ORDER BY path, seq")
+        # the old content's facts are dropped; the rest are keyed by path, in text order
+        assert [tuple(row) for row in facts] == [
+            ("/docs/a.txt", 0, "new", "230.00"), ("/docs/a.txt", 1, "new", "230.00"),
+            ("/docs/b.txt", 0, "bee", "225.00"), ("/docs/b.txt", 1, "bee", "225.00"),
+        ]
+        # b.txt can be skipped by its hash alone; a.txt failed last, so it is not a candidate
+        candidates = store.unchanged_candidates("rules")
+        assert set(candidates) == {"/docs/b.txt"}
+        assert candidates["/docs/b.txt"].sha256 == "bee" and candidates["/docs/b.txt"].summary.projects == 1
+        assert store.unchanged_candidates("llm") == {}
+    with Store(db) as store:
+        assert store.migrations_applied == []
+
+
+def test_store_keeps_only_the_latest_result_and_facts(tmp_path: Path) -> None:
+    with Store(tmp_path / "recon.db") as store:
+        for budget, sha in (("225.00", "s1"), ("226.00", "s2"), ("227.00", "s3")):
+            run_id = store.begin_run("rules", None, None, [])
+            store.store_document(run_id, _result("/docs/a.txt", sha, [], budget=budget), sha, 10)
+        assert store.count("results") == 1
+        assert {row[0] for row in store.connection.execute("SELECT value FROM facts WHERE key = 'budget_total'")} == {
+            "227.00"
+        }
+        failed = DocumentResult(document="a.txt", path="/docs/a.txt", status=DocumentStatus.FAILED, error="a.txt: x")
+        store.store_document(store.begin_run("rules", None, None, []), failed, None, None)
+        # the failed result beside the last good one, whose facts stay
+        assert [row[0] for row in store.connection.execute("SELECT status FROM results ORDER BY run_id")] == [
+            "ok", "failed",
+        ]
+        assert store.count("facts") == 2
+
+
+def test_one_flag_reader_newest_first_with_filters(tmp_path: Path) -> None:
+    with Store(tmp_path / "recon.db") as store:
+        run1 = store.begin_run("rules", None, None, [])
+        store.store_document(run1, _result("/docs/a.txt", "sa", [_flag("1", ["2"])]), "sa", 1)
+        run2 = store.begin_run("rules", None, None, [])
+        warning = _flag("3", ["4"], Severity.WARNING)
+        store.store_document(run2, _result("/docs/b.txt", "sb", [warning]), "sb", 1)
+        every = store.flags()
+        assert [f.document for f in every] == ["b.txt", "a.txt"]  # newest first
+        assert [f.document for f in store.flags(run_id=run2)] == ["b.txt"]
+        assert [f.document for f in store.flags(document="a.txt")] == ["a.txt"]
+        assert store.get_flag(every[0].id) == every[0]
+
+        assert [f.severity for f in store.flags(FlagFilter(severity=Severity.WARNING))] == [Severity.WARNING]
+        with pytest.raises(FlagNotFoundError, match="no flag with id 999"):
+            store.get_flag(999)
+
+
+def test_no_reader_outside_the_store_holds_sql() -> None:
+    """Review, export, report, eval and the web pages call the store's queries; none has SQL of its own."""
+    root = Path(__file__).resolve().parent.parent / "pipeline"
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "store" not in path.relative_to(root).parts
+        and any(word in path.read_text(encoding="utf-8") for word in ("SELECT ", "INSERT INTO", "DELETE FROM"))
+    ]
+    assert offenders == []
