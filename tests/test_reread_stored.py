@@ -67,7 +67,8 @@ def test_confirmed_reread_is_stored_and_shown(server: FakeOpenAI, tmp_path: Path
     server.push(answer(_misread()), answer(_misread()))  # extraction, then the re-read
     with Store(settings.db_path) as store:
         summary = run([docs], settings, store)
-    result = summary.documents[0]
+        result = store.last_result(summary.documents[0].path)  # the run keeps only slim summaries
+    assert result is not None
     assert result.backend == "llm" and result.extraction is not None and result.check is not None
     assert server.calls == 2
     # the model-only path went through `complete`: year, organisation, years in project names
@@ -80,7 +81,7 @@ def test_confirmed_reread_is_stored_and_shown(server: FakeOpenAI, tmp_path: Path
     confirmed = {c.flag_key for c in result.corrections}
     with Store(settings.db_path) as store:
         flag = next(f for f in store.flags() if f.key in confirmed and f.rule is not Rule.DATE)
-        view = show_flag(store.connection, flag.id)
+        view = show_flag(store, flag.id)
         assert [c.outcome for c in view.corrections] == ["confirmed"]
         assert PARENT in view.corrections[0].subject
     shown = CliRunner().invoke(app, ["show", str(flag.id), "--db", str(settings.db_path)])
@@ -102,5 +103,6 @@ def test_rerun_without_flags_replaces_the_stored_corrections(server: FakeOpenAI,
     server.push(answer(GOOD_ANSWER))
     with Store(settings.db_path) as store:
         summary = run([docs], settings, store)
-        assert summary.documents[0].corrections == []
+        stored = store.last_result(summary.documents[0].path)
+        assert stored is not None and stored.corrections == []
         assert store.count("corrections") == 0

@@ -249,7 +249,7 @@ def test_migration_002_keeps_latest_results_and_facts_per_document(tmp_path: Pat
     db = tmp_path / "recon.db"
     _v1_database(db)
     with Store(db) as store:
-        assert store.migrations_applied == ["m002_latest_only"]
+        assert store.migrations_applied == ["m002_corrections", "m003_latest_only"]
         kept = store.connection.execute("SELECT path, run_id, status FROM results ORDER BY path, run_id").fetchall()
         # a.txt: its latest (failed) result and its last good one; the oldest is gone
         assert [tuple(row) for row in kept] == [
