@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -47,7 +47,6 @@ from pipeline.cli.options import (
 )
 from pipeline.errors import ExitCode, StoreError
 from pipeline.review.messages import text
-from pipeline.run import FailOn, backend_reason, exit_code, run
 from pipeline.safe_text import SafeLogFormatter, quiet_third_party_loggers, visible
 from pipeline.settings import (
     Backend,
@@ -61,6 +60,9 @@ from pipeline.settings import (
 from pipeline.store import Store
 from schemas import Coverage, DocumentResult, DocumentStatus, DocumentSummary, RunSummary, Severity
 from schemas.stored import RunRecord
+
+if TYPE_CHECKING:
+    from pipeline.run import FailOn
 
 app = typer.Typer(
     name="recon",
@@ -198,6 +200,12 @@ def _status_cell(result: DocumentSummary, lang: Lang) -> Text:
     return cell
 
 
+def _backend_reason(settings: Settings, lang: Lang) -> str:
+    from pipeline.run import backend_reason
+
+    return backend_reason(settings, lang)
+
+
 def summary_line(record: RunRecord, settings: Settings, lang: Lang = "en") -> str:
     """`5 documents: 5 ok, 0 failed, 0 skipped; 12 flags (3 new errors); backend rules — …`."""
     counts = record.counts
@@ -214,7 +222,7 @@ def summary_line(record: RunRecord, settings: Settings, lang: Lang = "en") -> st
         skipped=counts.skipped,
         flags=text("run.flags", lang, count=counts.flags),
         new=new,
-        backend=backend_reason(settings, lang),
+        backend=_backend_reason(settings, lang),
     )
 
 
@@ -363,6 +371,8 @@ def _run_and_print(
     fail_on: FailOn,
     jobs: int | None = None,
 ) -> int:
+    from pipeline.run import exit_code, run  # the extractors load only for `recon run` (start-up)
+
     errors = Console(stderr=True)
     with open_store(settings) as store, sigterm_as_interrupt():
         if quiet or not errors.is_terminal:

@@ -25,9 +25,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 from schemas.names import canonical_name
 
 #: Pairs whose name similarity is below this are never aligned.
@@ -109,6 +106,9 @@ def max_weight_assignment(weights: Sequence[Sequence[float | None]]) -> list[tup
     if rows == 0 or columns == 0:
         return []
     # a forbidden pair gains 0, the same as leaving the row unpaired
+    import numpy as np  # numpy and scipy take 0.3 s to import: only `recon eval` pays for them
+    from scipy.optimize import linear_sum_assignment
+
     gains = np.array([[w if w is not None and w > 0 else 0.0 for w in row] for row in weights], dtype=float)
     row_index, column_index = linear_sum_assignment(gains, maximize=True)
     pairs = [(int(i), int(j)) for i, j in zip(row_index, column_index, strict=True) if gains[i, j] > 0]

@@ -14,19 +14,17 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import charset_normalizer
-import docx
-import pdfplumber
-import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_raw
-from docx.document import Document as DocxDocument
-from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml.xmlchemy import BaseOxmlElement
-from docx.table import Table
 
 from pipeline.errors import IngestError
+
+if TYPE_CHECKING:  # python-docx, pdfplumber and pypdfium2 load when a DOCX or PDF is read (start-up)
+    import pypdfium2 as pdfium
+    from docx.document import Document as DocxDocument
+    from docx.oxml.xmlchemy import BaseOxmlElement
+    from docx.table import Table
 
 #: Above this share of control/replacement/unassigned characters, decoded text is refused.
 MAX_GARBAGE_RATIO = 0.20
@@ -342,6 +340,8 @@ def _table_lines(table: Table) -> list[str]:
 
 
 def _block_lines(parent: BaseOxmlElement, document: DocxDocument) -> list[str]:
+    from docx.table import Table
+
     lines: list[str] = []
     for child in parent.iterchildren():
         if child.tag == _PARAGRAPH_TAG:
@@ -357,6 +357,9 @@ def _block_lines(parent: BaseOxmlElement, document: DocxDocument) -> list[str]:
 def docx_text(path: str, data: bytes, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> str:
     """Paragraphs and table rows of the main document body, in document order
     (after `check_zip` has found nothing of a zip bomb)."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
     check_zip(path, data, limits)
     try:
         document = docx.Document(io.BytesIO(data))
@@ -436,6 +439,8 @@ def _page_text_with_tables(
 
 
 def _ruled_paths(page: pdfium.PdfPage) -> int:
+    import pypdfium2.raw as pdfium_raw
+
     count = 0
     for _ in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_PATH], max_depth=2):
         count += 1
@@ -453,8 +458,15 @@ class _TableReader:
 
     def page(self, index: int) -> Any:
         if self.pdf is None:
+            import pdfplumber
+
             self.pdf = pdfplumber.open(io.BytesIO(self.data))
         return self.pdf.pages[index]
+
+    def release(self, page: Any) -> None:
+        """Drop what pdfplumber cached for a page read (its characters, lines and layout):
+        without it every page of a long PDF stays in memory until the end."""
+        page.close()
 
     def close(self) -> None:
         if self.pdf is not None:
@@ -470,12 +482,17 @@ def _page_text(
         if _ruled_paths(page) < _MIN_PATHS_FOR_TABLES:
             return plain
         width, height = page.get_size()
+        plumber_page = None
         try:
-            banded = _page_text_with_tables(textpage, tables.page(index), width, height)
+            plumber_page = tables.page(index)
+            banded = _page_text_with_tables(textpage, plumber_page, width, height)
         except Exception as exc:  # tables are only an enhancement: the text layer already read stands
             reason = type(exc).__name__
             warnings.append(f"page {index + 1}: table detection failed ({reason}); read as plain text")
             return plain
+        finally:
+            if plumber_page is not None:
+                tables.release(plumber_page)
         if banded is None:
             return plain
         if _visible_chars(banded) != _visible_chars(plain):
@@ -493,6 +510,8 @@ def pdf_text(path: str, data: bytes) -> tuple[str, list[str]]:
     the tables, whose rows then become tab-separated lines (cell text still read
     by pdfium); that layout is used only when it has exactly the page's characters.
     """
+    import pypdfium2 as pdfium
+
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
