@@ -19,8 +19,10 @@ importlint:
 test:
 	pytest
 
-# Checker on the gold facts, rules indicator scorer, and wall time of a full rules run on the samples.
+# Checker on the gold facts, rules indicator scorer, wall time of a full rules run on the samples,
+# and the speed figures of the README's Performance section (bench/speed.py; figures printed, not tests).
 bench:
+	PYTHONPATH=. $(PYTHON) -m bench.speed --sizes 10,100
 	PYTHONPATH=. $(PYTHON) bench/check_gold.py
 	PYTHONPATH=. $(PYTHON) -m bench.score_indicators
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
