@@ -3,7 +3,11 @@
 `process_path` handles one file and never raises for a bad file: it returns a
 `DocumentResult` with status `failed` and the one-line error `"<file>: <reason>"`.
 Only configuration problems (`ConfigError`) and store problems (`StoreError`)
-stop a run.
+stop a run. The one configuration problem found only by calling the model — the
+server refuses the key, URL or model (401/403/404, `ModelRefusedError`) — fails
+that document and ends the run's model calls: every later document is stored
+failed as "not sent" (retried by the next run), and `RunSummary.model_refused`
+says why (`recon run` exits 2).
 
 `run` is what `recon run` and the nightly job call. It takes the run lock
 (`pipeline.store.RunLock`: a second run on the same database stops with a
@@ -28,7 +32,15 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.check.run import check
-from pipeline.errors import ConfigError, ExitCode, ExtractionError, IngestError, ReconError, StoreError
+from pipeline.errors import (
+    ConfigError,
+    ExitCode,
+    ExtractionError,
+    IngestError,
+    ModelRefusedError,
+    ReconError,
+    StoreError,
+)
 from pipeline.extract.backends import open_extractor
 from pipeline.extract.complete import complete
 from pipeline.extract.extractor import Extracted, Extractor, ResponseCache
@@ -89,7 +101,8 @@ def process_path(
     """Ingest, chunk, extract and check one file; a bad file gives status `failed`, never an exception.
 
     The backend is the one `settings` chooses (`pipeline.extract.backends`), opened for this
-    file alone. Raises ConfigError when a model backend is chosen but not configured.
+    file alone. Raises ConfigError when a model backend is chosen but not configured, and
+    ModelRefusedError when the model server refuses the key, URL or model.
     """
     with open_extractor(settings) as extractor:
         result, _ = process_path_detailed(path, settings, extractor, cache, document=document)
@@ -356,7 +369,14 @@ def _process_all(
         if progress is not None:
             progress(done, total, failed)
     for found in files:
-        result = _process_one(found, settings, extractor, store, run_id, counts, force)
+        result, refusal = _process_one(
+            found, settings, extractor, store, run_id, counts, force, summary.model_refused
+        )
+        if refusal is not None and summary.model_refused is None:
+            logger.error("no further model calls in this run: %s", refusal)
+            summary.model_refused = refusal
+        elif refusal is not None:
+            summary.not_sent.append(result.document)
         summary.documents.append(result)
         summary.accounting.add(result.accounting)
         done += 1
@@ -372,9 +392,18 @@ def _process_one(
     run_id: int,
     counts: RunCounts,
     force: bool,
-) -> DocumentResult:
+    refused: str | None,
+) -> tuple[DocumentResult, str | None]:
+    """Process and store one file; returns its result and, when the model server's refusal failed
+    it, the server's reason.
+
+    With `refused` set (the server refused an earlier document) the file is not sent to the
+    model: it is stored failed as not sent, to be retried by the next run, unless it is
+    unchanged and skipped.
+    """
     path = identity_path(found.path)
     failures: list[ChunkFailure] = []
+    refusal: str | None = None
     try:
         # type and size checked before a byte is read; the hash is of what is then extracted
         data = read_source(path, settings.max_file_bytes)
@@ -397,11 +426,19 @@ def _process_one(
             )
             if not result_json_path(settings.out_dir, found.document).exists():
                 write_result_json(last.model_copy(update={"status": DocumentStatus.OK}), settings.out_dir)
-            return last
+            return last, None
         cache = store if extractor.uses_cache else None
-        result, failures = process_path_detailed(
-            path, settings, extractor, cache, document=found.document, data=data
-        )
+        if refused is not None:
+            refusal = refused
+            result = _failed(path, f"not sent: {refused}", sha256, extractor.name, found.document)
+        else:
+            try:
+                result, failures = process_path_detailed(
+                    path, settings, extractor, cache, document=found.document, data=data
+                )
+            except ModelRefusedError as exc:
+                refusal = exc.reason
+                result = _failed(path, str(exc), sha256, extractor.name, found.document)
         del data
     write = store.store_document(
         run_id, result, sha256, size, [(failure.chunk_id, failure.reason) for failure in failures]
@@ -417,4 +454,4 @@ def _process_one(
     else:
         counts.failed += 1
     write_result_json(result, settings.out_dir)
-    return result
+    return result, refusal
