@@ -272,6 +272,20 @@ CASES: list[Case] = [
         extra=_tolerance_is("0.010"),
     ),
     Case(
+        # 0.03 off with a tolerance of 0.015: 1.5 units of the last digit beyond rounding, a rounding habit
+        "breakdown-off-by-up-to-two-last-digits-beyond-rounding-is-warning",
+        doc(breakdowns=[breakdown(("总支出", "100.00"), ("项目支出", "60.00"), ("基本支出", "40.03"))]),
+        flags=[(Rule.BREAKDOWN_SUM, WARNING)],
+        extra=_tolerance_is("0.015"),
+    ),
+    Case(
+        # 0.04 off: 2.5 units beyond rounding is no rounding habit any more
+        "breakdown-off-by-more-than-two-last-digits-beyond-rounding-is-error",
+        doc(breakdowns=[breakdown(("总支出", "100.00"), ("项目支出", "60.00"), ("基本支出", "40.04"))]),
+        flags=[(Rule.BREAKDOWN_SUM, ERROR)],
+        extra=_tolerance_is("0.015"),
+    ),
+    Case(
         "flow-needs-a-source-and-spending",
         doc([project("J", spent="10")]),
         skipped=[Rule.FLOW_IDENTITY],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pipeline.check.run import check
 from pipeline.extract.merge import merge_extractions, sighting_key
 from schemas import (
     Breakdown,
@@ -12,6 +13,7 @@ from schemas import (
     FactKey,
     Indicator,
     Project,
+    Rule,
     Span,
     StatedNumber,
 )
@@ -133,3 +135,36 @@ def test_indicators_fill_gaps_and_breakdowns_union_parts() -> None:
     (breakdown,) = merged.breakdowns
     assert [p.label for p in breakdown.parts] == ["项目支出", "基本支出"]
     assert breakdown.exhaustive is False
+
+
+def test_an_indicator_keeps_what_a_later_chunk_adds_rate_unit_category_and_span() -> None:
+    first = Indicator(name="高血压规范管理率", actual=num("84.36", 10, "%"), source="llm")
+    later = Indicator(
+        name="高血压规范管理率",
+        target=num("80", 200, "%"),
+        rate=num("105.45", 230, "%"),
+        unit="%",
+        category="质量指标",
+        name_span=Span(start=180, end=188),
+        source="llm",
+    )
+    (indicator,) = merge_extractions("d.txt", [part(indicators=[first]), part(indicators=[later])]).indicators
+    assert indicator.rate is not None and indicator.rate.normalized == "105.45"
+    assert indicator.target is not None and indicator.target.normalized == "80"
+    assert indicator.unit == "%" and indicator.category == "质量指标"
+    assert indicator.name_span == Span(start=180, end=188)
+
+
+def test_two_totals_with_the_same_label_and_value_in_different_places_stay_two_breakdowns() -> None:
+    first = Breakdown(
+        total=BreakdownItem(label="总支出", amount=num("100", 10)),
+        parts=[BreakdownItem(label="项目支出", amount=num("60", 20)), BreakdownItem(label="基本支出", amount=num("40", 30))],
+    )
+    second = Breakdown(
+        total=BreakdownItem(label="总支出", amount=num("100", 500)),
+        parts=[BreakdownItem(label="人员经费", amount=num("70", 510)), BreakdownItem(label="公用经费", amount=num("30", 520))],
+    )
+    merged = merge_extractions("d.txt", [part(breakdowns=[first]), part(breakdowns=[second])])
+    assert [[p.amount.normalized for p in b.parts] for b in merged.breakdowns] == [["60", "40"], ["70", "30"]]
+    report = check(merged)
+    assert [f for f in report.flags if f.rule is Rule.BREAKDOWN_SUM] == []
