@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.check.interval import Interval
 from pipeline.check.ratios import match_rate
-from pipeline.check.run import check, run_checks
+from pipeline.check.run import check, run_checks, stated_numbers
 from pipeline.extract.statements import statements_from_breakdowns
 from schemas import (
     Breakdown,
@@ -874,3 +874,30 @@ def test_one_rate_stated_twice_must_agree(names: tuple[str, str], values: tuple[
     assert bool(flags) is flagged
     if flagged:
         assert flags[0].subject == names[0] and flags[0].values == list(values)
+
+
+def test_a_number_without_its_own_unit_takes_its_containers_unit() -> None:
+    bare = StatedNumber(text="5.4", normalized="5.4", value=Decimal("5.4"), unit=None, span=Span(start=0, end=3))
+    rate = bare.model_copy(update={"text": "98.5", "normalized": "98.5", "value": Decimal("98.5")})
+    extraction = doc(
+        [Project(name="P", unit="万元", facts={FactKey.SPENT: [bare], FactKey.EXECUTION_RATE: [rate]})],
+        breakdowns=[Breakdown(unit="元", total=BreakdownItem(label="总", amount=bare), parts=[])],
+        indicators=[Indicator(name="I", target=bare, actual=num("7", "人"), unit="户")],
+    )
+    units = [unit for _, unit in stated_numbers(extraction)]
+    assert units == ["万元", "%", "户", "人", "元"]
+
+
+def test_the_trace_tells_each_projects_and_breakdowns_numbers_apart() -> None:
+    first = project("A", budget_initial="10", spent="10", execution_rate="100")
+    second = project("B", budget_initial="10", spent="10", execution_rate="100")
+    extraction = doc(
+        [first, second],
+        breakdowns=[breakdown(("总", "2"), ("甲", "1"), ("乙", "1")), breakdown(("总", "2"), ("甲", "1"), ("乙", "1"))],
+        indicators=[indicator("X", "10", "10", "100"), indicator("Y", "10", "10", "100")],
+    )
+    _, trace = run_checks(extraction)
+    idents = [set(relation.idents) for relation in trace]
+    for one, other in itertools.combinations(idents, 2):
+        assert not one & other or one == other, (one, other)
+    assert len({frozenset(i) for i in idents}) == len(trace)
