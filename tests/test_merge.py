@@ -16,6 +16,7 @@ from schemas import (
     Rule,
     Span,
     StatedNumber,
+    YearMention,
 )
 
 
@@ -168,3 +169,79 @@ def test_two_totals_with_the_same_label_and_value_in_different_places_stay_two_b
     assert [[p.amount.normalized for p in b.parts] for b in merged.breakdowns] == [["60", "40"], ["70", "30"]]
     report = check(merged)
     assert [f for f in report.flags if f.rule is Rule.BREAKDOWN_SUM] == []
+
+
+def test_a_project_seen_twice_keeps_its_first_span_unit_and_parent_and_names_both_sources() -> None:
+    rules = Project(name="X", unit=None, facts={FactKey.EXECUTION_RATE: [num("98", 10, "%")]}, source="rules")
+    llm = Project(
+        name="X",
+        parent="项目“专项P”",
+        unit="万元",
+        name_span=Span(start=0, end=1),
+        facts={FactKey.EXECUTION_RATE: [num("98", 10, "%")]},
+        chunk_id="c1",
+        source="llm",
+    )
+    later = llm.model_copy(update={"name_span": Span(start=900, end=901), "unit": "元"})
+    (merged,) = merge_extractions("d.txt", [part(rules), part(llm), part(later), part(rules)]).projects
+    assert merged.source == "rules+llm"
+    assert merged.name_span == Span(start=0, end=1)  # the first sighting that has one
+    assert merged.unit == "万元"  # no money amount to go by: the first stated unit
+    assert merged.parent == "专项P"
+    assert merged.chunk_id == "c1"
+
+
+def test_a_projects_unit_is_the_one_most_of_its_amounts_use() -> None:
+    facts = {
+        FactKey.BUDGET_INITIAL: [num("120000", 10, "元")],
+        FactKey.SPENT: [num("110000", 30, "元")],
+        FactKey.CARRYOVER_OUT: [num("1", 50, "万元")],
+        FactKey.EXECUTION_RATE: [num("91.67", 70, "%"), num("91.67", 90, "%")],
+    }
+    (merged,) = merge_extractions("d.txt", [part(Project(name="X", unit="万元", facts=facts))]).projects
+    assert merged.unit == "元"
+
+
+def test_a_sub_project_seen_twice_under_the_same_parent_is_one() -> None:
+    a = project("2022年", parent="专项A", spent=[num("47.96", 10)])
+    again = project("2022年", parent="专项A", chunk="c1", carryover_out=[num("1", 30)])
+    other = project("2022年", parent="专项B", chunk="c1", spent=[num("12", 90)])
+    merged = merge_extractions("d.txt", [part(a), part(other, again)])
+    assert [(p.parent, sorted(p.facts)) for p in merged.projects] == [
+        ("专项A", [FactKey.CARRYOVER_OUT, FactKey.SPENT]),
+        ("专项B", [FactKey.SPENT]),
+    ]
+
+
+def test_names_differing_only_in_punctuation_and_spaces_are_one_project() -> None:
+    a = project("城乡 居民，医疗保险", spent=[num("1", 10)])
+    b = project("城乡居民医疗保险", chunk="c1", carryover_out=[num("0", 30)])
+    (merged,) = merge_extractions("d.txt", [part(a), part(b)]).projects
+    assert set(merged.facts) == {FactKey.SPENT, FactKey.CARRYOVER_OUT}
+
+
+def test_every_differing_value_of_a_fact_is_one_conflict_statement() -> None:
+    a = project("X", spent=[num("28", 10)])
+    b = project("X", chunk="c1", spent=[num("28", 500), num("228.65", 900)])
+    c = project("X", chunk="c2", spent=[num("300", 1000)])
+    merged = merge_extractions("d.txt", [part(a), part(b), part(c)])
+    assert [(s.label, s.amount.normalized, s.scope) for s in merged.statements] == [
+        ("X:spent", "28", None),
+        ("X:spent", "228.65", None),
+        ("X:spent", "300", None),
+    ]
+
+
+def test_document_facts_come_from_the_first_part_that_states_them_and_years_count_once() -> None:
+    year = YearMention(year=2023, subject="项目", span=Span(start=5, end=10))
+    first = DocumentExtraction(document="d.txt", years=[year])
+    second = DocumentExtraction(
+        document="d.txt",
+        organization="某县卫生健康局",
+        fiscal_year=2023,
+        years=[year, YearMention(year=2033, subject="项目", span=Span(start=50, end=55))],
+    )
+    third = DocumentExtraction(document="d.txt", organization="别的单位", fiscal_year=2022)
+    merged = merge_extractions("d.txt", [first, second, third])
+    assert merged.organization == "某县卫生健康局" and merged.fiscal_year == 2023
+    assert [(y.year, y.span.start) for y in merged.years] == [(2023, 5), (2033, 50)]
