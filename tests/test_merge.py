@@ -16,6 +16,8 @@ from schemas import (
     Rule,
     Span,
     StatedNumber,
+    StatedRatio,
+    Statement,
     YearMention,
 )
 
@@ -245,3 +247,27 @@ def test_document_facts_come_from_the_first_part_that_states_them_and_years_coun
     merged = merge_extractions("d.txt", [first, second, third])
     assert merged.organization == "某县卫生健康局" and merged.fiscal_year == 2023
     assert [(y.year, y.span.start) for y in merged.years] == [(2023, 5), (2033, 50)]
+
+
+def test_a_sub_projects_parent_takes_the_parents_name_as_merged() -> None:
+    parent = project("2023年基层医疗机构专项", budget_initial=[num("225", 0)])
+    child = project("三支一扶", parent="2023年 基层医疗机构专项。", spent=[num("28", 50)])
+    merged = merge_extractions("d.txt", [part(parent, child)])
+    assert merged.projects[1].parent == "2023年基层医疗机构专项"
+
+
+def test_different_indicators_stay_apart() -> None:
+    first = Indicator(name="高血压规范管理率", actual=num("84.36", 10, "%"), source="llm")
+    second = Indicator(name="糖尿病规范管理率", actual=num("70", 50, "%"), source="llm")
+    merged = merge_extractions("d.txt", [part(indicators=[first]), part(indicators=[second])])
+    assert [i.name for i in merged.indicators] == ["高血压规范管理率", "糖尿病规范管理率"]
+
+
+def test_statements_seen_in_two_chunks_count_once_and_ratios_are_kept() -> None:
+    statement = Statement(label="总支出", scope="2023", amount=num("7347.90", 10))
+    ratio = StatedRatio(label="鼠密度", value=num("0.10", 90, None), numerator=num("31", 70, None), denominator=num("2936", 50, None))
+    merged = merge_extractions(
+        "d.txt", [part(statements=[statement], ratios=[ratio]), part(statements=[statement])]
+    )
+    assert merged.statements == [statement]
+    assert merged.ratios == [ratio]
