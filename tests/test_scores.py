@@ -156,4 +156,4 @@ def test_execution_score_off_says_the_expected_score() -> None:
 
 def test_execution_over_100_percent_scores_the_full_weight() -> None:
     assert _score_flags(_table(*ROWS, total=None, execution=("104.2", "10", "10"))) == []
-    assert _score_flags(_table(*ROWS, total=None, execution=("95", "10", "10"))) != []
+    assert _score_flags(_table(*ROWS, total=None, execution=("95", "10", "10.0"))) != []
