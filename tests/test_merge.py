@@ -14,6 +14,7 @@ from schemas import (
     Indicator,
     Project,
     Rule,
+    ScoreLine,
     Span,
     StatedNumber,
     StatedRatio,
@@ -271,3 +272,15 @@ def test_statements_seen_in_two_chunks_count_once_and_ratios_are_kept() -> None:
     )
     assert merged.statements == [statement]
     assert merged.ratios == [ratio]
+
+
+def test_a_score_row_seen_twice_counts_once_and_rows_apart_in_any_number_stay_apart() -> None:
+    row = ScoreLine(label="数量指标", weight=num("30", 100, None), score=num("28", 110, None), rate=num("95", 120, "%"))
+    weight_elsewhere = row.model_copy(update={"weight": num("30", 200, None)})
+    score_elsewhere = row.model_copy(update={"score": num("28", 310, None)})
+    rate_elsewhere = row.model_copy(update={"rate": num("95", 420, "%")})
+    no_rate = row.model_copy(update={"rate": None})
+    total = row.model_copy(update={"is_total": True})
+    parts = [part(scores=[row, weight_elsewhere, score_elsewhere]), part(scores=[row, rate_elsewhere, no_rate, total])]
+    merged = merge_extractions("d.txt", parts).scores
+    assert merged == [row, weight_elsewhere, score_elsewhere, rate_elsewhere, no_rate, total]
