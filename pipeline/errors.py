@@ -13,6 +13,18 @@ class ConfigError(ReconError):
     """A setting is missing or wrong: the user fixes the configuration."""
 
 
+class ModelRefusedError(ConfigError):
+    """The model server refused a request as it would refuse every one (401/403/404): the run stops
+    calling it. `reason` is the server's answer, never the key."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"the model server refused the request ({reason}): check RECON_API_KEY, RECON_BASE_URL "
+            "and RECON_MODEL"
+        )
+        self.reason = reason
+
+
 class IngestError(ReconError):
     """This file cannot be read, and why (names the file)."""
 

@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.check.run import check
-from pipeline.errors import ConfigError, ExitCode, ExtractionError, IngestError, ReconError, StoreError
+from pipeline.errors import (
+    ConfigError,
+    ExitCode,
+    ExtractionError,
+    IngestError,
+    ModelRefusedError,
+    ReconError,
+    StoreError,
+)
 from pipeline.extract.backends import open_extractor
 from pipeline.extract.complete import complete
 from pipeline.extract.extractor import Extracted, Extractor, ResponseCache
@@ -365,6 +373,11 @@ def _process_all(
         tasks.append(Task(path, found.document, prior.sha256 if prior is not None else None))
     processed: list[DocumentSummary] = []
     for read in workers.read_all(tasks, settings, extractor, store):
+        if read.refusal is not None and summary.model_refused is None:
+            logger.error("no further model calls in this run: %s", read.refusal)
+            summary.model_refused = read.refusal
+        elif read.refusal is not None:
+            summary.not_sent.append(read.task.document)
         row = _record(read, settings, store, run_id, counts, unchanged)
         processed.append(row)
         summary.accounting.add(row.accounting)
@@ -438,6 +451,8 @@ class Read:
     size: int | None
     result: DocumentResult | None
     failures: list[ChunkFailure] = field(default_factory=list)
+    #: the model server's reason when it refused this document, or an earlier one (not sent)
+    refusal: str | None = None
 
 
 def read_one(settings: Settings, extractor: Extractor, cache: ResponseCache | None, task: Task) -> Read:
@@ -451,10 +466,29 @@ def read_one(settings: Settings, extractor: Extractor, cache: ResponseCache | No
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 == task.unchanged_sha:
         return Read(task, sha256, len(data), None)
-    result, failures = process_path_detailed(
-        task.path, settings, extractor, cache, document=task.document, data=data, sha256=sha256
-    )
+    try:
+        result, failures = process_path_detailed(
+            task.path, settings, extractor, cache, document=task.document, data=data, sha256=sha256
+        )
+    except ModelRefusedError as exc:  # a wrong key, URL or model: this run sends nothing more
+        failed = _failed(task.path, str(exc), sha256, extractor.name, task.document)
+        return Read(task, sha256, len(data), failed, refusal=exc.reason)
     return Read(task, sha256, len(data), result, failures)
+
+
+def _not_sent(settings: Settings, extractor: Extractor, task: Task, refusal: str) -> Read:
+    """A document read after the model server refused the run: skipped when unchanged, else
+    stored failed as not sent (the next run retries it)."""
+    try:
+        data = read_source(task.path, settings.max_file_bytes)
+    except IngestError as exc:
+        failed = _failed(task.path, exc.reason, backend=extractor.name, document=task.document)
+        return Read(task, None, None, failed)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if sha256 == task.unchanged_sha:
+        return Read(task, sha256, len(data), None)
+    failed = _failed(task.path, f"not sent: {refusal}", sha256, extractor.name, task.document)
+    return Read(task, sha256, len(data), failed, refusal=refusal)
 
 
 @dataclass(frozen=True)
@@ -473,8 +507,15 @@ class Workers:
         jobs = min(self.jobs, len(tasks))
         if extractor.uses_cache or jobs <= 1:
             cache = store if extractor.uses_cache else None
+            refused: str | None = None
             for task in tasks:
-                yield read_one(settings, extractor, cache, task)
+                read = (
+                    _not_sent(settings, extractor, task, refused)
+                    if refused is not None
+                    else read_one(settings, extractor, cache, task)
+                )
+                refused = refused or read.refusal
+                yield read
             return
         work = functools.partial(read_one, settings, extractor, None)
         with WorkerPool(work, jobs, close_fds=self.close_fds) as pool:

@@ -169,3 +169,8 @@ class LLMExtractionResult(BaseModel):
     accounting: Accounting
     failures: list[ChunkFailure] = Field(default_factory=list)
     sent_chunks: list[str] = Field(default_factory=list)
+    refused: str | None = Field(
+        default=None,
+        description="why the server refused a request as it would refuse every request (401/403/404: "
+        "key, URL or model wrong); the run makes no further model call",
+    )

@@ -146,6 +146,16 @@ class RunSummary(BaseModel):
     finished: str | None = None
     documents: list[DocumentSummary] = Field(default_factory=list)
     accounting: Accounting = Field(default_factory=Accounting)
+    model_refused: str | None = Field(
+        default=None,
+        description="the model server refused the key, URL or model (401/403/404): the run made no "
+        "further model call and the documents after it are failed as not sent",
+    )
+    not_sent: list[str] = Field(
+        default_factory=list,
+        description="the documents failed without a model call because the server had refused one "
+        "(retried by the next run)",
+    )
 
     @property
     def failed(self) -> list[DocumentSummary]:

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.check.interval import Interval
 from pipeline.check.ratios import match_rate
-from pipeline.check.run import check, run_checks
+from pipeline.check.run import check, run_checks, stated_numbers
 from pipeline.extract.statements import statements_from_breakdowns
 from schemas import (
     Breakdown,
@@ -270,6 +270,20 @@ CASES: list[Case] = [
         doc([project("I", budget_initial="0.61", spent="0.63", carryover_out="0")]),
         flags=[(Rule.FLOW_IDENTITY, WARNING)],
         extra=_tolerance_is("0.010"),
+    ),
+    Case(
+        # 0.03 off with a tolerance of 0.015: 1.5 units of the last digit beyond rounding, a rounding habit
+        "breakdown-off-by-up-to-two-last-digits-beyond-rounding-is-warning",
+        doc(breakdowns=[breakdown(("总支出", "100.00"), ("项目支出", "60.00"), ("基本支出", "40.03"))]),
+        flags=[(Rule.BREAKDOWN_SUM, WARNING)],
+        extra=_tolerance_is("0.015"),
+    ),
+    Case(
+        # 0.04 off: 2.5 units beyond rounding is no rounding habit any more
+        "breakdown-off-by-more-than-two-last-digits-beyond-rounding-is-error",
+        doc(breakdowns=[breakdown(("总支出", "100.00"), ("项目支出", "60.00"), ("基本支出", "40.04"))]),
+        flags=[(Rule.BREAKDOWN_SUM, ERROR)],
+        extra=_tolerance_is("0.015"),
     ),
     Case(
         "flow-needs-a-source-and-spending",
@@ -860,3 +874,37 @@ def test_one_rate_stated_twice_must_agree(names: tuple[str, str], values: tuple[
     assert bool(flags) is flagged
     if flagged:
         assert flags[0].subject == names[0] and flags[0].values == list(values)
+
+
+def test_a_number_without_its_own_unit_takes_its_containers_unit() -> None:
+    bare = StatedNumber(text="5.4", normalized="5.4", value=Decimal("5.4"), unit=None, span=Span(start=0, end=3))
+    rate = bare.model_copy(update={"text": "98.5", "normalized": "98.5", "value": Decimal("98.5")})
+    extraction = doc(
+        [Project(name="P", unit="万元", facts={FactKey.SPENT: [bare], FactKey.EXECUTION_RATE: [rate]})],
+        breakdowns=[Breakdown(unit="元", total=BreakdownItem(label="总", amount=bare), parts=[])],
+        indicators=[Indicator(name="I", target=bare, actual=num("7", "人"), unit="户")],
+    )
+    units = [unit for _, unit in stated_numbers(extraction)]
+    assert units == ["万元", "%", "户", "人", "元"]
+
+
+def test_the_trace_tells_each_projects_and_breakdowns_numbers_apart() -> None:
+    first = project("A", budget_initial="10", spent="10", execution_rate="100")
+    second = project("B", budget_initial="10", spent="10", execution_rate="100")
+    extraction = doc(
+        [first, second],
+        breakdowns=[breakdown(("总", "2"), ("甲", "1"), ("乙", "1")), breakdown(("总", "2"), ("甲", "1"), ("乙", "1"))],
+        indicators=[indicator("X", "10", "10", "100"), indicator("Y", "10", "10", "100")],
+    )
+    _, trace = run_checks(extraction)
+    containers = [{ident[:2] for ident in relation.idents} for relation in trace]
+    assert all(len(named) == 1 for named in containers)  # each relation is about one container's numbers
+    assert sorted({c for named in containers for c in named}) == [
+        ("breakdown", 0),
+        ("breakdown", 1),
+        ("indicator", 0),
+        ("indicator", 1),
+        ("project", 0),
+        ("project", 1),
+    ]
+    assert len(trace) == 8  # two flows, two execution rates, two breakdowns, two completion rates

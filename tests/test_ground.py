@@ -249,3 +249,16 @@ def test_a_neighbours_number_claimed_by_two_projects_stays_with_its_owner() -> N
     assert FactKey.SUPPLEMENT not in first.facts
     assert [n.normalized for n in second.facts[FactKey.SUPPLEMENT]] == ["5.00"]
     assert extraction.ungrounded == 1
+
+
+def test_name_span_is_exactly_the_name_as_written_in_the_original() -> None:
+    original = "前言。３、项目“２０２３年基层医疗机构专项”支出100万元。"
+    text = "前言。3、项目“2023年基层医疗机构专项”支出100万元。"
+    document = doc(text, original)
+    prefix = text.index("3、")
+    facts = ChunkFacts.model_validate({"projects": [{"name": "2023年基层医疗机构专项", "spent": "100万元"}]})
+    (project,) = ground_chunk(document, whole(document, prefix), facts).projects
+    assert project.name_span is not None
+    assert original[project.name_span.start : project.name_span.end] == "２０２３年基层医疗机构专项"
+    missing = ChunkGrounder(document, whole(document, prefix)).name_span("不存在的项目")
+    assert missing is None

@@ -513,7 +513,7 @@ def test_a_provider_error_echoing_the_key_is_not_logged(
     result = runner.invoke(
         app, ["run", str(inbox), "--db", str(tmp_path / "r.db"), "--out", str(tmp_path / "o")]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a refused key is a configuration error
     assert key not in result.stderr and key not in result.stdout
     assert "SECRET" not in result.stderr
     assert "Instructor error" not in result.stderr and "API call failed" not in result.stderr

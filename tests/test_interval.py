@@ -15,6 +15,7 @@ from pipeline.check.interval import (
     Precision,
     conversion_factor,
     convert,
+    convertible,
     document_precision,
     half_unit,
     round_to,
@@ -137,3 +138,53 @@ def test_sum_intervals_half_widths_add(intervals: list[Interval]) -> None:
 def test_division_contains_point_ratio(numerator: Decimal, denominator: Decimal) -> None:
     ratio = Interval.exact(numerator).divided_by(Interval.exact(denominator))
     assert ratio.lo * denominator <= numerator <= ratio.hi * denominator
+
+
+def test_incompatible_units_name_both_units() -> None:
+    with pytest.raises(IncompatibleUnitsError, match="cannot convert 万元 to 人") as raised:
+        conversion_factor("万元", "人")
+    assert (raised.value.from_unit, raised.value.to_unit) == ("万元", "人")
+    with pytest.raises(IncompatibleUnitsError, match="cannot convert no unit to 万元"):
+        conversion_factor(None, "万元")
+    with pytest.raises(IncompatibleUnitsError, match="cannot convert 人 to no unit"):
+        conversion_factor("人", None)
+
+
+def test_a_missing_unit_converts_only_to_a_missing_unit() -> None:
+    assert convertible(None, None) and conversion_factor(None, None) == 1
+    assert not convertible(None, "人") and not convertible("人", None)
+    assert convertible("名", "人") and conversion_factor("名", "人") == 1
+
+
+def test_bad_intervals_say_what_is_wrong() -> None:
+    with pytest.raises(ValueError, match=r"empty interval \[2, 1\]"):
+        Interval(Decimal(2), Decimal(1))
+    with pytest.raises(ValueError, match=r"negative half-width -0\.5"):
+        Interval.around(Decimal(1), Decimal("-0.5"))
+    with pytest.raises(ValueError, match="not a finite number: NaN"):
+        significant_decimals(Decimal("NaN"))
+
+
+def test_negation_mirrors_the_interval() -> None:
+    assert -Interval(Decimal(1), Decimal(2)) == Interval(Decimal(-2), Decimal(-1))
+
+
+def test_a_denominator_that_may_be_zero_is_refused() -> None:
+    with pytest.raises(EmptyDenominatorError, match=r"denominator \[0, 5\] is not positive"):
+        Interval.exact(Decimal(1)).divided_by(Interval(Decimal(0), Decimal(5)))
+
+
+def test_precision_of_a_unit_the_document_never_states() -> None:
+    precision = Precision({"万元": 2})
+    assert precision.decimals_for("元") == 0 and precision.decimals_for("元", at_least=1) == 1
+    assert precision.decimals_for("万元", at_least=1) == 2
+    # a number in an unstated unit stands for the rounding of its own last digit
+    assert Precision().half_width(number("5.4", "万元"), "万元") == Decimal("0.05")
+    assert precision.half_width(number("5.4", "万元"), "万元") == Decimal("0.005")
+
+
+def test_only_whole_counts_are_exact_not_money_or_percent() -> None:
+    precision = Precision({"万元": 0, "%": 0, "人": 0})
+    assert precision.is_exact_unit("人")
+    assert not precision.is_exact_unit("万元") and not precision.is_exact_unit("%")
+    assert Precision({"人": 1}).is_exact_unit("人") is False

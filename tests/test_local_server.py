@@ -240,9 +240,12 @@ def test_signal_does_not_wait_for_a_request_in_flight(
 ) -> None:
     """Like the LLM path: a worker thread waits on the model; Ctrl-C/SIGTERM must not wait for it."""
     monkeypatch.setenv("FAKE_BEHAVIOUR", "hang_post")
+    # SIGINT back to Python's default (KeyboardInterrupt): a pytest started under nohup or with `&`
+    # ignores SIGINT, and the child would inherit that and never see the Ctrl-C.
     parent_code = textwrap.dedent(
         f"""
-        import time, urllib.request
+        import signal, time, urllib.request
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from concurrent.futures import ThreadPoolExecutor
         from pipeline.extract.model.local_server import local_server
         from pipeline.settings import load_settings

@@ -168,3 +168,17 @@ def test_a_page_number_printed_mid_sentence_is_removed_but_list_numbers_stay() -
     assert page[offsets.to_original[start]] == "4"
     listed = "资金安排如下\n1、设备维护经费10万元\n2、宣传培训经费20万元\n"
     assert normalize(listed)[0] == listed
+
+
+@pytest.mark.parametrize(
+    ("written", "normalized"),
+    [("１,２３４.５０％", "1234.50"), ("100%", "100"), ("12.5 %", "12.5"), ("-3.20", "-3.20"), ("7", "7")],
+)
+def test_normalize_number_folds_width_separators_and_percent(written: str, normalized: str) -> None:
+    assert normalize_number(written) == normalized
+
+
+@pytest.mark.parametrize("written", ["%12", "12%%3", "12X", "约12", "1.2.3", "", "五"])
+def test_normalize_number_rejects_what_is_not_one_number(written: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"not a number: {written!r}")):
+        normalize_number(written)

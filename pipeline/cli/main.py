@@ -7,7 +7,8 @@ schema objects, and prints them. Errors become messages and exit codes in one pl
     0  all good
     1  some files failed (each named on stderr as "<file>: <reason>"), or another error
     2  usage or configuration error (typer's default for bad usage; a path that does not
-       exist, or nothing to read under the paths given), malformed gold file
+       exist, or nothing to read under the paths given; the model server refused the key,
+       URL or model), malformed gold file
     3  open flags at or above --fail-on (default: error) that nobody has decided on, on the
        documents of the run (processed or unchanged), whichever run first raised them
     4  the store is unavailable: another run holds the lock, or the database is unusable
@@ -37,7 +38,7 @@ from pipeline.cli import eval as cli_eval
 from pipeline.cli import model as cli_model
 from pipeline.cli import review as cli_review
 from pipeline.cli import serve as cli_serve
-from pipeline.cli.exits import errors_at_the_edge
+from pipeline.cli.exits import code_for, errors_at_the_edge
 from pipeline.cli.options import (
     DbOption,
     LangOption,
@@ -45,7 +46,7 @@ from pipeline.cli.options import (
     set_lang_flag,
     version_callback,
 )
-from pipeline.errors import ExitCode, StoreError
+from pipeline.errors import ExitCode, ModelRefusedError, StoreError
 from pipeline.review.messages import text
 from pipeline.safe_text import SafeLogFormatter, quiet_third_party_loggers, visible
 from pipeline.settings import (
@@ -385,8 +386,12 @@ def _run_and_print(
         if summary.run_id is None:  # pragma: no cover - run always records itself
             raise StoreError("the run was not recorded")
         record = store.get_run(summary.run_id)
+    not_sent = set(summary.not_sent)
     for failed in summary.failed:
-        typer.echo(visible(f"failed: {failed.error}", keep_newlines=False), err=True)
+        if failed.document not in not_sent:
+            typer.echo(visible(f"failed: {failed.error}", keep_newlines=False), err=True)
+    if not_sent:  # one line, not one per document: the reason is the refusal printed above
+        typer.echo(text("run.not_sent", settings.lang, count=len(not_sent)), err=True)
     for result in summary.documents:
         if result.status is DocumentStatus.OK:
             for warning in result.warnings:
@@ -400,6 +405,8 @@ def _run_and_print(
         console.print(_table(summary, settings.lang))
     typer.echo(visible(summary_line(record, settings, settings.lang)))
     code = exit_code(record.counts, fail_on)
+    if summary.model_refused is not None:  # a wrong key, URL or model: a configuration error, whatever else
+        code = code_for(ModelRefusedError(summary.model_refused))
     if code is ExitCode.OPEN_FLAGS and not quiet:
         typer.echo(open_flags_line(record, fail_on, settings.lang))
     return code

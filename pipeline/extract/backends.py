@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from pipeline.errors import ModelRefusedError
 from pipeline.extract.extractor import Checker, Extracted, Extractor, Reread, ResponseCache
 from pipeline.extract.merge import merge_extractions
 from pipeline.extract.rules.extract import extract as extract_by_rules
@@ -88,7 +89,8 @@ class ModelExtractor:
 
     Under `--llm-policy uncovered` the rules backend reads the document first and the model
     only the chunks it left uncovered; the two extractions are merged. Under `all` the model
-    reads every chunk.
+    reads every chunk. `extract` raises ModelRefusedError when the server refuses the key, URL
+    or model (401/403/404): no other document could be read either.
     """
 
     settings: Settings
@@ -107,6 +109,8 @@ class ModelExtractor:
             by_rules = extract_by_rules(document, chunks)
             only_chunks = uncovered_chunks(chunks, by_rules)
         detailed = extract_document_detailed(document, chunks, self.settings, cache, only_chunks)
+        if detailed.refused is not None:
+            raise ModelRefusedError(detailed.refused)
         extraction = detailed.extraction
         if by_rules is not None:
             extraction = merge_extractions(document.name, [by_rules, extraction])

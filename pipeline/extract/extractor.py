@@ -71,7 +71,11 @@ class Extractor(Protocol):
         ...
 
     def extract(self, document: Document, chunks: list[Chunk], cache: ResponseCache | None) -> Extracted:
-        """Facts read from `chunks`, before `complete` and the checker."""
+        """Facts read from `chunks`, before `complete` and the checker.
+
+        Raises ModelRefusedError when the model server refuses every request (the run then
+        stops calling the backend); a chunk that fails otherwise is listed in `failures`.
+        """
         ...
 
     def reread(

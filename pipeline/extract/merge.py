@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pipeline.extract.ground import clean_name
@@ -194,31 +195,25 @@ def _score_spans(line: ScoreLine) -> tuple[tuple[int, int] | None, ...]:
     return tuple(_span_key(n.span) if n else None for n in (line.weight, line.score, line.rate))
 
 
-def _first(field: str) -> Merger:
+def _first(field: str, parts: Sequence[DocumentExtraction], _: list[Statement]) -> object:
     """A document-level field: the first part that states it leads."""
-
-    def first(parts: Sequence[DocumentExtraction], _: list[Statement]) -> object:
-        return next((value for p in parts if (value := getattr(p, field)) is not None), None)
-
-    return first
+    return next((value for p in parts if (value := getattr(p, field)) is not None), None)
 
 
-def _unique(field: str, key: Callable[[Any], Hashable]) -> Merger:
+def _unique(
+    field: str, key: Callable[[Any], Hashable], parts: Sequence[DocumentExtraction], extra: list[Statement]
+) -> object:
     """A list field: every part's items in order, an item seen twice (same key) kept once."""
-
-    def unique(parts: Sequence[DocumentExtraction], extra: list[Statement]) -> object:
-        items: list[Any] = [item for part in parts for item in getattr(part, field)]
-        if field == "statements":
-            items += extra  # the conflicts found while merging projects
-        seen: set[Hashable] = set()
-        kept: list[Any] = []
-        for item in items:
-            if key(item) not in seen:
-                seen.add(key(item))
-                kept.append(item)
-        return kept
-
-    return unique
+    items: list[Any] = [item for part in parts for item in getattr(part, field)]
+    if field == "statements":
+        items += extra  # the conflicts found while merging projects
+    seen: set[Hashable] = set()
+    kept: list[Any] = []
+    for item in items:
+        if key(item) not in seen:
+            seen.add(key(item))
+            kept.append(item)
+    return kept
 
 
 #: Merges the parts' values of one field; the second argument collects (for projects) and
@@ -229,17 +224,17 @@ Merger = Callable[[Sequence[DocumentExtraction], list[Statement]], object]
 #: before statements). Checked below at import: a field added to the schema without a merger
 #: fails at once instead of being silently dropped from merged extractions.
 _MERGERS: dict[str, Merger] = {
-    "organization": _first("organization"),
-    "fiscal_year": _first("fiscal_year"),
+    "organization": partial(_first, "organization"),
+    "fiscal_year": partial(_first, "fiscal_year"),
     "projects": lambda parts, found: _merge_projects([p for part in parts for p in part.projects], found),
     "indicators": lambda parts, _: _merge_indicators([i for part in parts for i in part.indicators]),
     "breakdowns": lambda parts, _: _merge_breakdowns([b for part in parts for b in part.breakdowns]),
-    "statements": _unique("statements", lambda s: (s.label, s.scope, _span_key(s.amount.span))),
-    "years": _unique("years", lambda y: (y.year, _span_key(y.span))),
-    "ratios": _unique("ratios", lambda r: (r.label, _span_key(r.value.span))),
-    "scores": _unique("scores", lambda s: (s.label, s.is_total, _score_spans(s))),
+    "statements": partial(_unique, "statements", lambda s: (s.label, s.scope, _span_key(s.amount.span))),
+    "years": partial(_unique, "years", lambda y: (y.year, _span_key(y.span))),
+    "ratios": partial(_unique, "ratios", lambda r: (r.label, _span_key(r.value.span))),
+    "scores": partial(_unique, "scores", lambda s: (s.label, s.is_total, _score_spans(s))),
     "ungrounded": lambda parts, _: sum(part.ungrounded for part in parts),
-    "coverage": _first("coverage"),
+    "coverage": partial(_first, "coverage"),
 }
 _UNMERGED = set(DocumentExtraction.model_fields) - {"document"} - set(_MERGERS)
 if _UNMERGED:  # pragma: no cover - fails the import, so every test, when a field is added

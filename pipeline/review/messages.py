@@ -151,6 +151,10 @@ MESSAGES: Final[dict[str, Message]] = {
         "warning: {document}: coverage {percent} ({placed} of {total} money amounts placed): its layout "
         "may not be understood; review its facts by hand",
     ),
+    "run.not_sent": Message(
+        "失败：另有 {count} 个文档未发送给拒绝请求的模型服务器（下次运行时重试）",
+        "failed: {count} more document{s} not sent to the refusing model server (retried by the next run)",
+    ),
     "run.open_errors": Message("未审定的错误 {count} 条", "{count} open error{s} undecided"),
     "run.to_review": Message(
         "{flags}待审核——退出码 3 表示有 --fail-on {fail_on} 及以上、尚无人审定的标记，并非运行失败；"

@@ -13,7 +13,8 @@ A chunk that fails after all retries does not stop the run: it is logged
 with its id, counted in `Accounting.failed_chunks` and listed in
 `extract_document_detailed(...).failures`; since good answers are cached, a
 re-run asks the model only for the failed chunks. An authentication error
-(401/403/404) stops sending: every other chunk would fail alike.
+(401/403/404) stops sending: every other chunk would fail alike; the result's
+`refused` says why, and `pipeline.run` then stops the model calls of the whole run.
 
 `reread_flagged` is the arithmetic-guided re-read: for a checker flag whose
 numbers came from the model, the chunk is sent once more with the failing
@@ -252,8 +253,11 @@ def extract_document_detailed(
         else:
             requests.append((chunk, build_messages(chunk, prompt)))
     failures: list[ChunkFailure] = []
+    refused: str | None = None
     for outcome in _run_requests(requests, settings):
         _add_stats(accounting, outcome.stats)
+        if outcome.fatal and refused is None:
+            refused = outcome.failure.reason if outcome.failure else "fatal error"
         if outcome.facts is None:
             failures.append(outcome.failure or ChunkFailure(chunk_id=outcome.chunk.id, reason="no answer"))
             continue
@@ -271,6 +275,7 @@ def extract_document_detailed(
         accounting=accounting,
         failures=failures,
         sent_chunks=[c.id for c, _ in requests],
+        refused=refused,
     )
 
 
