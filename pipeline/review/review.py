@@ -25,7 +25,7 @@ from pipeline.errors import ReconError, StoreError
 from pipeline.ingest.read import ingest
 from pipeline.review.flagtext import describe_subject
 from pipeline.store import Store, stored_corrections
-from schemas import Correction, Coverage, DocumentResult, Flag, SkippedCheck, Span
+from schemas import Correction, Coverage, DocumentResult, Flag, ModelNote, SkippedCheck, Span
 from schemas.flags import Rule, Severity
 from schemas.stored import FlagDecision, FlagStatus, StoredFlag
 
@@ -280,6 +280,8 @@ class FlagView:
     source_changed: bool = False
     #: what the model's re-read of this flag did (model backends; empty otherwise)
     corrections: list[Correction] = field(default_factory=list)
+    #: the model's disagreements and proposals about this flag (`--llm-policy uncovered`)
+    notes: list[ModelNote] = field(default_factory=list)
 
 
 def document_result(conn: sqlite3.Connection, path: str, run_id: int | None) -> DocumentResult | None:
@@ -318,10 +320,23 @@ def show_flag(conn: sqlite3.Connection, flag_id: int, radius: int = CONTEXT_CHAR
     coverage = result.extraction.coverage if result is not None and result.extraction is not None else None
     stored = stored_numbers(conn, sha, flag.spans) if source.text is None and sha is not None else []
     subject = describe_subject(flag.subject, source.text, flag.spans)
+    notes = result.extraction.notes if result is not None and result.extraction is not None else []
     return FlagView(
         flag, detail, found, source.problem, skipped, coverage, subject, stored,
         source.problem == SOURCE_CHANGED, stored_corrections(conn, flag.path, flag.key),
+        relevant_notes(flag, notes),
     )
+
+
+def relevant_notes(flag: StoredFlag, notes: list[ModelNote]) -> list[ModelNote]:
+    """A model's disagreements and proposals about the flag's numbers or its subject."""
+    spans = {(s.start, s.end) for s in flag.spans}
+    return [
+        n
+        for n in notes
+        if (n.span.start, n.span.end) in spans
+        or (flag.subject and (flag.subject in n.model_role or flag.subject in (n.rules_role or "")))
+    ]
 
 
 def stored_numbers(conn: sqlite3.Connection, document_sha: str, spans: list[Span]) -> list[StoredNumber]:
