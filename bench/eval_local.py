@@ -152,19 +152,24 @@ def _extract_local(
     policy: str,
     by_rules: DocumentExtraction,
 ) -> tuple[DocumentExtraction, Accounting]:
-    """The model's extraction; under `uncovered`, only the chunks the rules backend left
-    empty go to the model and the two are merged, exactly as `recon run --llm-policy` does."""
-    from pipeline.extract.backends import uncovered_chunks
-    from pipeline.extract.merge import merge_extractions
-    from pipeline.extract.model.backend import extract_document
+    """The model's extraction in the configured contract; under `uncovered`, only the chunks with
+    money the rules left unplaced or flagged go to the model and its reading is merged into the
+    rules' with the checker as referee, exactly as `recon run --llm-policy uncovered` does."""
+    from pipeline.extract.evidence import chunks_to_send, number_candidates, rules_roles
+    from pipeline.extract.model.backend import extract_document, make_contract
+    from pipeline.extract.referee import referee_merge
 
+    candidates = number_candidates(document)
+    contract = make_contract(document, settings, candidates, rules_roles(document, by_rules, candidates))
     only: set[str] | None = None if len(selected) == len(chunks) else {chunk.id for chunk in selected}
     if policy == "uncovered":
-        uncovered = uncovered_chunks(chunks, by_rules)
-        only = uncovered if only is None else only & uncovered
-        extraction, accounting = extract_document(document, chunks, settings, cache=None, only_chunks=only)
-        return merge_extractions(document.name, [by_rules, extraction]), accounting
-    return extract_document(document, chunks, settings, cache=None, only_chunks=only)
+        send = chunks_to_send(document, chunks, by_rules, check(by_rules), candidates)
+        only = send if only is None else only & send
+        extraction, accounting = extract_document(
+            document, chunks, settings, cache=None, only_chunks=only, contract=contract
+        )
+        return referee_merge(by_rules, extraction, check, settings.accept), accounting
+    return extract_document(document, chunks, settings, cache=None, only_chunks=only, contract=contract)
 
 
 def _score(
@@ -277,6 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="all",
         help="all: the model reads every chunk; uncovered: rules first, the model where they found nothing",
     )
+    parser.add_argument("--llm-contract", choices=["ids", "copy"], default="ids")
+    parser.add_argument("--accept", choices=["checked", "all"], default="checked")
+    parser.add_argument("--no-llm-hints", action="store_true", help="ids contract: no rule hints")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
 
@@ -292,6 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backend": "local",
         "model_path": args.model_path,
         "instructor_mode": args.mode,
+        "llm_contract": args.llm_contract,
+        "accept": args.accept,
+        "llm_hints": not args.no_llm_hints,
         # The server log goes here, not into the shared ./recon-out.
         "out_dir": Path(tempfile.mkdtemp(prefix="recon-eval-local-")),
     }

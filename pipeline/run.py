@@ -158,7 +158,8 @@ def _process_document(
         chunks = chunk_document(document, settings.chunk_chars)
         extracted = extractor.extract(document, chunks, cache)
         failures = extracted.failures
-        if chunks and len(failures) == len(chunks):
+        asked = len(chunks) if extracted.asked is None else extracted.asked
+        if failures and len(failures) == asked:
             reason = f"the model failed on every chunk ({failures[0].reason})"
             return _failed(path, reason, document.sha256, backend, name), failures
         extraction, report, corrections = _complete_and_check(document, chunks, extracted, extractor, cache)

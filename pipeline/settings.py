@@ -27,6 +27,8 @@ from pipeline.errors import ConfigError
 
 Backend = Literal["auto", "rules", "llm", "local"]
 LLMPolicy = Literal["all", "uncovered"]
+LLMContract = Literal["ids", "copy"]
+AcceptPolicy = Literal["checked", "all"]
 InstructorModeName = Literal["tools", "json_schema", "json", "md_json", "json_object_schema"]
 #: Language of every message a person reads: Simplified Chinese (default) or English.
 Lang = Literal["zh", "en"]
@@ -100,8 +102,20 @@ class Settings(BaseModel):
     llm_policy: LLMPolicy = Field(
         default="all",
         description="all: every chunk goes to the model; uncovered: the rules backend reads the "
-        "document first and only chunks with amounts it found nothing in go to the model",
+        "document first and only chunks holding money it left unplaced, or whose facts fail the "
+        "checker, go to the model",
     )
+    llm_contract: LLMContract = Field(
+        default="ids",
+        description="ids: numbers are marked with ids and the model answers with ids; "
+        "copy: the model copies numbers as written",
+    )
+    accept: AcceptPolicy = Field(
+        default="checked",
+        description="under `uncovered`, which model roles the rules did not give are kept: checked: "
+        "only those the checker has nothing new against; all: every one",
+    )
+    llm_hints: bool = Field(default=True, description="show the model the roles the rules assigned")
     max_file_bytes: int = Field(default=20_000_000, ge=1)
     lang: Lang = Field(default="zh", description="language of messages, tables, pages and errors")
     max_unzipped_bytes: int = Field(
@@ -214,8 +228,17 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
     EnvVar("RECON_MAX_OUTPUT_TOKENS", "`max_tokens` of each model answer", field="max_output_tokens"),
     EnvVar("RECON_CHUNK_CHARS", "chunk size in characters", field="chunk_chars"),
     EnvVar("RECON_LLM_POLICY", "`all`: every chunk goes to the model; `uncovered`: the rules backend "
-           "reads first and only chunks with amounts it found nothing in go to the model",
-           "--llm-policy", "llm_policy"),
+           "reads first and only chunks holding money amounts it left unplaced, or whose facts fail the "
+           "checker, go to the model", "--llm-policy", "llm_policy"),
+    EnvVar("RECON_LLM_CONTRACT", "`ids`: every number of a chunk is marked `225万元⟦7⟧` and the model "
+           "answers with ids (its numbers always come from the text); `copy`: the model copies numbers "
+           "as written and recon finds them", "--llm-contract", "llm_contract"),
+    EnvVar("RECON_ACCEPT", "under `--llm-policy uncovered`: `checked` keeps a model role the rules did "
+           "not give only when the checker finds nothing new against it (else it is a proposal); "
+           "`all` keeps every one", "--accept", "accept"),
+    EnvVar("RECON_LLM_HINTS", "`ids` contract: show the model the roles the rules assigned "
+           "(`⟦7⟧ budget_initial?`)", "--llm-hints/--no-llm-hints", "llm_hints",
+           allowed="`true` or `false`"),
     EnvVar("RECON_MODEL_PATH", "GGUF file for the local backend", "--model-path", "model_path"),
     EnvVar("RECON_MAX_FILE_BYTES", "larger input files are refused", field="max_file_bytes"),
     EnvVar("RECON_MAX_UNZIPPED_BYTES", "a `.docx` whose parts would unpack to more is refused (zip bomb)",

@@ -43,6 +43,9 @@ REREAD_PROMPT_VERSION = "reread_v1"
 #: The instruction that closes every user message: small models answer empty lists unless the
 #: request itself comes after the chunk (seen with Qwen2.5-Coder-1.5B).
 CHUNK_PROMPT_VERSION = "chunk_v1"
+#: The candidate-id contract's prompts (`--llm-contract ids`, the default).
+EXTRACT_IDS_PROMPT_VERSION = "extract_ids_v1"
+REREAD_IDS_PROMPT_VERSION = "reread_ids_v1"
 
 
 def extract_prompt() -> Prompt:
@@ -55,3 +58,11 @@ def reread_prompt() -> Prompt:
 
 def chunk_prompt() -> Prompt:
     return load_prompt(CHUNK_PROMPT_VERSION)
+
+
+def extract_ids_prompt() -> Prompt:
+    return load_prompt(EXTRACT_IDS_PROMPT_VERSION)
+
+
+def reread_ids_prompt() -> Prompt:
+    return load_prompt(REREAD_IDS_PROMPT_VERSION)

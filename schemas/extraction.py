@@ -8,6 +8,7 @@ the checker. Fact keys and their meaning are those of `shared/GOLD_FORMAT.md`.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -189,6 +190,25 @@ class Coverage(BaseModel):
         return self.placed / self.money_amounts if self.money_amounts else None
 
 
+class ModelNote(BaseModel):
+    """A model's reading the extraction did not take as fact, kept for review (`recon show`).
+
+    `disagreement`: the model gave a number another role than the rules did (the rules'
+    role stays). `proposal`: a role the rules did not give that the checker has something
+    against (a relation it breaks, a new flag), so it is not stored as a fact.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["disagreement", "proposal"]
+    chunk_id: str | None = None
+    number: str
+    span: Span
+    model_role: str
+    rules_role: str | None = None
+    reason: str = ""
+
+
 class DocumentExtraction(BaseModel):
     """Everything extracted from one document, before checking."""
 
@@ -206,3 +226,6 @@ class DocumentExtraction(BaseModel):
     scores: list[ScoreLine] = Field(default_factory=list)
     ungrounded: int = Field(default=0, description="numbers a model returned that are not in the text")
     coverage: Coverage | None = None
+    notes: list[ModelNote] = Field(
+        default_factory=list, description="model readings kept as disagreements or proposals, not facts"
+    )

@@ -150,14 +150,12 @@ PROJECT_TEXT = (
     "项目“2023年基层医疗机构专项”年初预算金额225万元，年中调增上级转移支付9.05万元，"
     "实际支出228.65万元，2023年结余结转5.4万元。\n"
 )
+#: In the default `ids` contract: 225万元⟦1⟧, 9.05万元⟦2⟧, 228.65万元⟦3⟧, 5.4万元⟦4⟧ (years are not marked).
 PROJECT_ANSWER = {
     "projects": [
         {
             "name": "2023年基层医疗机构专项",
-            "budget_initial": "225万元",
-            "transfer_in": "9.05万元",
-            "spent": "228.65万元",
-            "carryover_out": "5.4万元",
+            "facts": {"budget_initial": 1, "transfer_in": 2, "spent": 3, "carryover_out": 4},
         }
     ]
 }
@@ -194,7 +192,7 @@ def test_llm_backend_counts_calls_caches_and_retries_failed_files(
         assert store.count("llm_cache") >= 1
         run_record = store.runs()[-1]
         assert run_record.backend == "llm" and run_record.model == "fake-model"
-        assert run_record.prompt_version is not None and run_record.prompt_version.startswith("extract_v")
+        assert run_record.prompt_version is not None and run_record.prompt_version.startswith("extract_ids_v")
 
     code, out, _ = _run(str(docs), "--db", str(db), "--force", "-q", "--fail-on", "never")
     assert code == 0 and "1 ok" in out
@@ -249,9 +247,8 @@ TWO_SECTIONS = (
 def _answer_for(request: dict[str, object]) -> Behaviour:
     text = json.dumps(request.get("messages"), ensure_ascii=False)
     name = "乙专项" if "乙专项" in text else "甲专项"
-    return answer(
-        {"projects": [{"name": name, "budget_initial": "100万元" if name == "乙专项" else "225万元"}]}
-    )
+    # ⟦1⟧ is the chunk's first amount: 100万元 in 乙专项's chunk, 225万元 in 甲专项's
+    return answer({"projects": [{"name": name, "facts": {"budget_initial": 1}}]})
 
 
 def test_chunks_the_model_failed_on_are_retried_next_run(
@@ -351,7 +348,8 @@ def test_llm_policy_uncovered_sends_only_chunks_the_rules_left_empty(
     monkeypatch.setenv("RECON_BASE_URL", fake_openai.base_url)
     monkeypatch.setenv("RECON_MODEL", "fake-model")
     monkeypatch.setenv("RECON_CHUNK_CHARS", "200")
-    fake_openai.responder = lambda request: answer({"projects": [{"name": "宣传经费", "spent": "12.5万元"}]})
+    # 12.5万元 is the only amount of the chunk the rules left unplaced: ⟦1⟧ there
+    fake_openai.responder = lambda request: answer({"projects": [{"name": "宣传经费", "facts": {"spent": 1}}]})
 
     code, _, _ = _run(str(docs), "--db", str(tmp_path / "a.db"), "--llm-policy", "uncovered", "--fail-on", "never")
     assert code == 0

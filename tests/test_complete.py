@@ -20,6 +20,7 @@ from schemas import (
     DocumentExtraction,
     FactKey,
     Indicator,
+    ModelNote,
     Project,
     Rule,
     ScoreLine,
@@ -145,6 +146,7 @@ def _every_field_set() -> DocumentExtraction:
             "scores": [ScoreLine(label="总分", weight=number, score=number, is_total=True)],
             "ungrounded": 2,
             "coverage": Coverage(money_amounts=4, placed=3),
+            "notes": [ModelNote(kind="proposal", number="1万元", span=number.span, model_role="x spent")],
         }
     )
 

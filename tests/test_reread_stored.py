@@ -56,6 +56,7 @@ def _settings(server: FakeOpenAI, tmp_path: Path) -> Settings:
         model="fake-model",
         api_key="sk-test-not-real",
         llm_policy="all",
+        llm_contract="copy",  # the answers below copy numbers as written (the ids contract: test_llm_ids)
     ).model_copy(update={"max_retries": 1, "api_key": SecretStr("sk-test-not-real")})
 
 

@@ -316,8 +316,30 @@ def run_command(
     llm_policy: Annotated[
         Literal["all", "uncovered"] | None,
         typer.Option(
-            help="all: every chunk goes to the model; uncovered: only chunks with amounts the rules "
-            "backend found nothing in (RECON_LLM_POLICY)."
+            help="all: every chunk goes to the model; uncovered: only chunks holding money the rules "
+            "left unplaced or whose facts fail the checker (RECON_LLM_POLICY)."
+        ),
+    ] = None,
+    llm_contract: Annotated[
+        Literal["ids", "copy"] | None,
+        typer.Option(
+            help="ids: numbers are marked ⟦n⟧ and the model answers with ids; copy: it copies numbers "
+            "as written (RECON_LLM_CONTRACT)."
+        ),
+    ] = None,
+    accept: Annotated[
+        Literal["checked", "all"] | None,
+        typer.Option(
+            help="With --llm-policy uncovered: keep a model role the rules did not give only when the "
+            "checker finds nothing new against it (checked), or always (all) (RECON_ACCEPT)."
+        ),
+    ] = None,
+    llm_hints: Annotated[
+        bool | None,
+        typer.Option(
+            "--llm-hints/--no-llm-hints",
+            help="ids contract: show the model the roles the rules gave (RECON_LLM_HINTS).",
+            show_default=False,
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
@@ -352,6 +374,9 @@ def run_command(
             model_path=model_path,
             llm_policy=llm_policy,
             lang=lang_flag(),
+            llm_contract=llm_contract,
+            accept=accept,
+            llm_hints=llm_hints,
         )
         setup_logging(settings)
         code = _run_and_print(

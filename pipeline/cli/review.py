@@ -202,6 +202,13 @@ def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
         lines.append(Text(""))
         lines.append(Text(text("show.skipped", lang), style="dim"))
         lines.extend(_line(f"  {rule_name(s.rule, lang)} · {s.subject}: {s.reason}") for s in skipped)
+    if view.notes:
+        lines.append(Text(""))
+        lines.append(Text(text("show.model_notes", lang), style="dim"))
+        for note in view.notes:
+            said = f"  {note.kind} · {note.number}: model says {note.model_role}"
+            said += f", rules say {note.rules_role}" if note.rules_role else ""
+            lines.append(_line(said + (f" ({note.reason})" if note.reason else "")))
     lines.append(Text(""))
     if flag.decision is not None:
         decision = flag.decision

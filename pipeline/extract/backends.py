@@ -12,18 +12,24 @@ about 2 s to import), so a rules run never loads it.
 from __future__ import annotations
 
 import contextlib
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from pipeline.check.run import check
 from pipeline.errors import ModelRefusedError
+from pipeline.extract.complete import complete
+from pipeline.extract.evidence import chunks_to_send, number_candidates, rules_roles
 from pipeline.extract.extractor import Checker, Extracted, Extractor, Reread, ResponseCache
-from pipeline.extract.merge import merge_extractions
+from pipeline.extract.referee import referee_merge
 from pipeline.extract.rules.extract import extract as extract_by_rules
 from pipeline.settings import Settings
-from prompts import extract_prompt
+from prompts import extract_ids_prompt, extract_prompt
 from schemas import CheckReport, Chunk, Document, DocumentExtraction
+
+if TYPE_CHECKING:  # the model path loads only when a model backend is opened
+    from pipeline.extract.model.backend import Contract
 
 #: Opens a backend for the duration of a `with` block.
 BackendOpener = Callable[[Settings], AbstractContextManager[Extractor]]
@@ -71,26 +77,17 @@ class RulesExtractor:
         return Reread(extraction)
 
 
-_AMOUNT_IN_TEXT = re.compile(r"\d(?:\.\d+)?\s*(?:万元|亿元|元|%)")
-
-
-def uncovered_chunks(chunks: Sequence[Chunk], by_rules: DocumentExtraction) -> set[str]:
-    """Chunks that state amounts but in which the rules backend found nothing: the ones
-    worth a model call under `--llm-policy uncovered`."""
-    covered = {p.chunk_id for p in by_rules.projects}
-    covered |= {i.chunk_id for i in by_rules.indicators}
-    covered |= {b.chunk_id for b in by_rules.breakdowns}
-    return {c.id for c in chunks if c.id not in covered and _AMOUNT_IN_TEXT.search(c.text)}
-
-
 @dataclass(frozen=True)
 class ModelExtractor:
     """The LLM path (`pipeline.extract.model.backend`) for `llm` and `local`.
 
-    Under `--llm-policy uncovered` the rules backend reads the document first and the model
-    only the chunks it left uncovered; the two extractions are merged. Under `all` the model
-    reads every chunk. `extract` raises ModelRefusedError when the server refuses the key, URL
-    or model (401/403/404): no other document could be read either.
+    The rules backend reads every document first: its candidate numbers are what the `ids`
+    contract marks and its roles the hints (`pipeline.extract.evidence`). Under `--llm-policy
+    uncovered` its coverage and the checker's flags choose the chunks the model reads, and the
+    model's reading is merged into the rules' by number with the checker as referee
+    (`pipeline.extract.referee`). Under `all` the model reads every chunk.
+    `extract` raises ModelRefusedError when the server refuses the key, URL or model
+    (401/403/404): no other document could be read either.
     """
 
     settings: Settings
@@ -98,23 +95,32 @@ class ModelExtractor:
     model: str | None
     prompt_version: str | None
     uses_cache = True
+    #: the contract each document was read with, for its re-read (by document sha256)
+    _contracts: dict[str, Contract] = field(default_factory=dict, compare=False)
 
     def extract(self, document: Document, chunks: list[Chunk], cache: ResponseCache | None) -> Extracted:
-        from pipeline.extract.model.backend import extract_document_detailed
+        from pipeline.extract.model.backend import extract_document_detailed, make_contract
 
         self.settings.require_llm()
-        by_rules = None
+        by_rules = extract_by_rules(document, chunks)
+        candidates = number_candidates(document)
+        contract = make_contract(
+            document, self.settings, candidates, rules_roles(document, by_rules, candidates)
+        )
+        self._contracts[document.sha256] = contract
         only_chunks = None
         if self.settings.llm_policy == "uncovered":
-            by_rules = extract_by_rules(document, chunks)
-            only_chunks = uncovered_chunks(chunks, by_rules)
-        detailed = extract_document_detailed(document, chunks, self.settings, cache, only_chunks)
+            only_chunks = chunks_to_send(document, chunks, by_rules, _checker(document)(by_rules), candidates)
+        detailed = extract_document_detailed(
+            document, chunks, self.settings, cache, only_chunks, contract=contract
+        )
         if detailed.refused is not None:
             raise ModelRefusedError(detailed.refused)
-        extraction = detailed.extraction
-        if by_rules is not None:
-            extraction = merge_extractions(document.name, [by_rules, extraction])
-        return Extracted(extraction, detailed.accounting, list(detailed.failures))
+        asked = len(detailed.sent_chunks) + detailed.accounting.cache_hits
+        if only_chunks is None:
+            return Extracted(detailed.extraction, detailed.accounting, list(detailed.failures), asked)
+        merged = referee_merge(by_rules, detailed.extraction, _checker(document), self.settings.accept)
+        return Extracted(merged, detailed.accounting, list(detailed.failures))
 
     def reread(
         self,
@@ -128,9 +134,29 @@ class ModelExtractor:
         from pipeline.extract.model.backend import reread_flagged
 
         reread, corrections, accounting = reread_flagged(
-            document, chunks, extraction, report, self.settings, check, cache
+            document,
+            chunks,
+            extraction,
+            report,
+            self.settings,
+            check,
+            cache,
+            contract=self._contracts.get(document.sha256),
         )
         return Reread(reread, corrections, accounting)
+
+
+def _checker(document: Document) -> Checker:
+    """The checker as `pipeline.run` applies it: after `complete`."""
+
+    def checker(extraction: DocumentExtraction) -> CheckReport:
+        return check(complete(extraction, document))
+
+    return checker
+
+
+def _prompt_version(settings: Settings) -> str:
+    return (extract_prompt() if settings.llm_contract == "copy" else extract_ids_prompt()).cache_identity
 
 
 @contextlib.contextmanager
@@ -141,7 +167,7 @@ def _rules(settings: Settings) -> Iterator[Extractor]:
 @contextlib.contextmanager
 def _llm(settings: Settings) -> Iterator[Extractor]:
     settings.require_llm()
-    yield ModelExtractor(settings, "llm", settings.model, extract_prompt().cache_identity)
+    yield ModelExtractor(settings, "llm", settings.model, _prompt_version(settings))
 
 
 @contextlib.contextmanager
@@ -151,7 +177,7 @@ def _local(settings: Settings) -> Iterator[Extractor]:
     model_name = resolve_model_path(settings).name
     with local_server(settings) as served:
         served = served.model_copy(update={"backend": "local"})
-        yield ModelExtractor(served, "local", model_name, extract_prompt().cache_identity)
+        yield ModelExtractor(served, "local", model_name, _prompt_version(served))
 
 
 register_backend("rules", _rules)

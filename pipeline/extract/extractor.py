@@ -36,6 +36,8 @@ class Extracted:
     accounting: Accounting = field(default_factory=Accounting)
     #: chunks the model failed on (stored, and retried by the next run)
     failures: list[ChunkFailure] = field(default_factory=list)
+    #: chunks a model was asked about (sent or answered from the cache); None: every chunk
+    asked: int | None = None
 
 
 @dataclass

@@ -4,8 +4,9 @@
   spaces or trailing punctuation) are one project; a project seen once with
   its parent and once without is still one. Its facts are the union: the
   same key with the same span is one fact; for `supplement` (amounts that add)
-  every distinct span counts; for any other key the first value stays and a
-  different second value becomes a pair of `Statement`s, which the checker
+  every distinct span counts, and so does every amount one sighting lists
+  under one key; for any other key the first sighting's value stays and a
+  different later value becomes a pair of `Statement`s, which the checker
   reports as a `conflict` instead of silently summing them.
 * Sub-projects are linked to their parent by the parent's normalised name
   (the parent's `parent` field then reads exactly as the parent's `name`).
@@ -13,7 +14,8 @@
   every part stays absent.
 * Indicators merge by name (values missing in the first sighting are filled
   from later ones); breakdowns merge by total (same label and span), parts
-  unioned by span.
+  unioned by span, except two breakdowns of one chunk: two decompositions of
+  one total stand side by side.
 * Every field of `DocumentExtraction` has its merger in `_MERGERS` (document-level
   fields: the first part that states one; lists: the union in order), checked at
   import, so a field added to the schema cannot be dropped by the merge.
@@ -78,10 +80,11 @@ class _ProjectAcc:
         self.chunk_id = self.chunk_id or project.chunk_id
         for key, numbers in project.facts.items():
             have = self.facts.setdefault(key, [])
+            earlier = list(have)  # amounts one sighting lists under one key all count (they add)
             for number in numbers:
                 if any(_span_key(n.span) == _span_key(number.span) for n in have):
                     continue
-                if key is FactKey.SUPPLEMENT or not have:
+                if key is FactKey.SUPPLEMENT or not earlier:
                     have.append(number)
                 elif any(n.value == number.value and n.unit == number.unit for n in have):
                     continue  # the same amount stated again elsewhere
@@ -173,10 +176,16 @@ def _merge_indicators(indicators: Sequence[Indicator]) -> list[Indicator]:
 
 
 def _merge_breakdowns(breakdowns: Sequence[Breakdown]) -> list[Breakdown]:
-    merged: dict[tuple[str, tuple[int, int]], Breakdown] = {}
+    merged: dict[tuple[str, tuple[int, int], int], Breakdown] = {}
     for breakdown in breakdowns:
-        key = (sighting_key(breakdown.total.label), _span_key(breakdown.total.amount.span))
+        key = (sighting_key(breakdown.total.label), _span_key(breakdown.total.amount.span), 0)
         existing = merged.get(key)
+        while (
+            existing is not None and existing.chunk_id is not None and existing.chunk_id == breakdown.chunk_id
+        ):
+            # one chunk read gives two decompositions of one total: both stand
+            key = (key[0], key[1], key[2] + 1)
+            existing = merged.get(key)
         if existing is None:
             merged[key] = breakdown
             continue
@@ -235,6 +244,7 @@ _MERGERS: dict[str, Merger] = {
     "scores": partial(_unique, "scores", lambda s: (s.label, s.is_total, _score_spans(s))),
     "ungrounded": lambda parts, _: sum(part.ungrounded for part in parts),
     "coverage": partial(_first, "coverage"),
+    "notes": partial(_unique, "notes", lambda n: (n.kind, _span_key(n.span), n.model_role)),
 }
 _UNMERGED = set(DocumentExtraction.model_fields) - {"document"} - set(_MERGERS)
 if _UNMERGED:  # pragma: no cover - fails the import, so every test, when a field is added

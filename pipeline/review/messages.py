@@ -118,6 +118,7 @@ MESSAGES: Final[dict[str, Message]] = {
     "reread.confirmed": Message("复读确认", "confirmed by re-read"),
     "reread.unresolved": Message("未解决", "unresolved"),
     "show.skipped": Message("本文档中相关的未检查项：", "skipped checks of this document that bear on it:"),
+    "show.model_notes": Message("模型的不同读法（未作为事实存储）：", "model readings not stored as facts:"),
     "show.decision": Message("审核：{status}，{by}，{at}", "decision: {status} by {by} at {at}"),
     "show.decide_hint": Message(
         "审核：recon review {id} --confirm | --dismiss [--note 说明]",

@@ -23,7 +23,7 @@ from pipeline.errors import ReconError
 from pipeline.ingest.read import ingest
 from pipeline.review.flagtext import describe_subject
 from pipeline.store import FlagFilter, FlagNotFoundError, Store
-from schemas import Correction, Coverage, Flag, SkippedCheck, Span
+from schemas import Correction, Coverage, Flag, ModelNote, SkippedCheck, Span
 from schemas.stored import FlagStatus, StoredFlag
 
 #: Characters of context shown on each side of a number (never across a line break).
@@ -189,6 +189,8 @@ class FlagView:
     source_changed: bool = False
     #: what the model's re-read of this flag did (model backends; empty otherwise)
     corrections: list[Correction] = field(default_factory=list)
+    #: the model's disagreements and proposals about this flag (`--llm-policy uncovered`)
+    notes: list[ModelNote] = field(default_factory=list)
 
 
 def show_flag(store: Store, flag_id: int, radius: int = CONTEXT_CHARS) -> FlagView:
@@ -205,10 +207,23 @@ def show_flag(store: Store, flag_id: int, radius: int = CONTEXT_CHARS) -> FlagVi
         stored_numbers(store, flag.path, sha, flag.spans) if source.text is None and sha is not None else []
     )
     subject = describe_subject(flag.subject, source.text, flag.spans)
+    notes = result.extraction.notes if result is not None and result.extraction is not None else []
     return FlagView(
         flag, detail, found, source.problem, skipped, coverage, subject, stored,
         source.problem == SOURCE_CHANGED, store.corrections(flag.path, flag.key),
+        relevant_notes(flag, notes),
     )
+
+
+def relevant_notes(flag: StoredFlag, notes: list[ModelNote]) -> list[ModelNote]:
+    """A model's disagreements and proposals about the flag's numbers or its subject."""
+    spans = {(s.start, s.end) for s in flag.spans}
+    return [
+        n
+        for n in notes
+        if (n.span.start, n.span.end) in spans
+        or (flag.subject and (flag.subject in n.model_role or flag.subject in (n.rules_role or "")))
+    ]
 
 
 def stored_numbers(store: Store, path: str, document_sha: str, spans: list[Span]) -> list[StoredNumber]:

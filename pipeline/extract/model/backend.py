@@ -35,20 +35,30 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pipeline.extract.extractor import Checker, ResponseCache
 from pipeline.extract.ground import LLM_SOURCE, ground_chunk
+from pipeline.extract.ground_ids import MarkedChunk, ground_ids, hint_lines, mark_chunk
 from pipeline.extract.merge import merge_extractions, sighting_key
 from pipeline.extract.model.llm import CallStats, LLMCallError, LLMClient
 from pipeline.safe_text import redact
 from pipeline.settings import Settings, public_url
-from prompts import Prompt, chunk_prompt, extract_prompt, reread_prompt
+from prompts import (
+    CHUNK_PROMPT_VERSION,
+    Prompt,
+    chunk_prompt,
+    extract_ids_prompt,
+    extract_prompt,
+    load_prompt,
+    reread_ids_prompt,
+    reread_prompt,
+)
 from schemas import (
     Accounting,
     Breakdown,
@@ -63,6 +73,7 @@ from schemas import (
     StatedNumber,
 )
 from schemas.llm import LLM_SCHEMA_VERSION, ChunkFacts, ChunkFailure, LLMExtractionResult
+from schemas.llm_ids import LLM_IDS_SCHEMA_VERSION, ChunkIds, NumberCandidate, mark
 from schemas.result import Correction
 
 logger = logging.getLogger(__name__)
@@ -87,7 +98,15 @@ class MemoryCache:
         return len(self._data)
 
 
-def cache_key(chunk: Chunk, settings: Settings, prompt: Prompt, extra: str = "") -> str:
+def cache_key(
+    chunk: Chunk,
+    settings: Settings,
+    prompt: Prompt,
+    extra: str = "",
+    *,
+    schema: str = LLM_SCHEMA_VERSION,
+    chunk_prompt_version: str = CHUNK_PROMPT_VERSION,
+) -> str:
     """sha256 over the chunk text (+ heading path), model, prompt version, schema version, mode.
 
     The heading path is hashed with the text because it is part of what the
@@ -99,9 +118,9 @@ def cache_key(chunk: Chunk, settings: Settings, prompt: Prompt, extra: str = "")
         "model": settings.model,
         "model_identity": _model_identity(settings),
         "prompt": prompt.cache_identity,
-        "chunk_prompt": chunk_prompt().cache_identity,
+        "chunk_prompt": load_prompt(chunk_prompt_version).cache_identity,
         "max_output_tokens": settings.max_output_tokens,
-        "schema": LLM_SCHEMA_VERSION,
+        "schema": schema,
         "mode": settings.instructor_mode,
         "extra": extra,
     }
@@ -140,19 +159,185 @@ def build_messages(chunk: Chunk, prompt: Prompt, follow_up: str | None = None) -
     return messages
 
 
+Answer = ChunkFacts | ChunkIds
+
+
 @dataclass
 class _Outcome:
     chunk: Chunk
-    facts: ChunkFacts | None
+    facts: Answer | None
     stats: CallStats
     failure: ChunkFailure | None = None
     fatal: bool = False
 
 
-def _ask(client: LLMClient, chunk: Chunk, messages: list[dict[str, str]]) -> _Outcome:
+class Contract:
+    """How chunks are shown to the model and its answers turned into facts: `copy` or `ids`.
+
+    `copy`: the model copies numbers as written (`schemas.llm.ChunkFacts`) and
+    `pipeline.extract.ground` finds them in the chunk. `ids`: every candidate number
+    is marked `⟦n⟧` and the model answers with ids (`schemas.llm_ids.ChunkIds`),
+    validated against the chunk's candidates; the numbers are the candidates' own.
+    """
+
+    name = "copy"
+    schema = LLM_SCHEMA_VERSION
+    chunk_prompt_version = CHUNK_PROMPT_VERSION
+    response_model: type[BaseModel] = ChunkFacts
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+
+    def prompt(self) -> Prompt:
+        return extract_prompt()
+
+    def reread_prompt(self) -> Prompt:
+        return reread_prompt()
+
+    def shown(self, chunk: Chunk) -> str:
+        """The chunk as the model sees it (with hints, for `ids`)."""
+        return chunk.text
+
+    def context(self, chunk: Chunk) -> dict[str, Any] | None:
+        return None
+
+    def worth_asking(self, chunk: Chunk) -> bool:
+        """False for a chunk the model can say nothing about in this contract."""
+        return True
+
+    def messages(self, chunk: Chunk, follow_up: str | None = None) -> list[dict[str, str]]:
+        return build_messages(chunk, self.reread_prompt() if follow_up else self.prompt(), follow_up)
+
+    def key(self, chunk: Chunk, settings: Settings, prompt: Prompt, extra: str = "") -> str:
+        version = self.chunk_prompt_version
+        return cache_key(chunk, settings, prompt, extra, schema=self.schema, chunk_prompt_version=version)
+
+    def load(self, raw: str, chunk: Chunk) -> Answer:
+        return ChunkFacts.model_validate_json(raw)
+
+    def ground(self, chunk: Chunk, answer: Answer) -> DocumentExtraction:
+        assert isinstance(answer, ChunkFacts)
+        return ground_chunk(self.document, chunk, answer)
+
+    def numbers_of(self, chunk: Chunk, item: Item) -> str:
+        return ", ".join(_as_written(item))
+
+
+class IdsContract(Contract):
+    """The candidate-id contract (see `Contract`); `hints` maps a candidate's start to the rules' role."""
+
+    name = "ids"
+    schema = LLM_IDS_SCHEMA_VERSION
+    chunk_prompt_version = "chunk_ids_v1"
+    response_model = ChunkIds
+
+    def __init__(
+        self,
+        document: Document,
+        candidates: Sequence[NumberCandidate],
+        hints: Mapping[int, str] | None = None,
+    ) -> None:
+        super().__init__(document)
+        self.candidates = list(candidates)
+        self.hints = dict(hints or {})
+        self._marked: dict[str, MarkedChunk] = {}
+
+    def marked(self, chunk: Chunk) -> MarkedChunk:
+        if chunk.id not in self._marked:
+            self._marked[chunk.id] = mark_chunk(chunk, self.candidates)
+        return self._marked[chunk.id]
+
+    def prompt(self) -> Prompt:
+        return extract_ids_prompt()
+
+    def reread_prompt(self) -> Prompt:
+        return reread_ids_prompt()
+
+    def shown(self, chunk: Chunk) -> str:
+        marked = self.marked(chunk)
+        hints = hint_lines(marked, self.hints)
+        if not hints:
+            return marked.text
+        return marked.text + "\n</chunk>\n\n<rules_roles>\n" + "\n".join(hints) + "\n</rules_roles>"
+
+    def context(self, chunk: Chunk) -> dict[str, Any] | None:
+        return self.marked(chunk).context()
+
+    def worth_asking(self, chunk: Chunk) -> bool:
+        """A chunk without a marked number has nothing to refer to: no call."""
+        return bool(self.marked(chunk).candidates)
+
+    def messages(self, chunk: Chunk, follow_up: str | None = None) -> list[dict[str, str]]:
+        path = " > ".join(chunk.heading_path) if chunk.heading_path else "(文档开头 / start of document)"
+        shown = self.shown(chunk)
+        body = shown if shown.endswith("</rules_roles>") else f"{shown}\n</chunk>"
+        instruction = load_prompt(self.chunk_prompt_version).text.strip()
+        messages = [
+            {"role": "system", "content": self.prompt().text},
+            {
+                "role": "user",
+                "content": f"章节路径 (heading path): {path}\n\n<chunk>\n{body}\n\n{instruction}",
+            },
+        ]
+        if follow_up is not None:
+            messages.append({"role": "user", "content": f"{self.reread_prompt().text}\n\n{follow_up}"})
+        return messages
+
+    def key(self, chunk: Chunk, settings: Settings, prompt: Prompt, extra: str = "") -> str:
+        shown = hashlib.sha256(self.shown(chunk).encode()).hexdigest()
+        return super().key(chunk, settings, prompt, f"{extra}|{shown}")
+
+    def load(self, raw: str, chunk: Chunk) -> Answer:
+        return ChunkIds.model_validate_json(raw, context=self.context(chunk))
+
+    def ground(self, chunk: Chunk, answer: Answer) -> DocumentExtraction:
+        assert isinstance(answer, ChunkIds)
+        return ground_ids(self.document, self.marked(chunk), answer)
+
+    def numbers_of(self, chunk: Chunk, item: Item) -> str:
+        marked = self.marked(chunk)
+        to_normalised = {
+            self.document.offsets.original_span(c.start, c.end)[0]: c.start
+            for c in marked.candidates.values()
+        }
+        quoted = []
+        for field, number in _item_numbers(item):
+            start = to_normalised.get(number.span.start)
+            candidate_id = marked.id_of(start) if start is not None else None
+            if candidate_id is not None:
+                quoted.append(f"{field}={mark(candidate_id)}")
+        return ", ".join(quoted)
+
+
+def make_contract(
+    document: Document,
+    settings: Settings,
+    candidates: Sequence[NumberCandidate] | None = None,
+    hints: Mapping[int, str] | None = None,
+) -> Contract:
+    """The contract `settings.llm_contract` names; `ids` needs the document's candidates."""
+    if settings.llm_contract == "copy":
+        return Contract(document)
+    if candidates is None:
+        raise ValueError("the ids contract needs the document's candidates (pipeline.extract.evidence)")
+    return IdsContract(document, candidates, hints if settings.llm_hints else None)
+
+
+def _ask(
+    client: LLMClient,
+    chunk: Chunk,
+    messages: list[dict[str, str]],
+    response_model: type[BaseModel] = ChunkFacts,
+    context: dict[str, Any] | None = None,
+) -> _Outcome:
     try:
-        answer = client.structured(messages, ChunkFacts, chunk_id=chunk.id)
+        answer = client.structured(messages, response_model, chunk_id=chunk.id, context=context)
     except LLMCallError as exc:
+        salvaged = _salvage(exc, response_model) if context is not None else None
+        if salvaged is not None:
+            # the ids answer still has ids that do not fit after every re-ask: keep what fits
+            logger.warning("chunk %s: kept the fitting part of an answer that failed validation", chunk.id)
+            return _Outcome(chunk, salvaged, exc.stats)
         logger.error("chunk %s failed after %d attempt(s): %s", chunk.id, exc.attempts, exc.reason)
         return _Outcome(
             chunk,
@@ -165,17 +350,30 @@ def _ask(client: LLMClient, chunk: Chunk, messages: list[dict[str, str]]) -> _Ou
         logger.exception("chunk %s failed unexpectedly", chunk.id)
         reason = redact(f"unexpected {type(exc).__name__}: {exc}")  # stored and printed: no echoed key
         return _Outcome(chunk, None, CallStats(), ChunkFailure(chunk_id=chunk.id, reason=reason, attempts=1))
-    return _Outcome(chunk, answer.value, answer.stats)
+    value = answer.value
+    assert isinstance(value, ChunkFacts | ChunkIds)
+    return _Outcome(chunk, value, answer.stats)
 
 
-def _cached(cache: ResponseCache | None, key: str, chunk: Chunk) -> ChunkFacts | None:
+def _salvage(exc: LLMCallError, response_model: type[BaseModel]) -> ChunkIds | None:
+    """An id answer that failed validation, read without the chunk's context (grounding drops the
+    ids that do not fit), or None when it is not even the right shape."""
+    if exc.last_answer is None or response_model is not ChunkIds:
+        return None
+    try:
+        return ChunkIds.model_validate_json(exc.last_answer)
+    except ValidationError:
+        return None
+
+
+def _cached(cache: ResponseCache | None, key: str, chunk: Chunk, contract: Contract) -> Answer | None:
     if cache is None:
         return None
     raw = cache.get(key)
     if raw is None:
         return None
     try:
-        return ChunkFacts.model_validate_json(raw)
+        return contract.load(raw, chunk)
     except ValidationError:
         logger.warning("chunk %s: cached answer no longer fits the schema; asking again", chunk.id)
         return None
@@ -191,6 +389,7 @@ def _add_stats(accounting: Accounting, stats: CallStats) -> None:
 def _run_requests(
     requests: list[tuple[Chunk, list[dict[str, str]]]],
     settings: Settings,
+    contract: Contract | None = None,
 ) -> Iterator[_Outcome]:
     """Send requests, at most `settings.concurrency` at a time; yield outcomes on the calling thread.
 
@@ -211,7 +410,9 @@ def _run_requests(
         while queue or pending:
             while queue and fatal_reason is None and len(pending) < workers:
                 chunk, messages = queue.pop()
-                pending.add(pool.submit(_ask, client, chunk, messages))
+                model = contract.response_model if contract else ChunkFacts
+                context = contract.context(chunk) if contract else None
+                pending.add(pool.submit(_ask, client, chunk, messages, model, context))
             if fatal_reason is not None:
                 while queue:
                     chunk, _ = queue.pop()
@@ -234,27 +435,36 @@ def extract_document_detailed(
     settings: Settings,
     cache: ResponseCache | None = None,
     only_chunks: set[str] | None = None,
+    *,
+    contract: Contract | None = None,
 ) -> LLMExtractionResult:
-    """`extract_document` plus the failed chunks (ids and reasons) and the chunk ids sent."""
+    """`extract_document` plus the failed chunks (ids and reasons) and the chunk ids sent.
+
+    `contract` (default: the copy contract) says how chunks are shown and answers grounded;
+    `make_contract` builds the one the settings name.
+    """
     settings.require_llm()
     started = time.monotonic()
-    prompt = extract_prompt()
+    contract = contract or Contract(document)
+    prompt = contract.prompt()
     accounting = Accounting()
-    selected = [c for c in chunks if only_chunks is None or c.id in only_chunks]
-    answers: dict[str, ChunkFacts] = {}
+    selected = [
+        c for c in chunks if (only_chunks is None or c.id in only_chunks) and contract.worth_asking(c)
+    ]
+    answers: dict[str, Answer] = {}
     keys: dict[str, str] = {}
     requests: list[tuple[Chunk, list[dict[str, str]]]] = []
     for chunk in selected:
-        keys[chunk.id] = cache_key(chunk, settings, prompt)
-        hit = _cached(cache, keys[chunk.id], chunk)
+        keys[chunk.id] = contract.key(chunk, settings, prompt)
+        hit = _cached(cache, keys[chunk.id], chunk, contract)
         if hit is not None:
             accounting.cache_hits += 1
             answers[chunk.id] = hit
         else:
-            requests.append((chunk, build_messages(chunk, prompt)))
+            requests.append((chunk, contract.messages(chunk)))
     failures: list[ChunkFailure] = []
     refused: str | None = None
-    for outcome in _run_requests(requests, settings):
+    for outcome in _run_requests(requests, settings, contract):
         _add_stats(accounting, outcome.stats)
         if outcome.fatal and refused is None:
             refused = outcome.failure.reason if outcome.failure else "fatal error"
@@ -264,7 +474,7 @@ def extract_document_detailed(
         answers[outcome.chunk.id] = outcome.facts
         if cache is not None:
             cache.put(keys[outcome.chunk.id], outcome.facts.model_dump_json())
-    parts = [ground_chunk(document, chunk, answers[chunk.id]) for chunk in selected if chunk.id in answers]
+    parts = [contract.ground(chunk, answers[chunk.id]) for chunk in selected if chunk.id in answers]
     extraction = merge_extractions(document.name, parts)
     accounting.ungrounded = extraction.ungrounded
     accounting.failed_chunks = len(failures)
@@ -285,12 +495,14 @@ def extract_document(
     settings: Settings,
     cache: ResponseCache | None = None,
     only_chunks: set[str] | None = None,
+    *,
+    contract: Contract | None = None,
 ) -> tuple[DocumentExtraction, Accounting]:
     """Extract projects, indicators and breakdowns from `chunks` with the configured model.
 
     Failed chunks do not raise (see `extract_document_detailed` for their ids and reasons).
     """
-    result = extract_document_detailed(document, chunks, settings, cache, only_chunks)
+    result = extract_document_detailed(document, chunks, settings, cache, only_chunks, contract=contract)
     return result.extraction, result.accounting
 
 
@@ -359,14 +571,16 @@ def _replace(extraction: DocumentExtraction, old: Item, new: Item) -> DocumentEx
     )
 
 
-def _follow_up(flags: list[Flag], items: dict[str, Item]) -> str:
+def _follow_up(flags: list[Flag], items: dict[str, Item], contract: Contract, chunk: Chunk) -> str:
     lines = ["These relations do not reconcile with the numbers you gave (这些关系用你给出的数字算不平):"]
     for number, flag in enumerate(flags, 1):
         lines.append(f"{number}. [{flag.rule.value}] {flag.subject}: {flag.equation}")
         lines.append(f"   {flag.message}")
-        quoted = ", ".join(_as_written(items.get(flag.key)))
+        item = items.get(flag.key)
+        quoted = contract.numbers_of(chunk, item) if item is not None else ""
         if quoted:
-            lines.append(f"   numbers you quoted: {quoted}")
+            which = "ids you gave" if contract.name == "ids" else "numbers you quoted"
+            lines.append(f"   {which}: {quoted}; re-check their roles")
     return "\n".join(lines)
 
 
@@ -440,6 +654,8 @@ def reread_flagged(
     settings: Settings,
     check: Checker,
     cache: ResponseCache | None = None,
+    *,
+    contract: Contract | None = None,
 ) -> tuple[DocumentExtraction, list[Correction], Accounting]:
     """Ask the model once more about chunks whose model-read numbers fail a check.
 
@@ -465,32 +681,33 @@ def reread_flagged(
     if not by_chunk:
         return extraction, [], accounting  # nothing the model read is flagged: no model needed
     settings.require_llm()
-    prompt = reread_prompt()
+    contract = contract or Contract(document)
+    prompt = contract.reread_prompt()
     chunk_by_id = {c.id: c for c in chunks}
     requests: list[tuple[Chunk, list[dict[str, str]]]] = []
     keys: dict[str, str] = {}
-    answers: dict[str, ChunkFacts] = {}
+    answers: dict[str, Answer] = {}
     for chunk_id, flags in by_chunk.items():
         chunk = chunk_by_id.get(chunk_id)
         if chunk is None:
             logger.warning("re-read: chunk %s of a flagged item is not among the chunks given", chunk_id)
             continue
-        follow_up = _follow_up(flags, flagged)
-        keys[chunk_id] = cache_key(
+        follow_up = _follow_up(flags, flagged, contract, chunk)
+        keys[chunk_id] = contract.key(
             chunk,
             settings,
             prompt,
             # The re-read is shown after the extract prompt: both prompts' identities are in the key.
-            extra=f"{extract_prompt().cache_identity}|{hashlib.sha256(follow_up.encode()).hexdigest()}",
+            extra=f"{contract.prompt().cache_identity}|{hashlib.sha256(follow_up.encode()).hexdigest()}",
         )
-        hit = _cached(cache, keys[chunk_id], chunk)
+        hit = _cached(cache, keys[chunk_id], chunk, contract)
         if hit is not None:
             accounting.cache_hits += 1
             answers[chunk_id] = hit
         else:
-            requests.append((chunk, build_messages(chunk, prompt, follow_up)))
+            requests.append((chunk, contract.messages(chunk, follow_up)))
     failed: dict[str, str] = {}
-    for outcome in _run_requests(requests, settings):
+    for outcome in _run_requests(requests, settings, contract):
         _add_stats(accounting, outcome.stats)
         if outcome.facts is None:
             failed[outcome.chunk.id] = outcome.failure.reason if outcome.failure else "no answer"
@@ -506,7 +723,7 @@ def reread_flagged(
         chunk = chunk_by_id.get(chunk_id)
         if chunk is None:
             continue
-        reread = ground_chunk(document, chunk, answers[chunk_id]) if chunk_id in answers else None
+        reread = contract.ground(chunk, answers[chunk_id]) if chunk_id in answers else None
         if reread is not None:
             accounting.ungrounded += reread.ungrounded
         current, decided = _decide(current, flags, flagged, reread, check, failed.get(chunk_id))

@@ -200,10 +200,38 @@ class LLMCallError(ExtractionError):
     403, 404), so the caller should stop sending.
     """
 
-    def __init__(self, chunk_id: str, reason: str, stats: CallStats, fatal: bool = False) -> None:
+    def __init__(
+        self,
+        chunk_id: str,
+        reason: str,
+        stats: CallStats,
+        fatal: bool = False,
+        last_answer: str | None = None,
+    ) -> None:
         super().__init__(chunk_id, reason, attempts=stats.calls)
         self.stats = stats
         self.fatal = fatal
+        #: the raw structured output of the last attempt when it failed validation (else None)
+        self.last_answer = last_answer
+
+
+def _raw_output(completion: Any) -> str | None:
+    """The structured output of a chat completion as text: the tool call's arguments, else the content."""
+    try:
+        message = completion.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        arguments = getattr(getattr(calls[0], "function", None), "arguments", None)
+        return arguments if isinstance(arguments, str) else None
+    content = getattr(message, "content", None)
+    if not isinstance(content, str):
+        return None
+    fenced = content.strip()
+    if fenced.startswith("```"):
+        fenced = fenced.split("\n", 1)[-1].rsplit("```", 1)[0]
+    return fenced
 
 
 def _describe(exc: BaseException) -> str:
@@ -287,8 +315,14 @@ class LLMClient:
         response_model: type[ResponseT],
         *,
         chunk_id: str,
+        context: dict[str, Any] | None = None,
     ) -> StructuredAnswer[ResponseT]:
-        """Ask for `response_model`; raises `ExtractionError` (with attempts) when all retries fail."""
+        """Ask for `response_model`; raises `ExtractionError` (with attempts) when all retries fail.
+
+        `context` is pydantic's validation context for the answer (the chunk's candidate ids), so a
+        validator can refuse an answer that does not fit the chunk and instructor re-asks with its
+        message.
+        """
         stats = CallStats()
         create = instructor.patch(create=self._transport(stats), mode=self.mode)
         request: dict[str, Any] = {
@@ -305,12 +339,16 @@ class LLMClient:
             request["extra_body"] = extra_body
         try:
             value = create(
-                response_model=_prepared(response_model), max_retries=self.settings.max_retries, **request
+                response_model=_prepared(response_model),
+                max_retries=self.settings.max_retries,
+                context=context,
+                **request,
             )
         except InstructorRetryException as exc:
             cause = exc.__cause__ or exc
             failure = self._failure(chunk_id, stats, _describe(cause))
             failure.fatal = isinstance(cause, openai.APIStatusError) and cause.status_code in FATAL_STATUSES
+            failure.last_answer = _raw_output(getattr(exc, "last_completion", None))
             raise failure from exc
         except IncompleteOutputException as exc:
             raise self._failure(chunk_id, stats, "output truncated (finish_reason=length)") from exc

@@ -323,3 +323,18 @@ def _indicator(document: Document, row: IndicatorRow) -> Indicator | None:
         name_span=Span(start=start, end=end),
         source="rules",
     )
+
+
+def table_units(text: str) -> dict[int, Candidate]:
+    """Cells of money tables, by start offset, with the unit of their table's header (`(万元)`)."""
+    tables = money_tables(text)
+    _give_table_units(tables)
+    found: dict[int, Candidate] = {}
+    for table in tables:
+        for row in [table.total, *table.sources]:
+            if row is None:
+                continue
+            for value in row.values:
+                if value is not None:
+                    found[value.start] = value
+    return found
