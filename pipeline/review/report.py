@@ -168,6 +168,22 @@ class _Marks:
         return "".join(out)
 
 
+def _rule_severity_table(
+    rules: list[str], severities: list[str], counts: dict[tuple[str, str], int]
+) -> list[str]:
+    """The `Flags by rule and severity` table of the one-page and the paged report."""
+    rows = ["<h3>Flags by rule and severity</h3>"]
+    rows.append("<table><tr><th>rule</th>" + "".join(f"<th>{s}</th>" for s in severities) + "</tr>")
+    for rule in rules:
+        rows.append(
+            f"<tr><td>{_e(rule)}</td>"
+            + "".join(f"<td>{counts.get((rule, s), 0) or ''}</td>" for s in severities)
+            + "</tr>"
+        )
+    rows.append("</table>")
+    return rows
+
+
 def _coverage_text(coverage: Coverage | None) -> str:
     """`83% (10 of 12 money amounts placed)`, or `-`."""
     if coverage is None or coverage.ratio is None:
@@ -356,15 +372,7 @@ def render_report(run: ReportRun, documents: list[ReportDocument], index: str | 
         )
     body.append("</table>")
     if rules:
-        body.append("<h3>Flags by rule and severity</h3>")
-        body.append("<table><tr><th>rule</th>" + "".join(f"<th>{s}</th>" for s in severities) + "</tr>")
-        for rule in rules:
-            body.append(
-                f"<tr><td>{_e(rule)}</td>"
-                + "".join(f"<td>{by_rule_severity.get((rule, s), 0) or ''}</td>" for s in severities)
-                + "</tr>"
-            )
-        body.append("</table>")
+        body.extend(_rule_severity_table(rules, severities, by_rule_severity))
 
     body.append(f'<h2 id="flags">Flags ({len(all_flags)})</h2>')
     if not all_flags:
@@ -565,15 +573,7 @@ def render_index(run: ReportRun, rows: list[IndexRow]) -> str:
     ]
     rules = sorted({rule for rule, _ in by_rule_severity})
     if rules:
-        body.append("<h3>Flags by rule and severity</h3>")
-        body.append("<table><tr><th>rule</th>" + "".join(f"<th>{s}</th>" for s in severities) + "</tr>")
-        for rule in rules:
-            body.append(
-                f"<tr><td>{_e(rule)}</td>"
-                + "".join(f"<td>{by_rule_severity.get((rule, s), 0) or ''}</td>" for s in severities)
-                + "</tr>"
-            )
-        body.append("</table>")
+        body.extend(_rule_severity_table(rules, severities, by_rule_severity))
     body.append(
         '<h2 id="documents">Documents</h2>'
         "<table><tr><th>document</th><th>status</th><th>projects</th><th>indicators</th>"
