@@ -40,6 +40,10 @@ def _facts(text: str, organization: str | None = None) -> dict[str, dict[str, li
         ("自评得分92分。", "92", None, Kind.BARE, "score"),
         ("按每人每年600元补助，", "600", "元", Kind.MONEY, "standard"),
         ("编号12345678的合同", "12345678", None, Kind.BARE, "phone or index number"),
+        ("全年收入:792.22万元，", "792.22", "万元", Kind.MONEY, None),  # a label's half-width colon
+        ("会议时间12:30，", "30", None, Kind.BARE, "code"),  # a colon between digits joins a code
+        ("发布时间:2022-04-15", "2022", None, Kind.BARE, "code"),
+        ("编号A-17的设备", "17", None, Kind.BARE, "code"),
     ],
 )
 def test_candidate_units_and_exclusions(

@@ -107,7 +107,7 @@ def _exclusion(text: str, start: int, end: int, kind: Kind) -> str | None:
     digits = text[start:end]
     if _DATE_AFTER.match(after) and kind is not Kind.MONEY:
         return "date"
-    if (start and text[start - 1] in _CODE_CHARS) or (after[:1] in _CODE_CHARS and after[1:2].isdigit()):
+    if _is_code(text, start, after):
         return "code"
     if _DOC_NUMBER_BEFORE.search(before) or re.match(r"\s?号", after):
         return "document number"
@@ -124,6 +124,18 @@ def _exclusion(text: str, start: int, end: int, kind: Kind) -> str | None:
     if kind is Kind.MONEY and re.search(r"(?:每|按|生均|人均|标准)[\u4e00-\u9fff]{0,6}$", before):
         return "standard"
     return None
+
+
+def _is_code(text: str, start: int, after: str) -> bool:
+    """`2021-06`, `No.3/12`, `12:30`: a number joined to a digit or letter by `-/:_—`.
+
+    A half-width colon after a Chinese label (`收入:792.22万元`) is punctuation, not a code joint."""
+    if after[:1] in _CODE_CHARS and after[1:2].isdigit():
+        return True
+    if not start or text[start - 1] not in _CODE_CHARS:
+        return False
+    label_colon = text[start - 1] == ":" and start >= 2 and "\u4e00" <= text[start - 2] <= "\u9fff"
+    return not label_colon
 
 
 _UNIT_HEADER = re.compile(r"[(（]\s*(万元|元|亿元)\s*[)）]|(?:金额)?单位[:：]\s*(万元|元|亿元)")
