@@ -120,6 +120,8 @@ class Oracle:
     gold: DocumentExtraction
     views: list[_ChunkView]
     contract: str
+    #: ids: leave breakdown labels out, for code to read (what labels cost and what they are worth)
+    unlabelled: bool = False
     answered: list[str] = field(default_factory=list)
     unrecognised: int = 0
 
@@ -201,9 +203,8 @@ class Oracle:
             if not values:
                 continue
             if self.contract == "ids":
-                indicators.append(
-                    {"name": indicator.name, **values, "unit": indicator.unit, "category": indicator.category}
-                )
+                # ids/2: the unit comes from the candidates, the category is not asked for
+                indicators.append({"name": indicator.name, **values})
             else:
                 copied = {f: self.written(view, i) for f, i in values.items()}
                 indicators.append(
@@ -217,9 +218,11 @@ class Oracle:
             total, parts = chosen
             labels = [p.label for p in breakdown.parts]
             if self.contract == "ids":
-                breakdowns.append(
-                    {"total_label": breakdown.total.label, "total": total, "parts": parts, "labels": labels}
-                )
+                if self.unlabelled:  # code reads each label from the words before its number
+                    breakdowns.append({"total": total, "parts": parts})
+                else:
+                    named = {"total_label": breakdown.total.label, "total": total, "parts": parts}
+                    breakdowns.append({**named, "labels": labels})
             else:
                 breakdowns.append(
                     {
@@ -286,6 +289,7 @@ def run_set(
     policy: str = "all",
     accept: str = "checked",
     hints: bool = True,
+    unlabelled: bool = False,
 ) -> Totals:
     gold_dir, docs_dir = SETS[name]
     totals = Totals()
@@ -295,7 +299,7 @@ def run_set(
         chunks = chunk_document(document, settings_probe.chunk_chars)
         candidates = number_candidates(document)
         views = [_ChunkView(c, dict(mark_chunk(c, candidates).candidates), "") for c in chunks]
-        oracle = Oracle(document, gold_to_extraction(pair.gold), views, contract)
+        oracle = Oracle(document, gold_to_extraction(pair.gold), views, contract, unlabelled)
         with FakeOpenAI(oracle) as server:
             settings: Settings = load_settings(
                 backend="rules" if contract == "rules" else "llm",
@@ -364,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--policy", choices=["all", "uncovered"], default="all")
     parser.add_argument("--accept", choices=["checked", "all"], default="checked")
     parser.add_argument("--no-hints", action="store_true", help="ids: do not show the rules' roles")
+    parser.add_argument(
+        "--unlabelled", action="store_true", help="ids: breakdowns without labels (code reads them)"
+    )
     parser.add_argument("--misses", type=int, default=0, help="print up to N misses per document")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
@@ -375,13 +382,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.sets:
         for contract in args.contracts:
-            totals = run_set(name, contract, count, args.misses, args.policy, args.accept, not args.no_hints)
+            totals = run_set(
+                name, contract, count, args.misses, args.policy, args.accept,
+                hints=not args.no_hints, unlabelled=args.unlabelled,
+            )
             report = build_report(totals.evaluations)
             overall = report.overall
             per_k = 1000 / max(totals.source_chars, 1)
             label = contract if contract == "rules" else f"{contract} {args.policy}"
             label += f" {args.accept}" if args.policy == "uncovered" and contract != "rules" else ""
             label += " no hints" if args.no_hints and contract == "ids" else ""
+            label += " unlabelled" if args.unlabelled and contract == "ids" else ""
             print(
                 f"| {name} | {label} | {overall.projects.f1:.3f} | {overall.indicators.f1:.3f} | "
                 f"{overall.breakdowns.f1:.3f} | {(overall.grounding.exact or 0):.3f} | {totals.requests} | "

@@ -44,7 +44,7 @@ REREAD_PROMPT_VERSION = "reread_v1"
 #: request itself comes after the chunk (seen with Qwen2.5-Coder-1.5B).
 CHUNK_PROMPT_VERSION = "chunk_v1"
 #: The candidate-id contract's prompts (`--llm-contract ids`, the default).
-EXTRACT_IDS_PROMPT_VERSION = "extract_ids_v1"
+EXTRACT_IDS_PROMPT_VERSION = "extract_ids_v2"
 REREAD_IDS_PROMPT_VERSION = "reread_ids_v1"
 
 

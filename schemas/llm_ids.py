@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from schemas.extraction import FactKey
 
 #: Part of the cache key; bump when the response models below change.
-LLM_IDS_SCHEMA_VERSION = "llm-ids/1"
+LLM_IDS_SCHEMA_VERSION = "llm-ids/2"
 
 CandidateKind = Literal["money", "percent", "count", "bare"]
 
@@ -48,7 +48,9 @@ class NumberCandidate(BaseModel):
 
     `start`/`end` are normalised-text offsets of the digits, `unit_end` the end
     of the unit written after them; `unit` may come from a table header
-    (`(万元)`) for a bare cell. `text` is the number and its unit as written.
+    (`(万元)`) for a bare cell. `text` is the number and its unit as written;
+    `label` what the text calls it (the words before it, or its table row's
+    label), used when a model gives a breakdown part without a label.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -59,6 +61,7 @@ class NumberCandidate(BaseModel):
     unit: str | None
     kind: CandidateKind
     text: str
+    label: str = ""
 
 
 def _as_id(value: Any) -> int | None:
@@ -139,9 +142,13 @@ class IdIndicator(_Flat):
 
 
 class IdBreakdown(_Flat):
-    """A stated total and its parts as candidate ids; `labels[i]` names `parts[i]`."""
+    """A stated total and its parts as candidate ids; `labels[i]` names `parts[i]`.
 
-    total_label: str
+    Labels are optional: the text already says what each number is, so code reads a label the
+    model left out from the words before its number (`ground_ids`), and the model writes ids only.
+    """
+
+    total_label: str = ""
     total: int
     parts: list[int] = Field(default_factory=list)
     labels: list[str] = Field(default_factory=list)
@@ -246,8 +253,9 @@ def id_problems(answer: ChunkIds, candidates: Mapping[int, Mapping[str, Any]]) -
     for breakdown in answer.breakdowns:
         total = known(breakdown.total)
         if breakdown.labels and len(breakdown.labels) != len(breakdown.parts):
+            name = breakdown.total_label or mark(breakdown.total)
             problems.append(
-                f"breakdown {breakdown.total_label}: {len(breakdown.parts)} parts but "
+                f"breakdown {name}: {len(breakdown.parts)} parts but "
                 f"{len(breakdown.labels)} labels; give one label per part"
             )
         for part_id in breakdown.parts:

@@ -181,6 +181,24 @@ def test_indicators_and_breakdowns_by_id(server: FakeOpenAI) -> None:
     assert breakdown.unit == "万元"
 
 
+def test_a_breakdown_without_labels_takes_them_from_the_text(server: FakeOpenAI) -> None:
+    # ⟦1⟧ 300万元 ⟦2⟧ 100万元 ⟦3⟧ 200万元; a table: ⟦4⟧ 50 ⟦5⟧ 30 ⟦6⟧ 20 (万元 from the header)
+    text = (
+        "2023年支出300万元，其中基本支出100万元，项目支出200万元。\n"
+        "资金来源（万元）\n年度资金总额\t50\n中央财政资金\t30\n其他资金\t20\n"
+    )
+    document, chunks = make_document(text)
+    server.push(answer({"breakdowns": [{"total": 1, "parts": [2, 3]}, {"total": 4, "parts": [5, 6]}]}))
+    extraction = _extract(server, document, chunks).extraction
+    labelled = {
+        b.total.label: [(p.label, p.amount.normalized) for p in b.parts] for b in extraction.breakdowns
+    }
+    assert labelled == {
+        "2023年支出": [("基本支出", "100"), ("项目支出", "200")],
+        "年度资金总额": [("中央财政资金", "30"), ("其他资金", "20")],
+    }
+
+
 def test_rules_roles_are_offered_as_hints_and_can_be_switched_off(server: FakeOpenAI) -> None:
     from pipeline.extract.rules.extract import extract
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 
 from pipeline.extract.rules.candidates import Candidate, Kind, find_candidates
 from pipeline.extract.rules.general import table_units
+from pipeline.extract.rules.tables import number_label
 from schemas import CheckReport, Chunk, Document, DocumentExtraction, Severity, StatedNumber
 from schemas.llm_ids import NumberCandidate
 
@@ -45,7 +46,8 @@ def number_candidates(document: Document) -> list[NumberCandidate]:
         elif candidate.excluded not in _OFFERED_EXCLUSIONS:
             continue
         candidate = with_units.get(candidate.start, candidate)
-        found.append(_plain(text, candidate))
+        floor = found[-1].unit_end if found else 0
+        found.append(_plain(text, candidate, number_label(text, candidate.start, floor)))
     return found
 
 
@@ -56,7 +58,7 @@ def _ratio_side(text: str, candidate: Candidate) -> bool:
     return "/" in (before, after) and "-" not in text[max(0, candidate.start - 3) : candidate.end + 3]
 
 
-def _plain(text: str, candidate: Candidate) -> NumberCandidate:
+def _plain(text: str, candidate: Candidate, label: str) -> NumberCandidate:
     written = text[candidate.start : candidate.unit_end]
     if candidate.kind is Kind.MONEY and candidate.unit_end == candidate.end:
         written = f"{written}{candidate.unit}"  # a table cell: its unit is the header's
@@ -67,6 +69,7 @@ def _plain(text: str, candidate: Candidate) -> NumberCandidate:
         unit=candidate.unit,
         kind=candidate.kind.value,
         text=written,
+        label=label,
     )
 
 

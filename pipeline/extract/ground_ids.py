@@ -129,6 +129,10 @@ class _IdGrounder:
     def number(self, candidate_id: int) -> StatedNumber:
         return _number(self.document, self.marked.candidates[candidate_id])
 
+    def label_of(self, candidate_id: int) -> str:
+        """What the text calls a number the model gave without a label (`NumberCandidate.label`)."""
+        return clean_name(self.marked.candidates[candidate_id].label)
+
     def project(self, item: IdProject) -> Project | None:
         facts: dict[FactKey, list[StatedNumber]] = {}
         for key, candidate_id in item.fact_ids():
@@ -180,14 +184,17 @@ class _IdGrounder:
         labels = item.labels if len(item.labels) == len(item.parts) else [""] * len(item.parts)
         total = self.number(item.total)
         parts = [
-            BreakdownItem(label=clean_name(label), amount=self.number(candidate_id))
+            BreakdownItem(
+                label=clean_name(label) or self.label_of(candidate_id), amount=self.number(candidate_id)
+            )
             for label, candidate_id in zip(labels, item.parts, strict=True)
         ]
+        total_label = clean_name(item.total_label) or self.label_of(item.total)
         units = Counter(n.unit for n in (total, *(p.amount for p in parts)) if n.unit and n.unit != "%")
         unit = units.most_common(1)[0][0] if units else None
         return Breakdown(
             unit=unit,
-            total=BreakdownItem(label=clean_name(item.total_label), amount=_unit_or(total, unit)),
+            total=BreakdownItem(label=total_label, amount=_unit_or(total, unit)),
             parts=[p.model_copy(update={"amount": _unit_or(p.amount, unit)}) for p in parts],
             exhaustive=True,
             chunk_id=self.marked.chunk.id,

@@ -29,6 +29,7 @@ from pipeline.extract.rules.lexicon import (
     SOURCE_ROW,
     TOTAL_ROW,
 )
+from pipeline.extract.rules.text import clean_label, label_before
 from schemas import FactKey
 
 #: Cell boundaries: `|`, tabs, line ends, and the spaces of a PDF row between a label and a number
@@ -298,6 +299,24 @@ def project_tables(text: str) -> list[ProjectRowTable]:
 def row_label(cell: Cell) -> str:
     """A row's label without the 其中 that introduces it and trailing colons."""
     return re.sub(r"^(?:其中)[:：]?", "", cell.text).strip(" ：:")
+
+
+def number_label(text: str, start: int, floor: int) -> str:
+    """What the text calls the number at `start`: the words before it back to `floor` (the previous
+    number) or a clause break; in a table, where a number's cell has no words before it, the
+    nearest text cell before it (its row's label: `中央财政资金 | 342.07`)."""
+    label = clean_label(label_before(text, start, floor)[0])
+    if _CJK.search(label):
+        return label
+    for cell in reversed(cells(text, max(0, floor - _ROW_REACH), start)):
+        if not is_value(cell) and _CJK.search(cell.text):
+            return clean_label(row_label(cell))
+    return ""
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+#: How far back a table number looks for its row label.
+_ROW_REACH = 200
 
 
 # --- the indicator table -----------------------------------------------------------------------
