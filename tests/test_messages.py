@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.i18n import MESSAGES, RULE_MESSAGES, WORDS, Message, text
 from pipeline.review.flagtext import describe_subject, flag_message, format_number, label_before
-from pipeline.review.messages import MESSAGES, RULE_MESSAGES, WORDS, Message, text
 from schemas import Flag, Span
 from schemas.flags import Rule, Severity
 
