@@ -412,8 +412,8 @@ def _slip_details(term: Term, as_written: Decimal, reading: Correction, unit: st
         return phrase("detail.unit_other", role=term.role, written=term.unit or "", unit=unit or "")
     factor = reading.value / as_written
     power = "10⁴" if factor in (Decimal(10) ** 4, Decimal(10) ** -4) else "10⁸"
-    size = "small" if factor > 1 else "large"
-    return phrase("detail.unit_scale", role=term.role, unit=unit or "", power=power, size=size)
+    too = "small" if factor > 1 else "large"
+    return phrase("detail.unit_scale", role=term.role, unit=unit or "", power=power, too=too)
 
 
 def assess_sum(

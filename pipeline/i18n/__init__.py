@@ -118,7 +118,7 @@ def unit_name(unit: str, lang: Lang) -> str:
 
 #: Parameters of a phrase that name a fact, a formula, a word or a unit: rendered in the reader's language.
 _TRANSLATED = {
-    "fact": fact_name, "role": fact_name, "formula": formula_name, "size": word,
+    "fact": fact_name, "role": fact_name, "formula": formula_name, "too": word,
     "from_unit": unit_name, "to_unit": unit_name,
 }
 
@@ -127,11 +127,15 @@ _TRANSLATED = {
 NESTED = "_key"
 
 
+#: Parameters written as their key in English (`carryover_out`), translated in Chinese.
+_KEYS_IN_ENGLISH = ("fact", "role")
+
+
 @dataclass(frozen=True)
 class Phrase:
     """A message key with its parameters: text that can be rendered in either language.
 
-    Parameters named `fact`, `role`, `formula`, `size`, `from_unit` or `to_unit` hold a
+    Parameters named `fact`, `role`, `formula`, `too`, `from_unit` or `to_unit` hold a
     fact key, a formula, a word or a unit and are themselves translated; the others (names, numbers, file paths)
     are filled in as they are. A parameter `NAME_key` names a phrase rendered, on the
     same parameters, into `{NAME}` (`within`).
@@ -146,6 +150,8 @@ class Phrase:
             name: _TRANSLATED[name](value, lang) if name in _TRANSLATED else value
             for name, value in self.params.items()
         }
+        if lang == "en":  # English keeps the fact keys (`transfer_in`), as the JSON always had them
+            values.update({name: self.params[name] for name in _KEYS_IN_ENGLISH if name in self.params})
         for name, value in self.params.items():
             if name.endswith(NESTED):  # `{what}` from `what_key`: another phrase, on the same parameters
                 inner = Phrase(value, {k: v for k, v in self.params.items() if k != name})

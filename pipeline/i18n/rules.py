@@ -135,8 +135,8 @@ CHECK: Final[dict[str, Message]] = {
         "{role} written in {written}; the other amounts of the relation use {unit}",
     ),
     "detail.unit_scale": Message(
-        "{role}与其他金额同以{unit}为单位，但{size}了 {power} 倍",
-        "{role} written in {unit} like the others, but {power} times too {size}",
+        "{role}与其他金额同以{unit}为单位，但{too}了 {power} 倍",
+        "{role} written in {unit} like the others, but {power} times too {too}",
     ),
     "detail.years": Message("允许范围：{low}–{high} 年", "allowed: {low}–{high}"),
 }
