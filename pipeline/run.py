@@ -42,11 +42,11 @@ from pipeline.errors import (
 from pipeline.extract.backends import open_extractor
 from pipeline.extract.complete import complete
 from pipeline.extract.extractor import Extracted, Extractor, ResponseCache
+from pipeline.i18n import text
 from pipeline.ingest.chunk import chunk_document
 from pipeline.ingest.formats import ZipLimits
 from pipeline.ingest.read import Found, discover, identity_path, ingest, read_source
 from pipeline.pool import WorkerFailure, WorkerPool, usable_cores
-from pipeline.review.messages import text
 from pipeline.settings import Lang, Settings, public_url, redact_argv
 from pipeline.store import RunLock, Store, Unchanged, utc_now
 from schemas import (

@@ -24,14 +24,14 @@ import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from pipeline.errors import ConfigError
+from pipeline.i18n import Lang as Lang
+from pipeline.i18n import Phrase, phrase
 
 Backend = Literal["auto", "rules", "llm", "local"]
 LLMPolicy = Literal["all", "uncovered"]
 LLMContract = Literal["ids", "copy"]
 AcceptPolicy = Literal["checked", "all"]
 InstructorModeName = Literal["tools", "json_schema", "json", "md_json", "json_object_schema"]
-#: Language of every message a person reads: Simplified Chinese (default) or English.
-Lang = Literal["zh", "en"]
 
 
 def public_url(url: str | None) -> str | None:
@@ -141,10 +141,7 @@ class Settings(BaseModel):
 
     def require_llm(self) -> None:
         if not self.llm_configured:
-            raise ConfigError(
-                "the llm backend is not configured: set RECON_BASE_URL and RECON_MODEL "
-                "(or --base-url/--model), or use --backend rules"
-            )
+            raise ConfigError(phrase("config.llm_not_configured"))
 
 
 @dataclass(frozen=True)
@@ -308,7 +305,7 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(_one_line(exc, values, source)) from exc
 
 
-def _one_line(error: ValidationError, values: dict[str, Any], source: dict[str, str]) -> str:
+def _one_line(error: ValidationError, values: dict[str, Any], source: dict[str, str]) -> list[Phrase]:
     """`RECON_CONCURRENCY='0' is not allowed: a whole number ≥ 1 (default `8`)` for each bad field."""
     parts = []
     for detail in error.errors():
@@ -317,5 +314,6 @@ def _one_line(error: ValidationError, values: dict[str, Any], source: dict[str, 
         value = values.get(field)
         shown = "***" if isinstance(value, SecretStr) else repr(str(value))
         allowed = _allowed_by_field(field) if field in Settings.model_fields else detail["msg"]
-        parts.append(f"{name}={shown} is not allowed: expected {allowed}".replace("`", ""))
-    return "; ".join(dict.fromkeys(parts))
+        allowed_text = str(allowed).replace("`", "")
+        parts.append(phrase("config.not_allowed", name=name, value=shown, allowed=allowed_text))
+    return list({part.english: part for part in parts}.values())

@@ -63,6 +63,9 @@ class Flag(BaseModel):
     spans: list[Span] = Field(default_factory=list)
     match_mode: MatchMode | None = None
     details: str | None = None
+    #: `details` as a message key and its parameters, so a reader sees it in their language
+    details_code: str | None = None
+    details_params: dict[str, str] = Field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -71,13 +74,19 @@ class Flag(BaseModel):
 
 
 class SkippedCheck(BaseModel):
-    """A relation that could not be tested, and why (shown by `recon show`)."""
+    """A relation that could not be tested, and why (shown by `recon show`).
+
+    `reason` is in English (stable for other tools); `code` and `params` are the same
+    reason as a message key and its parameters, rendered in the reader's language.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     rule: Rule
     subject: str
     reason: str
+    code: str | None = None
+    params: dict[str, str] = Field(default_factory=dict)
 
 
 class CheckReport(BaseModel):

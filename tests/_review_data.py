@@ -111,7 +111,12 @@ def hostile_result(path: Path) -> DocumentResult:
             values=["90", "60", "35"], unit="万元", spans=[s90.span, p60.span, p35.span],
         ),
     ]
-    skipped = [SkippedCheck(rule=Rule.RATIO, subject=HOSTILE_NAME, reason="no execution rate stated")]
+    skipped = [
+        SkippedCheck(
+            rule=Rule.RATIO, subject=HOSTILE_NAME, code="skip.rate_no_basis",
+            reason="execution_rate stated without spending and a budget to recompute it",
+        )
+    ]
     return DocumentResult(
         document=path.name, path=str(path), sha256=_sha(path), status=DocumentStatus.OK, backend="rules",
         extraction=DocumentExtraction(document=path.name, projects=projects, breakdowns=[breakdown]),

@@ -198,8 +198,10 @@ def test_bad_environment_value_is_one_line_naming_it(variable: EnvVar, tmp_path:
     result = runner.invoke(app, ["run", str(tmp_path)], env={name: value})
     assert result.exit_code == 2
     # a bad RECON_LANG cannot choose the language of its own error: the default, Chinese, speaks
-    prefix = "错误：" if name == "RECON_LANG" else "Error: "
-    expected = f"{prefix}{name}='{value}' is not allowed: expected {allowed}".replace("`", "")
+    if name == "RECON_LANG":
+        expected = f"错误：{name}='{value}' 不是允许的值：应为 {allowed}".replace("`", "")
+    else:
+        expected = f"Error: {name}='{value}' is not allowed: expected {allowed}".replace("`", "")
     assert result.stderr == expected + "\n"
 
 

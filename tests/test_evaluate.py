@@ -524,8 +524,10 @@ def test_overall_is_micro_averaged() -> None:
 def test_floor_lists_each_figure_below_it() -> None:
     report = _report_with(correct_spent=False)
     failures = floor_failures(report, {"projects.f1": 0.9, "parents.accuracy": 0.5, "_comment": "x"})
-    assert len(failures) == 1 and failures[0].startswith("projects.f1: 0.5000 < floor 0.9")
-    assert floor_failures(report, {"grounding.exact": 1.0}) == ["grounding.exact: not measured (floor 1.0)"]
+    assert len(failures) == 1 and failures[0].english.startswith("projects.f1: 0.5000 < floor 0.9")
+    assert failures[0].render("zh") == "projects.f1：0.5000 低于下限 0.9"
+    unmeasured = floor_failures(report, {"grounding.exact": 1.0})
+    assert [failure.english for failure in unmeasured] == ["grounding.exact: not measured (floor 1.0)"]
     with pytest.raises(ConfigError):
         floor_failures(report, {"projects.f2": 0.5})
 

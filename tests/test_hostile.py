@@ -126,7 +126,7 @@ def test_fifo_and_device_links_are_never_opened(tmp_path: Path) -> None:
     files, errors = discover([inbox])
     assert [f.document for f in files] == ["good.txt"]
     assert {Path(e.path).name: e.reason for e in errors} == dict.fromkeys(
-        ("random.html", "x.txt", "zero.txt"), NOT_REGULAR_REASON
+        ("random.html", "x.txt", "zero.txt"), NOT_REGULAR_REASON.english
     )
     with pytest.raises(IngestError, match="not a regular file"):
         read_source(inbox / "x.txt", 1000)  # no writer: opening it for reading would block forever
@@ -144,7 +144,7 @@ def test_fifo_and_device_links_are_never_opened(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 1
-    assert _failed_lines(done.stderr) == [f"failed: {inbox / 'x.txt'}: {NOT_REGULAR_REASON}"]
+    assert _failed_lines(done.stderr) == [f"failed: {inbox / 'x.txt'}: {NOT_REGULAR_REASON.english}"]
 
 
 def test_dangling_link_is_reported_under_its_own_name(tmp_path: Path) -> None:

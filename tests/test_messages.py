@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.i18n import FORMULAS, MESSAGES, RULE_MESSAGES, WORDS, Message, text
 from pipeline.review.flagtext import describe_subject, flag_message, format_number, label_before
-from pipeline.review.messages import MESSAGES, RULE_MESSAGES, WORDS, Message, text
 from schemas import Flag, Span
 from schemas.flags import Rule, Severity
 
@@ -23,7 +23,8 @@ def _fields(template: str) -> set[str]:
 
 
 ALL: list[tuple[str, Message]] = [
-    *MESSAGES.items(), *((f"rule:{r.value}", m) for r, m in RULE_MESSAGES.items()), *WORDS.items()
+    *MESSAGES.items(), *((f"rule:{r.value}", m) for r, m in RULE_MESSAGES.items()), *WORDS.items(),
+    *((f"formula:{f}", m) for f, m in FORMULAS.items()),
 ]
 
 

@@ -148,7 +148,7 @@ def test_show_prints_numbers_highlighted_equation_and_skipped(sample: Sample, ap
     out = result.stdout
     assert FLOW_EQUATION in out
     assert "年初预算100万元，实际支出90万元，结余结转5万元" in out
-    assert "no execution rate stated" in out  # the skipped ratio check of the same project
+    assert "execution_rate stated without spending" in out  # the skipped ratio check of the same project
     with Store(sample.db_path) as store:
         view = show_flag(store, flag_id)
     assert view.source_problem is None

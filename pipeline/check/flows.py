@@ -33,6 +33,7 @@ from pipeline.check.interval import (
     sum_intervals,
     unit_step,
 )
+from pipeline.i18n import Phrase, phrase
 from schemas import (
     Breakdown,
     DocumentExtraction,
@@ -108,8 +109,17 @@ class CheckState:
     #: containers (a project fact and a breakdown part) is re-read once and flagged once.
     corrections_by_span: dict[tuple[int, int, str], Correction] = field(default_factory=dict)
 
-    def skip(self, rule: Rule, subject: str, reason: str) -> None:
-        self.skipped.append(SkippedCheck(rule=rule, subject=subject, reason=reason))
+    def skip(self, rule: Rule, subject: str, why: Phrase) -> None:
+        """Record that `rule` could not be tested on `subject`, and `why` (in both languages)."""
+        self.skipped.append(
+            SkippedCheck(
+                rule=rule, subject=subject, reason=why.english, code=why.key, params=dict(why.params)
+            )
+        )
+
+    def skip_units(self, rule: Rule, subject: str, error: IncompatibleUnitsError) -> None:
+        """Skip `rule` on `subject`: its amounts are in units that do not convert."""
+        self.skip(rule, subject, units_phrase("skip.units", error))
 
     def record(self, rule: Rule, subject: str, terms: Sequence[Term], holds: bool) -> None:
         if holds:
@@ -210,7 +220,8 @@ class SumRelation:
     left: tuple[Term, ...]
     right: tuple[Term, ...]
     stated_left: bool
-    what: str
+    #: the relation in words (a flag's `details`)
+    what: Phrase
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -382,17 +393,27 @@ def unit_flag(
         tolerance=tolerance,
         unit=unit,
         spans=[term.number.span, *(other.number.span for other in others if other is not term)],
-        details=_slip_details(term, as_written, reading, unit),
+        **details_fields(_slip_details(term, as_written, reading, unit)),
     )
 
 
-def _slip_details(term: Term, as_written: Decimal, reading: Correction, unit: str | None) -> str:
+def details_fields(what: Phrase) -> dict[str, object]:
+    """A flag's `details` (English), `details_code` and `details_params` from one phrase."""
+    return {"details": what.english, "details_code": what.key, "details_params": dict(what.params)}
+
+
+def units_phrase(key: str, error: IncompatibleUnitsError, **params: object) -> Phrase:
+    """`key` filled with the two units of `error` (and `params`)."""
+    return phrase(key, from_unit=error.from_unit or "", to_unit=error.to_unit or "", **params)
+
+
+def _slip_details(term: Term, as_written: Decimal, reading: Correction, unit: str | None) -> Phrase:
     if term.unit != unit:
-        return f"{term.role} written in {term.unit}; the other amounts of the relation use {unit}"
+        return phrase("detail.unit_other", role=term.role, written=term.unit or "", unit=unit or "")
     factor = reading.value / as_written
     power = "10⁴" if factor in (Decimal(10) ** 4, Decimal(10) ** -4) else "10⁸"
-    size = "small" if factor > 1 else "large"
-    return f"{term.role} written in {unit} like the others, but {power} times too {size}"
+    too = "small" if factor > 1 else "large"
+    return phrase("detail.unit_scale", role=term.role, unit=unit or "", power=power, too=too)
 
 
 def assess_sum(
@@ -406,7 +427,7 @@ def assess_sum(
     try:
         outcome = evaluate_sum(state, relation)
     except IncompatibleUnitsError as exc:
-        state.skip(relation.rule, relation.subject, f"amounts in units that do not convert: {exc}")
+        state.skip_units(relation.rule, relation.subject, exc)
         return None
     if outcome.holds:
         state.record(relation.rule, relation.subject, relation.terms, holds=True)
@@ -434,7 +455,7 @@ def assess_sum(
             tolerance=outcome.tolerance,
             unit=outcome.unit,
             spans=[term.number.span for term in relation.value_order],
-            details=relation.what,
+            **details_fields(relation.what),
         )
     )
     return outcome
@@ -503,7 +524,7 @@ def check_flow(state: CheckState, project: Project, index: int) -> None:
     spent = project_terms(project, index, FactKey.SPENT)
     if project.facts.get(FactKey.BUDGET_TOTAL):
         sources = project_terms(project, index, FactKey.BUDGET_TOTAL)
-        what = "budget_total = spent + carryover_out"
+        what = phrase("detail.formula", formula="budget_total = spent + carryover_out")
     else:
         sources = [
             t for key in _keys_in_text_order(project, SOURCE_KEYS) for t in project_terms(project, index, key)
@@ -513,12 +534,10 @@ def check_flow(state: CheckState, project: Project, index: int) -> None:
             for key in _keys_in_text_order(project, DEDUCTION_KEYS)
             for t in project_terms(project, index, key, negative=True)
         ]
-        what = "sources - deductions = spent + carryover_out"
+        what = phrase("detail.formula", formula="sources - deductions = spent + carryover_out")
     if not spent or not any(not term.negative for term in sources):
         if spent or sources:
-            state.skip(
-                Rule.FLOW_IDENTITY, subject, "needs at least one stated source and the stated spending"
-            )
+            state.skip(Rule.FLOW_IDENTITY, subject, phrase("skip.flow_needs"))
         return
     carryover = project_terms(project, index, FactKey.CARRYOVER_OUT)
     relation = SumRelation(
@@ -540,7 +559,7 @@ def _check_flow_without_balance(state: CheckState, relation: SumRelation) -> Non
     try:
         outcome = evaluate_sum(state, relation)
     except IncompatibleUnitsError as exc:
-        state.skip(relation.rule, relation.subject, f"amounts in units that do not convert: {exc}")
+        state.skip_units(relation.rule, relation.subject, exc)
         return
     if outcome.holds:
         state.record(relation.rule, relation.subject, relation.terms, holds=True)
@@ -549,14 +568,8 @@ def _check_flow_without_balance(state: CheckState, relation: SumRelation) -> Non
         return
     budget = format_decimal(outcome.left_point, state.precision.decimals_for(outcome.unit))
     spent = format_decimal(outcome.right_point, state.precision.decimals_for(outcome.unit))
-    if outcome.left_point > outcome.right_point:
-        reason = f"spent {spent} of {budget} and states no year-end balance (carryover_out): incomplete"
-    else:
-        reason = (
-            f"spent {spent} exceeds the stated sources {budget} and no year-end balance is stated: "
-            "a source may be unstated"
-        )
-    state.skip(relation.rule, relation.subject, reason)
+    key = "skip.flow_incomplete" if outcome.left_point > outcome.right_point else "skip.flow_unstated_source"
+    state.skip(relation.rule, relation.subject, phrase(key, spent=spent, budget=budget))
 
 
 def _flow_message(relation: SumRelation, outcome: SumOutcome) -> str:
@@ -580,9 +593,7 @@ def check_children(state: CheckState, extraction: DocumentExtraction) -> None:
             children_of.setdefault(project.parent, []).append(index)
     for parent_name, child_indices in children_of.items():
         if parent_name not in parents:
-            state.skip(
-                Rule.CHILDREN_SUM, parent_name, "sub-projects name a parent project that was not found"
-            )
+            state.skip(Rule.CHILDREN_SUM, parent_name, phrase("skip.no_parent"))
             continue
         parent_index = parents[parent_name]
         parent = projects[parent_index]
@@ -591,12 +602,11 @@ def check_children(state: CheckState, extraction: DocumentExtraction) -> None:
                 continue
             lacking = [projects[i].name for i in child_indices if not projects[i].facts.get(key)]
             if lacking:
-                state.skip(
-                    Rule.CHILDREN_SUM,
-                    parent_name,
-                    f"{key.value}: {len(lacking)} of {len(child_indices)} sub-projects do not state it "
-                    f"({', '.join(lacking)})",
+                why = phrase(
+                    "skip.children_lacking", fact=key.value, lacking=len(lacking), count=len(child_indices),
+                    names=", ".join(lacking),
                 )
+                state.skip(Rule.CHILDREN_SUM, parent_name, why)
                 continue
             relation = SumRelation(
                 rule=Rule.CHILDREN_SUM,
@@ -604,7 +614,7 @@ def check_children(state: CheckState, extraction: DocumentExtraction) -> None:
                 left=tuple(project_terms(parent, parent_index, key)),
                 right=tuple(t for i in child_indices for t in project_terms(projects[i], i, key)),
                 stated_left=True,
-                what=f"{key.value} of {parent_name} = Σ {key.value} of its {len(child_indices)} sub-projects",
+                what=phrase("detail.children", fact=key.value, parent=parent_name, count=len(child_indices)),
             )
             assess_sum(state, relation, _children_message(relation, key))
 
@@ -646,9 +656,8 @@ def check_breakdown(state: CheckState, breakdown: Breakdown, index: int) -> None
         return
     units = {term.unit for term in (total, *parts)}
     if any(not convertible(a, b) for a in units for b in units):
-        state.skip(
-            Rule.BREAKDOWN_SUM, subject, f"parts in units that do not add up: {sorted(map(str, units))}"
-        )
+        listed = ", ".join(sorted(map(str, units)))
+        state.skip(Rule.BREAKDOWN_SUM, subject, phrase("skip.parts_units", units=listed))
         return
     relation = SumRelation(
         rule=Rule.BREAKDOWN_SUM,
@@ -656,9 +665,9 @@ def check_breakdown(state: CheckState, breakdown: Breakdown, index: int) -> None
         left=(total,),
         right=tuple(parts),
         stated_left=True,
-        what=f"{subject} = Σ of its {len(parts)} parts"
+        what=phrase("detail.parts", subject=subject, count=len(parts))
         if breakdown.exhaustive
-        else f"{subject} ≥ Σ listed parts",
+        else phrase("detail.parts_listed", subject=subject),
     )
     outcome = evaluate_sum(state, relation)
     if outcome.holds:
@@ -681,7 +690,9 @@ def check_breakdown(state: CheckState, breakdown: Breakdown, index: int) -> None
 NOT_A_BREAKDOWN_RATIO = Decimal("1.5")
 
 
-def _not_a_breakdown(state: CheckState, total: Term, parts: Sequence[Term], unit: str | None) -> str | None:
+def _not_a_breakdown(
+    state: CheckState, total: Term, parts: Sequence[Term], unit: str | None
+) -> Phrase | None:
     """Why the listed "parts" cannot be parts of the total (`12个指标，其中一级3个、二级9个、三级12个`).
 
     Several non-zero parts, one of them alone as large as the total, summing to
@@ -707,9 +718,8 @@ def _not_a_breakdown(state: CheckState, total: Term, parts: Sequence[Term], unit
     if all(state.interval_in(part, unit).hi < total_interval.lo for part in nonzero):
         return None
     listed = " + ".join(part.number.normalized for part in parts)
-    return (
-        f"{listed} is at least {NOT_A_BREAKDOWN_RATIO}× the total {total.number.normalized} and one part "
-        "alone reaches it: the parts are another classification, not a breakdown of it"
+    return phrase(
+        "skip.not_a_breakdown", listed=listed, ratio=NOT_A_BREAKDOWN_RATIO, total=total.number.normalized
     )
 
 

@@ -20,12 +20,14 @@ from decimal import Decimal, localcontext
 from pipeline.check.flows import (
     CheckState,
     Term,
+    details_fields,
     dominant_unit,
     find_unit_slip,
     format_decimal,
     project_terms,
     severity_for,
     unit_flag,
+    units_phrase,
 )
 from pipeline.check.interval import (
     PERCENT,
@@ -36,6 +38,7 @@ from pipeline.check.interval import (
     sum_intervals,
     unit_step,
 )
+from pipeline.i18n import phrase
 from schemas import FactKey, Flag, Indicator, MatchMode, Project, Rule, Severity, StatedNumber, StatedRatio
 from schemas.extraction import DEDUCTION_KEYS, SOURCE_KEYS
 
@@ -146,7 +149,12 @@ def assess_ratio(state: CheckState, relations: Sequence[RatioRelation]) -> None:
         try:
             interval, unit = ratio_interval(state, relation)
         except (IncompatibleUnitsError, EmptyDenominatorError) as exc:
-            state.skip(Rule.RATIO, relation.subject, f"{relation.what}: cannot recompute ({exc})")
+            why = (
+                units_phrase("skip.ratio_units", exc, formula=relation.what)
+                if isinstance(exc, IncompatibleUnitsError)
+                else phrase("skip.ratio_empty", formula=relation.what)
+            )
+            state.skip(Rule.RATIO, relation.subject, why)
             continue
         match = match_rate(rate.value, rate.decimals, interval)
         if match.holds:
@@ -232,7 +240,7 @@ def _flag(
         unit=PERCENT if relation.percent else relation.rate.unit,
         spans=[rate.span, *(t.number.span for t in relation.operands)],
         match_mode=match.mode,
-        details=relation.what,
+        **details_fields(phrase("detail.formula", formula=relation.what)),
     )
 
 
@@ -257,9 +265,7 @@ def check_project_rate(state: CheckState, project: Project, index: int) -> None:
         if gross:
             denominators.append((gross, "spent / sources"))
     if not spent or not denominators:
-        state.skip(
-            Rule.RATIO, project.name, "execution_rate stated without spending and a budget to recompute it"
-        )
+        state.skip(Rule.RATIO, project.name, phrase("skip.rate_no_basis"))
         return
     for rate in rates:
         rate_term = Term(rate.number, rate.unit or PERCENT, rate.ident, rate.owner, rate.role)

@@ -15,9 +15,10 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
-from pipeline.check.flows import AMOUNT_KEYS, CheckState, Term, project_terms, severity_for
+from pipeline.check.flows import AMOUNT_KEYS, CheckState, Term, details_fields, project_terms, severity_for
 from pipeline.check.interval import IncompatibleUnitsError, Interval, convertible, sum_intervals
 from pipeline.check.labels import FACT_ROLES, fund_core, fund_name_matches, fund_of_label
+from pipeline.i18n import Phrase, phrase
 from schemas import DocumentExtraction, Flag, Rule, Severity, Span, Statement
 from schemas.extraction import part_scope
 
@@ -38,17 +39,17 @@ def _sum_point(state: CheckState, terms: Sequence[Term], unit: str | None) -> De
 
 
 def _conflict(
-    state: CheckState, subject: str, what: str, first: Sequence[Term], second: Sequence[Term]
+    state: CheckState, subject: str, what: Phrase, first: Sequence[Term], second: Sequence[Term]
 ) -> None:
     """Compare two statements of one quantity; flag when their intervals do not overlap."""
     unit = first[0].unit
     if any(not convertible(term.unit, unit) for term in (*first, *second)):
-        state.skip(Rule.CONFLICT, subject, f"{what}: stated in units that do not convert")
+        state.skip(Rule.CONFLICT, subject, what.within("skip.conflict_units"))
         return
     try:
         a, b = _sum_interval(state, first, unit), _sum_interval(state, second, unit)
     except IncompatibleUnitsError as exc:  # pragma: no cover - guarded by `convertible`
-        state.skip(Rule.CONFLICT, subject, f"{what}: {exc}")
+        state.skip_units(Rule.CONFLICT, subject, exc)
         return
     holds = a.overlaps(b)
     state.record(Rule.CONFLICT, subject, (*first, *second), holds=holds)
@@ -62,7 +63,9 @@ def _conflict(
             rule=Rule.CONFLICT,
             severity=severity_for(a.gap(b), a.half_width + b.half_width, state.precision.decimals_for(unit)),
             subject=subject,
-            message=f"{what} is stated as {first_text}{unit or ''} and also as {second_text}{unit or ''}",
+            message=(
+                f"{what.english} is stated as {first_text}{unit or ''} and also as {second_text}{unit or ''}"
+            ),
             equation=f"{first_text} ≠ {second_text}",
             values=[term.number.normalized for term in (*first, *second)],
             stated=a_point,
@@ -71,7 +74,7 @@ def _conflict(
             tolerance=a.half_width + b.half_width,
             unit=unit,
             spans=[term.number.span for term in (*first, *second)],
-            details=what,
+            **details_fields(what),
         )
     )
 
@@ -128,10 +131,13 @@ def check_statement_conflicts(state: CheckState, extraction: DocumentExtraction)
         if (label, scope) in merged:
             continue
         terms = [*own, *(term for key in absorbed.get((label, scope), []) for term in groups[key])]
-        what = label if scope is None else f"{label} ({scope})"
-        parts_of = [key[1] for key in absorbed.get((label, scope), [])]
-        if parts_of:
-            what += f", also as a part in {', '.join(str(part) for part in parts_of)}"
+        parts_of = ", ".join(str(key[1]) for key in absorbed.get((label, scope), []))
+        what = phrase(
+            "detail.conflict_label"
+            + ("_scope" if scope is not None else "")
+            + ("_parts" if parts_of else ""),
+            label=label, scope=scope or "", parts=parts_of,
+        )
         seen: list[Term] = [terms[0]]
         for term in terms[1:]:
             if any(_same_as_written(term, earlier) for earlier in seen):
@@ -174,7 +180,12 @@ def check_fund_conflicts(state: CheckState, extraction: DocumentExtraction) -> N
                 _conflict(
                     state,
                     project.name,
-                    f"{key.value} of {project.name} and {statement.label}",
+                    phrase(
+                        "detail.conflict_statement",
+                        fact=key.value,
+                        project=project.name,
+                        label=statement.label,
+                    ),
                     terms,
                     [other],
                 )
@@ -199,7 +210,11 @@ def check_project_conflicts(state: CheckState, extraction: DocumentExtraction) -
                 if not other.facts.get(key):
                     continue
                 _conflict(
-                    state, name, f"{key.value} of {name}", first_terms, project_terms(other, other_index, key)
+                    state,
+                    name,
+                    phrase("detail.conflict_project", fact=key.value, project=name),
+                    first_terms,
+                    project_terms(other, other_index, key),
                 )
 
 
@@ -240,7 +255,7 @@ def check_indicator_conflicts(state: CheckState, extraction: DocumentExtraction)
             _conflict(
                 state,
                 longer.name,
-                f"{longer.name} achieved",
+                phrase("detail.conflict_achieved", name=longer.name),
                 [Term(longer.actual, "%", ("indicator", long_index, "actual", 0), longer.name, "actual")],
                 [Term(shorter.actual, "%", ("indicator", short_index, "actual", 0), shorter.name, "actual")],
             )
@@ -250,7 +265,7 @@ def check_years(state: CheckState, extraction: DocumentExtraction) -> None:
     """Years more than one after or ten before the fiscal year (`2033年` in a 2023 report)."""
     if extraction.fiscal_year is None:
         if extraction.years:
-            state.skip(Rule.DATE, extraction.document, "fiscal year unknown: years cannot be checked")
+            state.skip(Rule.DATE, extraction.document, phrase("skip.no_fiscal_year"))
         return
     fiscal_year = extraction.fiscal_year
     mentions: list[tuple[int, str, Span]] = [(m.year, m.subject, m.span) for m in extraction.years]
@@ -289,6 +304,8 @@ def check_years(state: CheckState, extraction: DocumentExtraction) -> None:
                 tolerance=Decimal(YEARS_AFTER if late else YEARS_BEFORE),
                 unit="年",
                 spans=[span],
-                details=f"allowed: {fiscal_year - YEARS_BEFORE}–{fiscal_year + YEARS_AFTER}",
+                **details_fields(
+                    phrase("detail.years", low=fiscal_year - YEARS_BEFORE, high=fiscal_year + YEARS_AFTER)
+                ),
             )
         )

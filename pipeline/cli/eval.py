@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.exits import errors_at_the_edge
-from pipeline.cli.options import DbOption
+from pipeline.cli.options import DbOption, current_lang
 from pipeline.errors import ConfigError, ExitCode, ReconError
 from pipeline.evaluation.evaluate import (
     METRICS,
@@ -38,6 +38,7 @@ from pipeline.evaluation.evaluate import (
     pair_gold_with_documents,
 )
 from pipeline.evaluation.gold import dump_gold, extraction_to_gold
+from pipeline.i18n import Lang, phrase, text
 from pipeline.safe_text import visible
 from pipeline.settings import Settings, load_settings
 from schemas import CheckReport, DocumentExtraction, DocumentResult
@@ -60,7 +61,7 @@ error_console = Console(stderr=True)
 
 
 def _figure(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+    return text("eval.na", current_lang()) if value is None else f"{value:.3f}"
 
 
 def _short(document: str) -> str:
@@ -69,26 +70,31 @@ def _short(document: str) -> str:
     return head if head.isdigit() and "_" in document else document
 
 
-#: Rows of the main table: label and dotted path into a dumped `Scores`.
-_ROWS: tuple[tuple[str, str], ...] = (
-    ("projects P", "projects.precision"),
-    ("projects R", "projects.recall"),
-    ("projects F1", "projects.f1"),
-    ("parents acc", "parents.accuracy"),
-    ("indicators P", "indicators.precision"),
-    ("indicators R", "indicators.recall"),
-    ("indicators F1", "indicators.f1"),
-    ("breakdowns P", "breakdowns.precision"),
-    ("breakdowns R", "breakdowns.recall"),
-    ("breakdowns F1", "breakdowns.f1"),
-    ("flags P", "flags.precision"),
-    ("flags R", "flags.recall"),
-    ("flags F1", "flags.f1"),
-    ("grounding", "grounding.exact"),
-    ("check-gold P", "check_gold.precision"),
-    ("check-gold R", "check_gold.recall"),
-    ("check-gold F1", "check_gold.f1"),
+#: Rows of the main table: dotted paths into a dumped `Scores` (section, then measure).
+_PATHS: tuple[str, ...] = tuple(
+    f"{section}.{measure}"
+    for section, measures in (
+        ("projects", ("precision", "recall", "f1")),
+        ("parents", ("accuracy",)),
+        ("indicators", ("precision", "recall", "f1")),
+        ("breakdowns", ("precision", "recall", "f1")),
+        ("flags", ("precision", "recall", "f1")),
+        ("grounding", ("exact",)),
+        ("check_gold", ("precision", "recall", "f1")),
+    )
+    for measure in measures
 )
+
+
+def _label(path: str, lang: Lang) -> str:
+    """A row's label in `lang`: `projects P`, `项目 精确率`; grounding is its section's name."""
+    section, measure = path.split(".", 1)
+    name = text(f"eval.section.{section}", lang)
+    if measure == "exact":
+        return name
+    return text("eval.row", lang, section=name, measure=text(f"eval.measure.{measure}", lang))
+
+
 #: Columns of the per-document table used when there are too many documents for one column each.
 _WIDE_AFTER = 6
 
@@ -109,20 +115,26 @@ def _counts(scores: Scores, path: str) -> str:
 
 
 def _rows(report: EvalReport) -> list[tuple[str, str]]:
+    lang = current_lang()
     return [
-        row for row in _ROWS if not (row[1].startswith("check_gold") and report.overall.check_gold is None)
+        (_label(path, lang), path)
+        for path in _PATHS
+        if not (path.startswith("check_gold") and report.overall.check_gold is None)
     ]
 
 
 def scores_table(report: EvalReport) -> Table:
     """Rows: the figures; columns: each document (when few), overall, and the overall counts."""
     documents = list(report.documents) if len(report.documents) <= _WIDE_AFTER else []
-    table = Table(title="recon eval", title_justify="left", caption="counts: correct/extracted/gold")
-    table.add_column("figure", no_wrap=True)
+    lang = current_lang()
+    table = Table(
+        title=text("eval.title", lang), title_justify="left", caption=text("eval.caption", lang)
+    )
+    table.add_column(text("eval.figure", lang), no_wrap=True)
     for document in documents:
         table.add_column(_short(document), justify="right", no_wrap=True)
-    table.add_column("overall", justify="right", style="bold", no_wrap=True)
-    table.add_column("counts", justify="right", style="dim", no_wrap=True)
+    table.add_column(text("eval.overall", lang), justify="right", style="bold", no_wrap=True)
+    table.add_column(text("eval.counts", lang), justify="right", style="dim", no_wrap=True)
     dumped = {name: scores.model_dump(mode="json") for name, scores in report.documents.items()}
     overall = report.overall.model_dump(mode="json")
     for label, path in _rows(report):
@@ -133,11 +145,12 @@ def scores_table(report: EvalReport) -> Table:
 
 def documents_table(report: EvalReport) -> Table:
     """One row per document with its F1/accuracy figures (for runs over many documents)."""
+    lang = current_lang()
     paths = [(label, path) for label, path in _rows(report) if path.endswith((".f1", ".accuracy", ".exact"))]
-    table = Table(title="per document (F1; parents: accuracy; grounding: exact)", title_justify="left")
-    table.add_column("document", no_wrap=True)
-    for label, _ in paths:
-        table.add_column(label.replace(" F1", "").replace(" acc", ""), justify="right", no_wrap=True)
+    table = Table(title=text("eval.per_document", lang), title_justify="left")
+    table.add_column(text("col.document", lang), no_wrap=True)
+    for _, path in paths:
+        table.add_column(text(f"eval.section.{path.split('.', 1)[0]}", lang), justify="right", no_wrap=True)
     for name, scores in report.documents.items():
         dumped = scores.model_dump(mode="json")
         table.add_row(name, *(_figure(metric(dumped, path)) for _, path in paths))
@@ -146,9 +159,13 @@ def documents_table(report: EvalReport) -> Table:
 
 def breakdown_table(title: str, score: Score) -> Table:
     """Per-key (fact key, indicator field, flag rule) figures of one section, overall."""
+    lang = current_lang()
     table = Table(title=title, title_justify="left")
-    for column in ("key", "P", "R", "F1", "correct", "extracted", "gold"):
-        table.add_column(column, justify="left" if column == "key" else "right")
+    table.add_column(text("eval.key", lang), justify="left")
+    for measure in ("precision", "recall", "f1"):
+        table.add_column(text(f"eval.measure.{measure}", lang), justify="right")
+    for column in ("eval.correct", "eval.extracted", "eval.gold"):
+        table.add_column(text(column, lang), justify="right")
     for key, part in score.per_key.items():
         table.add_row(
             key,
@@ -166,12 +183,14 @@ def print_report(report: EvalReport, show_errors: int) -> None:
     if len(report.documents) > _WIDE_AFTER:
         console.print(documents_table(report))
     console.print(scores_table(report))
-    console.print(breakdown_table("project facts by key", report.overall.projects))
-    console.print(breakdown_table("flags by rule", report.overall.flags))
+    lang = current_lang()
+    console.print(breakdown_table(text("eval.by_fact", lang), report.overall.projects))
+    console.print(breakdown_table(text("eval.by_rule", lang), report.overall.flags))
     if report.overall.check_gold is not None:
-        console.print(breakdown_table("checker on gold facts, by rule", report.overall.check_gold))
+        console.print(breakdown_table(text("eval.check_gold_by_rule", lang), report.overall.check_gold))
     kinds = Counter(error.kind for error in report.errors)
-    console.print("errors: " + (", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())) or "none"))
+    listed = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())) or text("eval.errors_none", lang)
+    console.print(text("eval.errors", lang, list=listed), markup=False, highlight=False)
     for error in report.errors[:show_errors]:
         console.print(
             visible(
@@ -184,15 +203,18 @@ def print_report(report: EvalReport, show_errors: int) -> None:
 
 
 def print_comparison(comparison: Comparison, show_errors: int) -> None:
-    table = Table(title="against the earlier report", title_justify="left")
-    for column in ("figure", "old", "new", ""):
-        table.add_column(column, justify="left" if column == "figure" else "right")
+    lang = current_lang()
+    table = Table(title=text("eval.against", lang), title_justify="left")
+    table.add_column(text("eval.figure", lang), justify="left")
+    for column in (text("eval.old", lang), text("eval.new", lang), ""):
+        table.add_column(column, justify="right")
     for change in comparison.metrics:
         style = {"▲": "green", "▼": "red"}.get(change.marker, "")
         table.add_row(change.metric, _figure(change.old), _figure(change.new), change.marker, style=style)
     console.print(table)
-    console.print(f"new errors: {len(comparison.new_errors)}, fixed: {len(comparison.fixed_errors)}")
-    for label, errors in (("new", comparison.new_errors), ("fixed", comparison.fixed_errors)):
+    new, fixed = comparison.new_errors, comparison.fixed_errors
+    console.print(text("eval.new_fixed", lang, new=len(new), fixed=len(fixed)))
+    for label, errors in ((text("eval.label_new", lang), new), (text("eval.label_fixed", lang), fixed)):
         for error in errors[:show_errors]:
             console.print(
                 visible(
@@ -252,7 +274,8 @@ def observe_stored_run(settings: Settings, run_id: int) -> Callable[[Path], Obse
             original = None
         result = by_path.get(str(path.resolve()))
         if result is None:
-            return Observed(None, None, original, failure=f"no result stored for {path} up to run {run_id}")
+            failure = text("eval.no_result", current_lang(), path=path, run=run_id)
+            return Observed(None, None, original, failure=failure)
         return Observed(result.extraction, result.check, original, failure=result.error)
 
     return observe
@@ -321,9 +344,10 @@ def eval_command(
         if floors is not None:
             failures = floor_failures(report, floors)
             if failures:
-                error_console.print(
-                    "below the floor:\n  " + "\n  ".join(failures), markup=False, highlight=False
-                )
+                lang = current_lang()
+                lines = [failure.render(lang) for failure in failures]
+                below = text("eval.below_floor", lang) + "\n  " + "\n  ".join(lines)
+                error_console.print(below, markup=False, highlight=False)
                 raise typer.Exit(ExitCode.FAILURE)
 
 
@@ -331,9 +355,9 @@ def _read_json(path: Path, option: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{option} {path}: {exc}") from exc
+        raise ConfigError(phrase("config.bad_json", option=option, path=path, detail=exc)) from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{option} {path}: expected a JSON object")
+        raise ConfigError(phrase("config.not_an_object", option=option, path=path))
     return data
 
 
@@ -351,16 +375,19 @@ def gold_draft_command(
         settings = load_settings(backend=backend)
         result = process_path(document, settings)
         if result.extraction is None:
-            raise ConfigError(f"cannot draft gold for {document}: {result.error}")
+            raise ConfigError(phrase("config.cannot_draft", document=document, reason=result.error))
         flags = result.check.flags if result.check else []
         gold = extraction_to_gold(result.extraction, draft=True, flags=flags)
         target = out or document.with_name(f"{document.stem}.gold.json")
         if target.exists():
-            raise ConfigError(f"{target} exists; gold files are never overwritten (pass another --out)")
+            raise ConfigError(phrase("config.gold_exists", path=target))
         target.write_text(dump_gold(gold), encoding="utf-8")
         console.print(
-            f"wrote {target}: {len(gold.projects)} projects, {len(gold.indicators)} indicators, "
-            f"{len(gold.breakdowns)} breakdowns, {len(gold.inconsistencies)} inconsistencies (draft)",
+            text(
+                "eval.gold_written", current_lang(), path=target, projects=len(gold.projects),
+                indicators=len(gold.indicators), breakdowns=len(gold.breakdowns),
+                inconsistencies=len(gold.inconsistencies),
+            ),
             markup=False,
             highlight=False,
         )

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from pipeline.cli.options import current_lang
 from pipeline.errors import ConfigError, ExitCode, GoldFormatError, ReconError, StoreError
-from pipeline.review.messages import text
+from pipeline.i18n import text
 from pipeline.review.review import FlagNotFoundError
 from pipeline.safe_text import visible
 
@@ -34,7 +34,7 @@ def message_for(error: ReconError) -> str:
     """The one-line message for `error`, in the chosen language."""
     if isinstance(error, FlagNotFoundError):
         return text("flag.not_found", current_lang(), id=error.flag_id)
-    return str(error)
+    return error.in_lang(current_lang())
 
 
 def failure(message: str, code: ExitCode = ExitCode.FAILURE) -> typer.Exit:

@@ -47,7 +47,7 @@ from pipeline.cli.options import (
     version_callback,
 )
 from pipeline.errors import ExitCode, ModelRefusedError, StoreError
-from pipeline.review.messages import text
+from pipeline.i18n import text
 from pipeline.safe_text import SafeLogFormatter, quiet_third_party_loggers, visible
 from pipeline.settings import (
     Backend,

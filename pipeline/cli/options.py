@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from pipeline.errors import ConfigError
+from pipeline.i18n import phrase
 from pipeline.settings import HOME_DEFAULT, Lang, help_default
 from pipeline.store import Store
 
@@ -60,24 +61,26 @@ def match_document(names: list[str], query: str) -> str:
     if query in names:
         return query
     for kind, found in (
-        ("start with", [name for name in names if name.startswith(query)]),
-        ("contain", [name for name in names if query in name]),
+        ("config.document_start", [name for name in names if name.startswith(query)]),
+        ("config.document_contain", [name for name in names if query in name]),
     ):
         if len(found) == 1:
             return found[0]
         if found:
             listed = ", ".join(sorted(found)[:_SHOWN]) + (" …" if len(found) > _SHOWN else "")
-            raise ConfigError(
-                f"--document {query!r} is ambiguous: {len(found)} documents {kind} it: {listed}"
+            ambiguous = phrase(
+                "config.document_ambiguous", query=repr(query), count=len(found), how_key=kind, listed=listed
             )
+            raise ConfigError(ambiguous)
     near = near_names(names, query)
     if not names:
-        hint = "the database holds no documents yet"
+        hint = phrase("config.document_empty", query=repr(query))
     elif near:
-        hint = "did you mean: " + ", ".join(near)
+        hint = phrase("config.document_near", query=repr(query), names=", ".join(near))
     else:
-        hint = "documents: " + ", ".join(sorted(names)[:_SHOWN]) + (" …" if len(names) > _SHOWN else "")
-    raise ConfigError(f"no document matches --document {query!r}; {hint}")
+        listed = ", ".join(sorted(names)[:_SHOWN]) + (" …" if len(names) > _SHOWN else "")
+        hint = phrase("config.document_list", query=repr(query), names=listed)
+    raise ConfigError(hint.within("config.document_none"))
 
 
 def near_names(names: list[str], query: str, cutoff: float = 0.6) -> list[str]:

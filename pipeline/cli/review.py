@@ -26,9 +26,9 @@ from rich.text import Text
 from pipeline.cli.exits import exit_for, failure
 from pipeline.cli.options import HOME_HELP, DbOption, DocumentOption, current_lang, resolve_document
 from pipeline.errors import ConfigError, ExitCode, ReconError
+from pipeline.i18n import rule_name, severity_name, status_name, text
 from pipeline.review.export import ExportFormat, ExportWhat, default_export_path, export
-from pipeline.review.flagtext import flag_message, format_number
-from pipeline.review.messages import rule_name, severity_name, status_name, text
+from pipeline.review.flagtext import details_text, flag_message, format_number, skipped_reason
 from pipeline.review.report import default_report_path, write_report
 from pipeline.review.review import (
     CONTEXT_CHARS,
@@ -123,13 +123,7 @@ def passage_text(passage: Passage) -> Text:
 
 def source_problem_text(view: FlagView, lang: Lang) -> str | None:
     """Why the flag's source passages cannot be shown, in `lang` (None when they can)."""
-    problem = view.source_problem
-    if problem is None:
-        return None
-    if view.source_changed:
-        return text("source.changed", lang)
-    reason = problem.split(": ", 1)[1] if ": " in problem else problem
-    return text("source.unreadable", lang, reason=reason)
+    return view.source_problem_in(lang)
 
 
 def view_message(view: FlagView, lang: Lang) -> str:
@@ -176,7 +170,7 @@ def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
         if facts:
             lines.append(Text("  " + ("，" if lang == "zh" else ", ").join(facts), style="dim"))
         if detail.details:
-            lines.append(_line("  " + detail.details, style="dim"))
+            lines.append(_line("  " + details_text(detail, lang), style="dim"))
     for correction in view.corrections:
         outcome = text(f"reread.{correction.outcome}", lang)
         lines.append(_line(text("show.reread", lang, outcome=outcome, note=correction.note)))
@@ -201,7 +195,9 @@ def render_view(view: FlagView, lang: Lang = "zh") -> list[Text]:
     if skipped:
         lines.append(Text(""))
         lines.append(Text(text("show.skipped", lang), style="dim"))
-        lines.extend(_line(f"  {rule_name(s.rule, lang)} · {s.subject}: {s.reason}") for s in skipped)
+        lines.extend(
+            _line(f"  {rule_name(s.rule, lang)} · {s.subject}: {skipped_reason(s, lang)}") for s in skipped
+        )
     if view.notes:
         lines.append(Text(""))
         lines.append(Text(text("show.model_notes", lang), style="dim"))
@@ -304,7 +300,7 @@ def export_command(
         flag_filter = FlagFilter(status=status, rule=rule, severity=severity, document=name, run_id=run)
         written = export(store, fmt, what, target, flag_filter)
     for path in written:
-        typer.echo(visible(f"wrote {path}"))
+        typer.echo(visible(text("report.wrote", current_lang(), path=path)))
 
 
 def report_command(
@@ -318,8 +314,8 @@ def report_command(
     with _open_store(db) as store:
         run_id = run if run is not None else store.latest_run_id()
         target = out or default_report_path(_settings().home, run_id)
-        written = write_report(store, target, run_id)
-    typer.echo(visible(f"wrote {written}"))
+        written = write_report(store, target, run_id, lang=current_lang())
+    typer.echo(visible(text("report.wrote", current_lang(), path=written)))
 
 
 def register(app: typer.Typer) -> None:

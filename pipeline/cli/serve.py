@@ -16,7 +16,7 @@ from pipeline.cli.exits import exit_for, failure
 from pipeline.cli.options import DbOption, current_lang, lang_flag
 from pipeline.cli.review import _open_store, _settings
 from pipeline.errors import ExitCode, ReconError
-from pipeline.review.messages import text
+from pipeline.i18n import text
 from pipeline.review.runs import duration_text, list_runs
 from pipeline.settings import Lang
 

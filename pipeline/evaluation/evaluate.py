@@ -31,6 +31,7 @@ from pipeline.evaluation.scorers import (
     scored_flags,
     stated_numbers,
 )
+from pipeline.i18n import phrase
 from schemas import CheckReport, DocumentExtraction
 from schemas.evaluation import (
     Accuracy,
@@ -100,23 +101,23 @@ def pair_gold_with_documents(gold_dir: Path, docs_dir: Path, allow_draft: bool =
     document is a `ConfigError` (a wrong `--docs` must not score as a perfect run).
     """
     if not docs_dir.is_dir():
-        raise ConfigError(f"--docs {docs_dir} is not a directory")
+        raise ConfigError(phrase("config.not_a_folder", path=docs_dir))
     documents = sorted(p for p in docs_dir.iterdir() if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
     paths = gold_files(gold_dir)
     if not paths:
-        raise ConfigError(f"no *.gold.json files in {gold_dir}")
+        raise ConfigError(phrase("config.no_gold", path=gold_dir))
     pairs: list[GoldPair] = []
     orphans: list[str] = []
     for path in paths:
         gold = load_gold(path)
         if gold.draft and not allow_draft:
-            raise GoldFormatError(str(path), "draft", "draft gold file (not yet checked); pass --allow-draft")
+            raise GoldFormatError(str(path), "draft", phrase("gold.draft"))
         matching = [doc for doc in documents if doc.stem == gold_stem(path)]
         if not matching:
             orphans.append(path.name)
         pairs.extend(GoldPair(path, gold, doc) for doc in matching)
     if orphans:
-        raise ConfigError(f"no document in {docs_dir} for gold file(s): {', '.join(orphans)}")
+        raise ConfigError(phrase("config.gold_orphans", path=docs_dir, names=", ".join(orphans)))
     return pairs
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.errors import ConfigError
+from pipeline.i18n import Phrase, phrase
 from schemas.evaluation import Comparison, EvalError, EvalReport, MetricChange
 
 #: Figures a floor file and `--compare` know, as dotted paths into a report's `overall`.
@@ -41,21 +42,21 @@ def metric(scores: dict[str, Any], path: str) -> float | None:
     return float(node) if isinstance(node, int | float) and not isinstance(node, bool) else None
 
 
-def floor_failures(report: EvalReport, floor: dict[str, Any]) -> list[str]:
+def floor_failures(report: EvalReport, floor: dict[str, Any]) -> list[Phrase]:
     """One message per figure below its floor (a floor on an unmeasured figure fails too)."""
     overall = report.overall.model_dump(mode="json")
-    failures: list[str] = []
+    failures: list[Phrase] = []
     for path, minimum in sorted(floor.items()):
         if path.startswith("_"):
             continue  # comments
         if path not in METRICS or not isinstance(minimum, int | float):
-            raise ConfigError(f"floor file: unknown figure or non-numeric floor {path!r}: {minimum!r}")
+            raise ConfigError(phrase("config.bad_floor", figure=repr(path), value=repr(minimum)))
         value = metric(overall, path)
         if value is None:
-            hint = " (run with --check-gold)" if path.startswith("check_gold") else ""
-            failures.append(f"{path}: not measured (floor {minimum}){hint}")
+            key = "eval.not_measured_gold" if path.startswith("check_gold") else "eval.not_measured"
+            failures.append(phrase(key, figure=path, floor=minimum))
         elif value < minimum:
-            failures.append(f"{path}: {value:.4f} < floor {minimum}")
+            failures.append(phrase("eval.below", figure=path, value=f"{value:.4f}", floor=minimum))
     return failures
 
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from pipeline.check.labels import label_role, statement_label
 from pipeline.errors import GoldFormatError
 from pipeline.extract.statements import statements_from_breakdowns
+from pipeline.i18n import phrase
 from schemas import (
     Breakdown,
     BreakdownItem,
@@ -120,17 +121,21 @@ def _check_references(path: Path, gold: GoldDocument) -> None:
     for index, project in enumerate(gold.projects):
         if project.name in seen:
             raise GoldFormatError(
-                str(path), f"projects[{index}].name", f"duplicate project name {project.name!r}"
+                str(path),
+                f"projects[{index}].name",
+                phrase("gold.duplicate_project", name=repr(project.name)),
             )
         seen.add(project.name)
     for index, project in enumerate(gold.projects):
         if project.parent is not None and project.parent not in seen:
             raise GoldFormatError(
-                str(path), f"projects[{index}].parent", f"no project is named {project.parent!r}"
+                str(path), f"projects[{index}].parent", phrase("gold.no_parent", name=repr(project.parent))
             )
     if path.name.endswith(GOLD_SUFFIX) and Path(gold.document).stem != gold_stem(path):
         raise GoldFormatError(
-            str(path), "document", f"{gold.document!r} does not match the file name stem {gold_stem(path)!r}"
+            str(path),
+            "document",
+            phrase("gold.stem_mismatch", document=repr(gold.document), stem=repr(gold_stem(path))),
         )
 
 
@@ -140,7 +145,7 @@ def parse_gold(path: Path, text: str) -> GoldDocument:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise GoldFormatError(
-            str(path), "$", f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            str(path), "$", phrase("gold.invalid_json", detail=exc.msg, line=exc.lineno, column=exc.colno)
         ) from exc
     try:
         gold = GoldDocument.model_validate(data)
@@ -155,14 +160,14 @@ def load_gold(path: Path) -> GoldDocument:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise GoldFormatError(str(path), "$", f"cannot read: {exc}") from exc
+        raise GoldFormatError(str(path), "$", phrase("gold.cannot_read", detail=exc)) from exc
     return parse_gold(path, text)
 
 
 def gold_files(directory: Path) -> list[Path]:
     """The gold files of a directory, sorted by name."""
     if not directory.is_dir():
-        raise GoldFormatError(str(directory), "$", "not a directory")
+        raise GoldFormatError(str(directory), "$", phrase("gold.not_a_folder"))
     return sorted(p for p in directory.iterdir() if p.name.endswith(GOLD_SUFFIX) and p.is_file())
 
 

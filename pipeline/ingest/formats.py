@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import charset_normalizer
 
 from pipeline.errors import IngestError
+from pipeline.i18n import phrase
 
 if TYPE_CHECKING:  # python-docx, pdfplumber and pypdfium2 load when a DOCX or PDF is read (start-up)
     import pypdfium2 as pdfium
@@ -52,8 +53,8 @@ _GARBAGE_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
 _CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 _MEGABYTE = 1_000_000
 
-BINARY_REASON = "not a text file: binary content"
-NO_TEXT_LAYER_REASON = "no text layer — scanned? OCR is not supported"
+BINARY_REASON = phrase("ingest.binary")
+NO_TEXT_LAYER_REASON = phrase("ingest.no_text_layer")
 
 
 #: Characters that are certainly readable (ASCII, Latin, CJK, punctuation), skipped before the
@@ -228,7 +229,7 @@ class ZipLimits:
 DEFAULT_ZIP_LIMITS = ZipLimits()
 #: Members smaller than this are not held to `max_ratio` (small, repetitive XML parts compress well).
 _RATIO_GRACE_BYTES = 1_000_000
-NOT_A_DOCX_REASON = "corrupt DOCX: not a Word .docx package (legacy .doc or renamed file?)"
+NOT_A_DOCX_REASON = phrase("ingest.not_docx")
 
 
 def check_zip(path: str, data: bytes, limits: ZipLimits, what: str = "DOCX") -> None:
@@ -369,7 +370,7 @@ def docx_text(path: str, data: bytes, limits: ZipLimits = DEFAULT_ZIP_LIMITS) ->
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError, OSError) as exc:
         # lxml's XMLSyntaxError is a SyntaxError
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise IngestError(path, f"corrupt DOCX: {detail}") from exc
+        raise IngestError(path, phrase("ingest.corrupt_docx", detail=detail)) from exc
     return "\n".join(lines)
 
 
@@ -517,8 +518,8 @@ def pdf_text(path: str, data: bytes) -> tuple[str, list[str]]:
     except pdfium.PdfiumError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "password" in detail.lower():
-            raise IngestError(path, "encrypted PDF: a password is required") from exc
-        raise IngestError(path, f"corrupt PDF: {detail}") from exc
+            raise IngestError(path, phrase("ingest.encrypted_pdf")) from exc
+        raise IngestError(path, phrase("ingest.corrupt_pdf", detail=detail)) from exc
     pages: list[str] = []
     warnings: list[str] = []
     tables = _TableReader(data)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import IngestError
+from pipeline.i18n import Phrase, phrase
 from pipeline.ingest.formats import (
     DEFAULT_ZIP_LIMITS,
     ZipLimits,
@@ -46,15 +47,11 @@ _MEGABYTE = 1_000_000
 
 
 #: Office formats recon does not read, and what to do about each (said once per file).
-UNREAD_OFFICE_FORMATS: dict[str, str] = {
-    ".doc": "legacy Word .doc is not read: save it as .docx or PDF",
-    ".wps": "WPS Writer .wps is not read: save it as .docx or PDF",
-    ".xls": "spreadsheet .xls is not read: save the sheet as PDF, or paste the table into the .docx",
-    ".xlsx": "spreadsheet .xlsx is not read: save the sheet as PDF, or paste the table into the .docx",
-    ".et": "WPS spreadsheet .et is not read: save the sheet as PDF, or paste the table into the .docx",
+UNREAD_OFFICE_FORMATS: dict[str, Phrase] = {
+    suffix: phrase(f"ingest.unread_{suffix[1:]}") for suffix in (".doc", ".wps", ".xls", ".xlsx", ".et")
 }
 
-NOT_REGULAR_REASON = "not a regular file (a FIFO, device or socket): only regular files are read"
+NOT_REGULAR_REASON = phrase("ingest.not_regular")
 
 
 @dataclass(frozen=True)
@@ -70,41 +67,41 @@ def _supported(path: Path) -> bool:
     return path.suffix.lower() in SUFFIX_FORMATS
 
 
-def _unsupported_reason(path: Path) -> str:
+def _unsupported_reason(path: Path) -> Phrase:
     office = UNREAD_OFFICE_FORMATS.get(path.suffix.lower())
     if office is not None:
         return office
-    return f"unsupported file type {path.suffix or '(none)'} (supported: {' '.join(SUFFIX_FORMATS)})"
+    return phrase("ingest.unsupported", suffix=path.suffix or "(none)", supported=" ".join(SUFFIX_FORMATS))
 
 
-def _os_reason(exc: OSError) -> str:
+def _os_reason(exc: OSError) -> Phrase:
     if isinstance(exc, FileNotFoundError):
-        return "not found"
+        return phrase("ingest.not_found")
     if isinstance(exc, PermissionError):
-        return "permission denied"
+        return phrase("ingest.permission")
     if isinstance(exc, IsADirectoryError):
-        return "is a directory, not a file"
+        return phrase("ingest.is_directory")
     if isinstance(exc, NotADirectoryError):
-        return "not found (a parent in the path is a file)"
+        return phrase("ingest.parent_is_file")
     if exc.errno == errno.ELOOP:
-        return "symbolic link loop: skipped"
-    return f"cannot be read: {exc.strerror or exc}"
+        return phrase("ingest.link_loop")
+    return phrase("ingest.unreadable", detail=exc.strerror or exc)
 
 
-def _link_reason(path: Path, exc: OSError) -> str:
+def _link_reason(path: Path, exc: OSError) -> Phrase:
     """Why `path` (whose stat() failed) cannot be followed, naming a symbolic link as itself."""
     if exc.errno == errno.ELOOP:
-        return "symbolic link loop: skipped"
+        return phrase("ingest.link_loop")
     if isinstance(exc, FileNotFoundError) and path.is_symlink():
         try:
             target = os.readlink(path)
         except OSError:
             target = "?"
-        return f"broken symbolic link (its target {target} does not exist)"
+        return phrase("ingest.broken_link", target=target)
     return _os_reason(exc)
 
 
-def _stat(path: Path) -> os.stat_result | str:
+def _stat(path: Path) -> os.stat_result | Phrase:
     """stat() following links, or the one-line reason it failed."""
     try:
         return path.stat()
@@ -127,7 +124,7 @@ def _add_file(
     elif not stat.S_ISREG(info.st_mode):
         errors.append(IngestError(str(path), NOT_REGULAR_REASON))
     elif not os.access(path, os.R_OK):
-        errors.append(IngestError(str(path), "permission denied"))
+        errors.append(IngestError(str(path), phrase("ingest.permission")))
     else:
         found.append(Found(path, document))
 
@@ -165,7 +162,7 @@ def _walk(root: Path, root_stat: os.stat_result, found: list[Found], errors: lis
                 continue
             path = directory / name
             entry_stat = _stat(path)
-            if isinstance(entry_stat, str):
+            if isinstance(entry_stat, Phrase):
                 errors.append(IngestError(str(path), entry_stat))
             elif stat.S_ISDIR(entry_stat.st_mode):
                 subfolders.append((path, entry_stat, f"{relative}{name}/", ancestors | {key}))
@@ -214,11 +211,11 @@ def discover(paths: Sequence[Path]) -> tuple[list[Found], list[IngestError]]:
     errors: list[IngestError] = []
     for path in paths:
         info = _stat(path)
-        if isinstance(info, str):
+        if isinstance(info, Phrase):
             errors.append(IngestError(str(path), info))
         elif stat.S_ISDIR(info.st_mode):
             if not os.access(path, os.R_OK | os.X_OK):
-                errors.append(IngestError(str(path), "permission denied"))
+                errors.append(IngestError(str(path), phrase("ingest.permission")))
                 continue
             _walk(path, info, found, errors)
         else:
@@ -246,7 +243,6 @@ def read_source(path: Path, max_bytes: int) -> bytes:
     the open descriptor; a FIFO, device or socket is never read, and reading
     stops at the limit even if the file grows meanwhile.
     """
-    too_large = "file too large: {size:.1f} MB > limit {limit:.1f} MB (raise RECON_MAX_FILE_BYTES)"
     try:
         before = path.stat()
         if stat.S_ISDIR(before.st_mode):
@@ -255,7 +251,12 @@ def read_source(path: Path, max_bytes: int) -> bytes:
             raise IngestError(str(path), NOT_REGULAR_REASON)
         if before.st_size > max_bytes:
             raise IngestError(
-                str(path), too_large.format(size=before.st_size / _MEGABYTE, limit=max_bytes / _MEGABYTE)
+                str(path),
+                phrase(
+                    "ingest.too_large",
+                    size=f"{before.st_size / _MEGABYTE:.1f}",
+                    limit=f"{max_bytes / _MEGABYTE:.1f}",
+                ),
             )
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
         with os.fdopen(descriptor, "rb") as handle:
@@ -267,11 +268,11 @@ def read_source(path: Path, max_bytes: int) -> bytes:
     except OSError as exc:
         raise IngestError(str(path), _link_reason(path, exc)) from exc
     if len(data) > max_bytes:
-        raise IngestError(str(path), f"file too large: grew past the limit of {max_bytes / _MEGABYTE:.1f} MB")
+        raise IngestError(str(path), phrase("ingest.grew", limit=f"{max_bytes / _MEGABYTE:.1f}"))
     if len(data) > size + _GROWTH_ALLOWANCE:
-        raise IngestError(str(path), "the file kept growing while it was read; try again when it is complete")
+        raise IngestError(str(path), phrase("ingest.kept_growing"))
     if not data:
-        raise IngestError(str(path), "empty file")
+        raise IngestError(str(path), phrase("ingest.empty"))
     return data
 
 
@@ -307,7 +308,7 @@ def ingest(
     soft_wraps = document_format is DocumentFormat.PDF or looks_hard_wrapped(original)
     text, offsets = normalize(original, soft_wraps=soft_wraps)
     if not text.strip():
-        raise IngestError(str(path), "no text: the file holds only whitespace or markup")
+        raise IngestError(str(path), phrase("ingest.no_text"))
     script = script_warning(text)
     if script is not None:
         warnings.append(script)

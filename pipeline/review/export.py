@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ReconError
+from pipeline.i18n import phrase
 from pipeline.review.review import flag_as_dict
 from pipeline.store import FACT_COLUMNS, FlagFilter, Store
 
@@ -151,7 +152,7 @@ def export(
                 target.write_text(to_csv(rows, columns), encoding="utf-8-sig", newline="")
                 written.append(target)
     except OSError as exc:
-        raise ReconError(f"cannot write the export to {out}: {exc.strerror or exc}") from exc
+        raise ReconError(phrase("export.cannot_write", path=out, detail=exc.strerror or exc)) from exc
     return written
 
 

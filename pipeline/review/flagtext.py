@@ -2,7 +2,7 @@
 
 The checker stores rule, subject, stated, recomputed, difference, tolerance, unit
 and details with every flag; `flag_message` fills the rule's template in
-`pipeline.review.messages.RULE_MESSAGES` from them, so both languages come from
+`pipeline.i18n.RULE_MESSAGES` from them, so both languages come from
 one template per rule. Numbers are written plainly (`format_number`: no
 `0.0050000000000000000000000000`), and a vague subject (`项目`, `2022年`) is
 made specific with the label standing before the first number in the text
@@ -14,9 +14,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from pipeline.review.messages import RULE_MESSAGES, fact_name, in_lang, word
-from pipeline.settings import Lang
-from schemas import Flag, Span
+from pipeline.i18n import MESSAGES, RULE_MESSAGES, Lang, Phrase, fact_name, in_lang, word
+from schemas import Flag, SkippedCheck, Span
 from schemas.extraction import FactKey
 from schemas.flags import Rule
 
@@ -87,8 +86,25 @@ def describe_subject(subject: str, text: str | None, spans: list[Span]) -> str:
     return subject
 
 
-def _detail_fact(details: str | None, lang: Lang) -> str:
+def details_text(flag: Flag, lang: Lang) -> str:
+    """The flag's relation in words (`details`) in `lang`; the stored English for older flags."""
+    if flag.details_code is not None and flag.details_code in MESSAGES:
+        return Phrase(flag.details_code, flag.details_params).render(lang)
+    return flag.details or ""
+
+
+def skipped_reason(skipped: SkippedCheck, lang: Lang) -> str:
+    """Why a check was skipped, in `lang`; the stored English for older results."""
+    if skipped.code is not None and skipped.code in MESSAGES:
+        return Phrase(skipped.code, skipped.params).render(lang)
+    return skipped.reason
+
+
+def _detail_fact(flag: Flag, lang: Lang) -> str:
     """The fact a children_sum compares (`carryover_out of X = Σ …` → 结转结余)."""
+    if "fact" in flag.details_params:
+        return fact_name(flag.details_params["fact"], lang)
+    details = flag.details
     head = (details or "").split(" ", 1)[0]
     if head in {key.value for key in FactKey}:
         return fact_name(head, lang)
@@ -117,7 +133,7 @@ def flag_message(flag: Flag, lang: Lang, subject: str | None = None) -> str:
         "years": format_number(difference, strip=True),
     }
     if flag.rule is Rule.CHILDREN_SUM:
-        values["detail"] = _detail_fact(flag.details, lang)
+        values["detail"] = _detail_fact(flag, lang)
     elif flag.rule is Rule.RATIO:
         values["detail"] = word("numerator / denominator", lang)
     elif flag.rule is Rule.DATE:

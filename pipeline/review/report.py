@@ -20,11 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ReconError, StoreError
-from pipeline.review.review import load_source, passages
+from pipeline.i18n import (
+    DEFAULT_LANG,
+    MESSAGES,
+    Lang,
+    fact_name,
+    phrase,
+    rule_name,
+    severity_name,
+    status_name,
+    text,
+)
+from pipeline.review.flagtext import describe_subject, flag_message, skipped_reason
+from pipeline.review.review import SourceText, load_source, passages
 from pipeline.store import Store
 from schemas import Coverage, DocumentResult, Flag, Span, StatedNumber
 from schemas.extraction import FactKey
-from schemas.stored import FlagDecision
+from schemas.flags import Rule, Severity
+from schemas.stored import FlagDecision, FlagStatus
 
 _CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -119,6 +132,8 @@ class ReportDocument:
     text: str | None
     problem: str | None = None
     flags: list[ReportFlag] = field(default_factory=list)
+    #: the source as re-read, for `problem` in the reader's language
+    source: SourceText | None = None
 
 
 @dataclass(frozen=True)
@@ -169,14 +184,18 @@ class _Marks:
 
 
 def _rule_severity_table(
-    rules: list[str], severities: list[str], counts: dict[tuple[str, str], int]
+    rules: list[str], severities: list[str], counts: dict[tuple[str, str], int], lang: Lang
 ) -> list[str]:
     """The `Flags by rule and severity` table of the one-page and the paged report."""
-    rows = ["<h3>Flags by rule and severity</h3>"]
-    rows.append("<table><tr><th>rule</th>" + "".join(f"<th>{s}</th>" for s in severities) + "</tr>")
+    rows = [f"<h3>{_e(text('report.by_rule', lang))}</h3>"]
+    rows.append(
+        f"<table><tr><th>{_e(text('col.rule', lang))}</th>"
+        + "".join(f"<th>{_e(severity_name(Severity(s), lang))}</th>" for s in severities)
+        + "</tr>"
+    )
     for rule in rules:
         rows.append(
-            f"<tr><td>{_e(rule)}</td>"
+            f"<tr><td>{_e(rule_name(Rule(rule), lang))}</td>"
             + "".join(f"<td>{counts.get((rule, s), 0) or ''}</td>" for s in severities)
             + "</tr>"
         )
@@ -184,18 +203,57 @@ def _rule_severity_table(
     return rows
 
 
-def _coverage_text(coverage: Coverage | None) -> str:
+def _coverage_text(coverage: Coverage | None, lang: Lang) -> str:
     """`83% (10 of 12 money amounts placed)`, or `-`."""
     if coverage is None or coverage.ratio is None:
         return "-"
-    return f"{coverage.ratio:.0%} ({coverage.placed} of {coverage.money_amounts} money amounts placed)"
+    return text(
+        "report.coverage", lang, percent=f"{coverage.ratio:.0%}", placed=coverage.placed,
+        total=coverage.money_amounts,
+    )
 
 
-def _number_link(number: StatedNumber, marks: _Marks, with_unit: bool = True) -> str:
+def _status_counts(by_status: Counter[str], lang: Lang) -> str:
+    """`open 3, confirmed 1` in `lang`."""
+    return ("，" if lang == "zh" else ", ").join(
+        f"{_e(status_name(FlagStatus(status), lang))} {count}" for status, count in sorted(by_status.items())
+    )
+
+
+def _head(title: str, lang: Lang) -> str:
+    """The document head, with the page's language."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="{text("report.html_lang", lang)}"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+    )
+
+
+def _meta(run: ReportRun, lang: Lang) -> str:
+    """`run: 3 · backend: rules · …` in `lang`."""
+    meta = [
+        (text("report.meta_run", lang), run.run_id), (text("col.backend", lang), run.backend),
+        (text("col.model", lang), run.model), (text("col.started", lang), run.started),
+        (text("report.meta_finished", lang), run.finished),
+    ]
+    colon = "：" if lang == "zh" else ": "
+    shown = " · ".join(f"{_e(k)}{colon}{_e(v)}" for k, v in meta if v is not None)
+    return f'<p class="muted">{shown}</p>'
+
+
+def _summary_head(lang: Lang) -> str:
+    """The header row of the per-document summary table."""
+    keys = ("col.document", "col.status", "col.projects", "col.indicators", "col.breakdowns", "col.flags",
+            "report.skipped_checks", "col.coverage")
+    return "<table><tr>" + "".join(f"<th>{_e(text(key, lang))}</th>" for key in keys) + "</tr>"
+
+
+def _number_link(number: StatedNumber, marks: _Marks, lang: Lang, with_unit: bool = True) -> str:
     label = _e(number.text) + (_e(number.unit) if with_unit and number.unit else "")
     target = marks.target(number.span)
     if target is None:
-        return f'<span class="num" title="span not in the source text">{label}</span>'
+        return f'<span class="num" title="{_e(text("report.not_in_text", lang))}">{label}</span>'
     return f'<a class="num" href="#{target}" data-target="{target}">{label}</a>'
 
 
@@ -218,29 +276,31 @@ def _all_spans(document: ReportDocument) -> list[Span]:
     return spans
 
 
-def _flag_html(document: ReportDocument, report_flag: ReportFlag, marks: _Marks) -> str:
+def _flag_html(document: ReportDocument, report_flag: ReportFlag, marks: _Marks, lang: Lang) -> str:
     flag = report_flag.flag
     anchor = f"flag-{report_flag.flag_id}" if report_flag.flag_id is not None else ""
     status = _e(report_flag.status)
+    subject = describe_subject(flag.subject, document.text, flag.spans)
     parts = [
         f'<div class="flag {_e(flag.severity.value)}" data-severity="{_e(flag.severity.value)}" '
         f'data-status="{status}"' + (f' id="{anchor}"' if anchor else "") + ">",
-        f'<div><span class="sev">{_e(flag.severity.value)}</span> '
-        f"<b>{_e(flag.rule.value)}</b> "
+        f'<div><span class="sev">{_e(severity_name(flag.severity, lang))}</span> '
+        f"<b>{_e(rule_name(flag.rule, lang))}</b> "
         + (f"#{report_flag.flag_id} " if report_flag.flag_id is not None else "")
-        + f'<span class="status {status}">{status}</span> '
+        + f'<span class="status {status}">{_e(status_name(FlagStatus(report_flag.status), lang))}</span> '
         f'<span class="muted">{_e(document.result.document)}</span></div>',
-        f"<div><b>{_e(flag.subject)}</b>: {_e(flag.message)}</div>",
+        f"<div><b>{_e(subject)}</b></div>",
+        f"<div>{_e(flag_message(flag, lang, subject=subject))}</div>",
         f'<code class="eq">{_e(flag.equation)}</code>',
     ]
     if report_flag.decided_by or report_flag.note:
         parts.append(
-            f'<div class="muted">decided by {_e(report_flag.decided_by or "?")}'
-            + (f": {_e(report_flag.note)}" if report_flag.note else "")
+            f'<div class="muted">{_e(text("report.decided_by", lang, by=report_flag.decided_by or "?"))}'
+            + ((("：" if lang == "zh" else ": ") + _e(report_flag.note)) if report_flag.note else "")
             + "</div>"
         )
     if document.text is None:
-        parts.append(f'<div class="problem">{_e(document.problem or "source text unavailable")}</div>')
+        parts.append(f'<div class="problem">{_e(_problem(document, lang))}</div>')
     else:
         for passage in passages(document.text, flag.spans):
             pieces: list[str] = []
@@ -263,97 +323,119 @@ def _flag_html(document: ReportDocument, report_flag: ReportFlag, marks: _Marks)
     return "\n".join(parts)
 
 
-def _tables_html(document: ReportDocument, marks: _Marks) -> str:
+def _problem(document: ReportDocument, lang: Lang) -> str:
+    """Why the document's text cannot be shown, in `lang`."""
+    if document.source is not None:
+        return document.source.problem_in(lang) or text("report.source_unavailable", lang)
+    return document.problem or text("report.source_unavailable", lang)
+
+
+def _row(cells: list[str], header: bool = False) -> str:
+    tag = "th" if header else "td"
+    return "<tr>" + "".join(f"<{tag}>{cell}</{tag}>" for cell in cells) + "</tr>"
+
+
+def _tables_html(document: ReportDocument, marks: _Marks, lang: Lang) -> str:
     extraction = document.result.extraction
     if extraction is None:
-        return '<p class="muted">nothing extracted</p>'
+        return f'<p class="muted">{_e(text("report.nothing", lang))}</p>'
+
+    def t(key: str) -> str:
+        return _e(text(key, lang))
+
     out: list[str] = []
     if extraction.projects:
         keys = [k for k in FactKey if any(k in p.facts for p in extraction.projects)]
-        head = "".join(f"<th>{_e(k.value)}</th>" for k in keys)
-        out.append(f"<h4>Projects ({len(extraction.projects)})</h4>")
-        out.append(f"<table><tr><th>name</th><th>parent</th><th>unit</th>{head}</tr>")
+        out.append(f"<h4>{_e(text('report.projects', lang, count=len(extraction.projects)))}</h4>")
+        head = [t("col.name"), t("col.parent"), t("col.unit"), *(_e(fact_name(k.value, lang)) for k in keys)]
+        out.append("<table>" + _row(head, header=True))
         for project in extraction.projects:
-            cells = "".join(
-                "<td>" + " + ".join(_number_link(n, marks) for n in project.facts.get(k, [])) + "</td>"
-                for k in keys
-            )
-            out.append(
-                f"<tr><td>{_e(project.name)}</td><td>{_e(project.parent or '')}</td>"
-                f"<td>{_e(project.unit or '')}</td>{cells}</tr>"
-            )
+            cells = [
+                " + ".join(_number_link(n, marks, lang) for n in project.facts.get(k, [])) for k in keys
+            ]
+            out.append(_row([_e(project.name), _e(project.parent or ""), _e(project.unit or ""), *cells]))
         out.append("</table>")
     if extraction.indicators:
-        out.append(f"<h4>Indicators ({len(extraction.indicators)})</h4>")
-        out.append(
-            "<table><tr><th>name</th><th>category</th><th>target</th><th>actual</th><th>rate</th>"
-            "<th>unit</th></tr>"
-        )
+        out.append(f"<h4>{_e(text('report.indicators', lang, count=len(extraction.indicators)))}</h4>")
+        head = [t(key) for key in ("col.name", "report.category", "col.target", "col.actual", "col.rate")]
+        head.append(t("col.unit"))
+        out.append("<table>" + _row(head, header=True))
         for indicator in extraction.indicators:
-            cells = "".join(
-                "<td>" + (_number_link(n, marks) if n is not None else "") + "</td>"
+            numbers = [
+                _number_link(n, marks, lang) if n is not None else ""
                 for n in (indicator.target, indicator.actual, indicator.rate)
-            )
+            ]
             out.append(
-                f"<tr><td>{_e(indicator.name)}</td><td>{_e(indicator.category or '')}</td>{cells}"
-                f"<td>{_e(indicator.unit or '')}</td></tr>"
+                _row([_e(indicator.name), _e(indicator.category or ""), *numbers, _e(indicator.unit or "")])
             )
         out.append("</table>")
     if extraction.breakdowns:
-        out.append(f"<h4>Breakdowns ({len(extraction.breakdowns)})</h4>")
-        out.append("<table><tr><th>total</th><th>amount</th><th>parts</th><th>exhaustive</th></tr>")
+        out.append(f"<h4>{_e(text('report.breakdowns', lang, count=len(extraction.breakdowns)))}</h4>")
+        head = [t("col.total"), t("report.amount"), t("col.parts"), t("report.exhaustive")]
+        out.append("<table>" + _row(head, header=True))
         for breakdown in extraction.breakdowns:
             parts = "<br>".join(
-                f"{_e(part.label)} {_number_link(part.amount, marks)}" for part in breakdown.parts
+                f"{_e(part.label)} {_number_link(part.amount, marks, lang)}" for part in breakdown.parts
             )
             out.append(
-                f"<tr><td>{_e(breakdown.total.label)}</td>"
-                f"<td>{_number_link(breakdown.total.amount, marks)}</td><td>{parts}</td>"
-                f"<td>{'yes' if breakdown.exhaustive else 'no'}</td></tr>"
+                _row([
+                    _e(breakdown.total.label), _number_link(breakdown.total.amount, marks, lang), parts,
+                    t("report.yes") if breakdown.exhaustive else t("report.no"),
+                ])
             )
         out.append("</table>")
     if extraction.statements:
-        out.append(f"<h4>Statements ({len(extraction.statements)})</h4>")
-        out.append("<table><tr><th>label</th><th>scope</th><th>amount</th></tr>")
+        out.append(f"<h4>{_e(text('report.statements', lang, count=len(extraction.statements)))}</h4>")
+        out.append("<table>" + _row([t("report.label"), t("report.scope"), t("report.amount")], header=True))
         for statement in extraction.statements:
             out.append(
-                f"<tr><td>{_e(statement.label)}</td><td>{_e(statement.scope or '')}</td>"
-                f"<td>{_number_link(statement.amount, marks)}</td></tr>"
+                _row([
+                    _e(statement.label),
+                    _e(statement.scope or ""),
+                    _number_link(statement.amount, marks, lang),
+                ])
             )
         out.append("</table>")
     if not out:
-        out.append('<p class="muted">no projects, indicators or breakdowns found</p>')
+        out.append(f'<p class="muted">{t("report.none_found")}</p>')
     return "\n".join(out)
 
 
-def render_report(run: ReportRun, documents: list[ReportDocument], index: str | None = None) -> str:
-    """The whole report as one HTML string (pure); `index` links back to a paginated report's index."""
+def _title(run: ReportRun, lang: Lang) -> str:
+    if run.run_id is None:
+        return text("report.title", lang)
+    return text("report.title_run", lang, id=run.run_id)
+
+
+def _document_status(status: str, lang: Lang) -> str:
+    return text(f"doc.{status}", lang) if f"doc.{status}" in MESSAGES else status
+
+
+def render_report(
+    run: ReportRun, documents: list[ReportDocument], index: str | None = None, lang: Lang = DEFAULT_LANG
+) -> str:
+    """The whole report as one HTML string in `lang` (pure).
+
+    `index` links back to a paginated report's index.
+    """
     marks = [_Marks(i, d.text, _all_spans(d)) for i, d in enumerate(documents)]
     all_flags = [(d, f, marks[i]) for i, d in enumerate(documents) for f in d.flags]
     by_rule_severity = Counter((f.flag.rule.value, f.flag.severity.value) for _, f, _ in all_flags)
     by_status = Counter(f.status for _, f, _ in all_flags)
     severities = ["error", "warning", "info"]
     rules = sorted({rule for rule, _ in by_rule_severity})
-    title = f"recon report — run {run.run_id}" if run.run_id is not None else "recon report"
+    title = _title(run, lang)
 
     body: list[str] = [f"<h1>{_e(title)}</h1>"]
     if index is not None:
-        body.append(f'<p><a href="{_e(index)}">all documents</a></p>')
-    meta = [("run", run.run_id), ("backend", run.backend), ("model", run.model),
-            ("started", run.started), ("finished", run.finished)]
-    body.append(
-        '<p class="muted">' + " · ".join(f"{_e(k)}: {_e(v)}" for k, v in meta if v is not None) + "</p>"
+        body.append(f'<p><a href="{_e(index)}">{_e(text("report.all_documents", lang))}</a></p>')
+    body.append(_meta(run, lang))
+    body.append(f'<h2 id="summary">{_e(text("report.summary", lang))}</h2>')
+    summary = text(
+        "report.summary_line", lang, documents=len(documents), flags=len(all_flags), statuses="{statuses}"
     )
-    body.append('<h2 id="summary">Summary</h2>')
-    body.append(
-        f"<p>{len(documents)} document(s), {len(all_flags)} flag(s): "
-        + ", ".join(f"{_e(status)} {count}" for status, count in sorted(by_status.items()))
-        + "</p>"
-    )
-    body.append(
-        "<table><tr><th>document</th><th>status</th><th>projects</th><th>indicators</th>"
-        "<th>breakdowns</th><th>flags</th><th>skipped checks</th><th>coverage</th></tr>"
-    )
+    body.append("<p>" + _e(summary).replace("{statuses}", _status_counts(by_status, lang)) + "</p>")
+    body.append(_summary_head(lang))
     for i, document in enumerate(documents):
         result = document.result
         extraction = result.extraction
@@ -365,74 +447,71 @@ def render_report(run: ReportRun, documents: list[ReportDocument], index: str | 
         error = f' <span class="problem">{_e(result.error)}</span>' if result.error else ""
         body.append(
             f'<tr><td><a href="#doc-{i}">{_e(result.document)}</a></td>'
-            f"<td>{_e(result.status.value)}{error}</td>"
+            f"<td>{_e(_document_status(result.status.value, lang))}{error}</td>"
             + "".join(f"<td>{c}</td>" for c in counts)
             + f"<td>{len(document.flags)}</td><td>{skipped}</td>"
-            + f"<td>{_e(_coverage_text(extraction.coverage if extraction is not None else None))}</td></tr>"
+            + f"<td>{_e(_coverage_text(extraction.coverage if extraction else None, lang))}</td></tr>"
         )
     body.append("</table>")
     if rules:
-        body.extend(_rule_severity_table(rules, severities, by_rule_severity))
+        body.extend(_rule_severity_table(rules, severities, by_rule_severity, lang))
 
-    body.append(f'<h2 id="flags">Flags ({len(all_flags)})</h2>')
+    body.append(f'<h2 id="flags">{_e(text("report.flags", lang, count=len(all_flags)))}</h2>')
     if not all_flags:
-        body.append('<p class="muted">no flags</p>')
+        body.append(f'<p class="muted">{_e(text("report.no_flags", lang))}</p>')
     else:
-        boxes = [("status", v) for v in ("open", "confirmed", "dismissed")] + [
-            ("severity", v) for v in severities
+        boxes = [("status", s.value, status_name(s, lang)) for s in FlagStatus] + [
+            ("severity", v, severity_name(Severity(v), lang)) for v in severities
         ]
         body.append(
-            '<div class="filters">show: '
+            f'<div class="filters">{_e(text("report.show", lang))} '
             + " ".join(
-                f'<label><input type="checkbox" data-filter="{kind}" value="{value}" checked> {value}</label>'
-                for kind, value in boxes
+                f'<label><input type="checkbox" data-filter="{kind}" value="{value}" checked> '
+                f"{_e(name)}</label>"
+                for kind, value, name in boxes
             )
             + "</div>"
         )
     for document, report_flag, document_marks in all_flags:
-        body.append(_flag_html(document, report_flag, document_marks))
+        body.append(_flag_html(document, report_flag, document_marks, lang))
 
-    body.append('<h2 id="documents">Documents</h2>')
+    body.append(f'<h2 id="documents">{_e(text("report.documents", lang))}</h2>')
     for i, document in enumerate(documents):
         result = document.result
         body.append(f'<section id="doc-{i}"><h3>{_e(result.document)}</h3>')
         org = result.extraction.organization if result.extraction else None
         year = result.extraction.fiscal_year if result.extraction else None
+        coverage = result.extraction.coverage if result.extraction is not None else None
         body.append(
             f'<p class="muted">{_e(result.path)}'
             + (f" · {_e(org)}" if org else "")
             + (f" · {_e(year)}" if year else "")
             + (
-                f" · coverage {_e(_coverage_text(result.extraction.coverage))}"
-                if result.extraction is not None and result.extraction.coverage is not None
+                f" · {_e(text('report.coverage_of', lang, coverage=_coverage_text(coverage, lang)))}"
+                if coverage is not None
                 else ""
             )
             + "</p>"
         )
         if result.check is not None and result.check.skipped:
-            body.append("<details><summary>skipped checks</summary><ul>")
+            body.append(f"<details><summary>{_e(text('report.skipped_checks', lang))}</summary><ul>")
             body.extend(
-                f"<li>{_e(s.rule.value)} · {_e(s.subject)}: {_e(s.reason)}</li>" for s in result.check.skipped
+                f"<li>{_e(rule_name(s.rule, lang))} · {_e(s.subject)}"
+                f"{'：' if lang == 'zh' else ': '}{_e(skipped_reason(s, lang))}</li>"
+                for s in result.check.skipped
             )
             body.append("</ul></details>")
-        body.append(_tables_html(document, marks[i]))
+        body.append(_tables_html(document, marks[i], lang))
         if document.text is None:
-            body.append(f'<p class="problem">{_e(document.problem or "source text unavailable")}</p>')
+            body.append(f'<p class="problem">{_e(_problem(document, lang))}</p>')
         else:
             body.append(
-                f"<details open><summary>source text</summary>"
+                f"<details open><summary>{_e(text('report.source_text', lang))}</summary>"
                 f'<div class="source" id="src-{i}">{marks[i].render_source(document.text)}</div></details>'
             )
         body.append("</section>")
 
-    return (
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + f"\n<script>{_JS}</script>\n</body></html>\n"
-    )
+    return _head(title, lang) + "\n".join(body) + f"\n<script>{_JS}</script>\n</body></html>\n"
 
 
 # --- gathering the data from the store -------------------------------------------------------
@@ -458,18 +537,18 @@ def _report_document(
             )
         )
     source = load_source(result.path, result.sha256)
-    return ReportDocument(result=result, text=source.text, problem=source.problem, flags=flags)
+    return ReportDocument(result=result, text=source.text, problem=source.problem, flags=flags, source=source)
 
 
 def _report_run(store: Store, run_id: int | None) -> ReportRun:
     if run_id is None:
         run_id = store.latest_run_id()
         if run_id is None:
-            raise ReconError("the store has no run yet: run `recon run PATH` first")
+            raise ReconError(phrase("report.no_runs"))
     try:
         record = store.get_run(run_id)
     except StoreError:
-        raise ReconError(f"no run with id {run_id}") from None
+        raise ReconError(phrase("report.no_run", id=run_id)) from None
     return ReportRun(
         run_id=record.id, started=record.started, finished=record.finished,
         backend=record.backend, model=record.model,
@@ -496,9 +575,13 @@ SINGLE_PAGE_DOCUMENTS = 50
 
 
 def write_report(
-    store: Store, out: Path, run_id: int | None = None, single_page_limit: int = SINGLE_PAGE_DOCUMENTS
+    store: Store,
+    out: Path,
+    run_id: int | None = None,
+    single_page_limit: int = SINGLE_PAGE_DOCUMENTS,
+    lang: Lang = DEFAULT_LANG,
 ) -> Path:
-    """Write the report of `run_id` (default: latest) to `out`; returns the path written.
+    """Write the report of `run_id` (default: latest) to `out` in `lang`; returns the path written.
 
     Up to `single_page_limit` documents it is one self-contained page. A larger run
     gets `out` as an index (summary, flags by rule, one link per document) and one
@@ -511,18 +594,20 @@ def write_report(
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if len(keys) <= single_page_limit:
-            out.write_text(render_report(run, list(report_documents(store, run.run_id))), encoding="utf-8")
+            documents = list(report_documents(store, run.run_id))
+            out.write_text(render_report(run, documents, lang=lang), encoding="utf-8")
             return out
         pages = out.with_name(f"{out.stem}-pages")
         pages.mkdir(exist_ok=True)
         rows: list[IndexRow] = []
         for i, document in enumerate(report_documents(store, run.run_id)):
             page = pages / f"doc-{i:05d}.html"
-            page.write_text(render_report(run, [document], index=f"../{out.name}"), encoding="utf-8")
+            html_page = render_report(run, [document], index=f"../{out.name}", lang=lang)
+            page.write_text(html_page, encoding="utf-8")
             rows.append(IndexRow.of(document, f"{pages.name}/{page.name}"))
-        out.write_text(render_index(run, rows), encoding="utf-8")
+        out.write_text(render_index(run, rows, lang), encoding="utf-8")
     except OSError as exc:
-        raise ReconError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
+        raise ReconError(phrase("report.cannot_write", path=out, detail=exc.strerror or exc)) from exc
     return out
 
 
@@ -555,47 +640,37 @@ class IndexRow:
         )
 
 
-def render_index(run: ReportRun, rows: list[IndexRow]) -> str:
+def render_index(run: ReportRun, rows: list[IndexRow], lang: Lang = DEFAULT_LANG) -> str:
     """The index page of a paginated report: summary, flags by rule and severity, a link per document."""
     severities = ["error", "warning", "info"]
     by_rule_severity = Counter((rule, severity) for row in rows for rule, severity, _ in row.flags)
     by_status = Counter(status for row in rows for _, _, status in row.flags)
-    title = f"recon report — run {run.run_id}"
-    meta = [("run", run.run_id), ("backend", run.backend), ("model", run.model),
-            ("started", run.started), ("finished", run.finished)]
+    title = _title(run, lang)
+    summary = text(
+        "report.summary_line", lang, documents=len(rows), flags=sum(by_status.values()), statuses="{statuses}"
+    )
     body = [
         f"<h1>{_e(title)}</h1>",
-        '<p class="muted">' + " · ".join(f"{_e(k)}: {_e(v)}" for k, v in meta if v is not None) + "</p>",
-        '<h2 id="summary">Summary</h2>',
-        f"<p>{len(rows)} document(s), {sum(by_status.values())} flag(s): "
-        + ", ".join(f"{_e(status)} {count}" for status, count in sorted(by_status.items()))
-        + " — one page per document</p>",
+        _meta(run, lang),
+        f'<h2 id="summary">{_e(text("report.summary", lang))}</h2>',
+        "<p>" + _e(summary).replace("{statuses}", _status_counts(by_status, lang))
+        + f" — {_e(text('report.one_page_each', lang))}</p>",
     ]
     rules = sorted({rule for rule, _ in by_rule_severity})
     if rules:
-        body.extend(_rule_severity_table(rules, severities, by_rule_severity))
-    body.append(
-        '<h2 id="documents">Documents</h2>'
-        "<table><tr><th>document</th><th>status</th><th>projects</th><th>indicators</th>"
-        "<th>breakdowns</th><th>flags</th><th>skipped checks</th><th>coverage</th></tr>"
-    )
+        body.extend(_rule_severity_table(rules, severities, by_rule_severity, lang))
+    body.append(f'<h2 id="documents">{_e(text("report.documents", lang))}</h2>' + _summary_head(lang))
     for row in rows:
         error = f' <span class="problem">{_e(row.error)}</span>' if row.error else ""
         body.append(
-            f'<tr><td><a href="{_e(row.href)}">{_e(row.document)}</a></td><td>{_e(row.status)}{error}</td>'
+            f'<tr><td><a href="{_e(row.href)}">{_e(row.document)}</a></td>'
+            f"<td>{_e(_document_status(row.status, lang))}{error}</td>"
             + "".join(f"<td>{c}</td>" for c in row.counts)
             + f"<td>{len(row.flags)}</td><td>{row.skipped}</td>"
-            + f"<td>{_e(_coverage_text(row.coverage))}</td></tr>"
+            + f"<td>{_e(_coverage_text(row.coverage, lang))}</td></tr>"
         )
     body.append("</table>")
-    return (
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
+    return _head(title, lang) + "\n".join(body) + "\n</body></html>\n"
 
 
 def default_report_path(out_dir: Path, run_id: int | None) -> Path:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ReconError
+from pipeline.i18n import Lang, text
 from pipeline.ingest.read import ingest
 from pipeline.review.flagtext import describe_subject
 from pipeline.store import FlagFilter, FlagNotFoundError, Store
@@ -77,10 +78,24 @@ def flag_as_dict(flag: StoredFlag) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class SourceText:
-    """A document's original text as re-read now, or why it cannot be shown."""
+    """A document's original text as re-read now, or why it cannot be shown.
+
+    `problem` is the English reason; `problem_in` gives it in the reader's language.
+    """
 
     text: str | None
     problem: str | None = None
+    #: the error that stopped the re-read (None when the file changed or was read)
+    error: ReconError | None = None
+
+    def problem_in(self, lang: Lang) -> str | None:
+        """Why the text cannot be shown, in `lang` (None when it can)."""
+        if self.problem is None:
+            return None
+        if self.problem == SOURCE_CHANGED:
+            return text("source.changed", lang)
+        reason = self.error.in_lang(lang) if self.error is not None else self.problem.split(": ", 1)[-1]
+        return text("source.unreadable", lang, reason=reason)
 
 
 #: `SourceText.problem` when the file's content changed since the run.
@@ -101,7 +116,7 @@ def load_source(path: str, expected_sha256: str | None) -> SourceText:
         # no size limit: a run already accepted this file (perhaps under a raised RECON_MAX_FILE_BYTES)
         document = ingest(Path(path), max_bytes=_NO_LIMIT)
     except ReconError as exc:
-        return SourceText(None, f"cannot re-read the source: {exc}")
+        return SourceText(None, f"cannot re-read the source: {exc}", exc)
     except Exception as exc:  # a reader library's own error must not stop `show` or `report`
         return SourceText(None, f"cannot re-read the source: {type(exc).__name__}: {exc}")
     if expected_sha256 is not None and document.sha256 != expected_sha256:
@@ -191,6 +206,14 @@ class FlagView:
     corrections: list[Correction] = field(default_factory=list)
     #: the model's disagreements and proposals about this flag (`--llm-policy uncovered`)
     notes: list[ModelNote] = field(default_factory=list)
+    #: the source as re-read (its text, or why it cannot be shown, in either language)
+    source: SourceText | None = None
+
+    def source_problem_in(self, lang: Lang) -> str | None:
+        """Why the source passages cannot be shown, in `lang` (None when they can)."""
+        if self.source is not None:
+            return self.source.problem_in(lang)
+        return SourceText(None, self.source_problem).problem_in(lang)
 
 
 def show_flag(store: Store, flag_id: int, radius: int = CONTEXT_CHARS) -> FlagView:
@@ -211,7 +234,7 @@ def show_flag(store: Store, flag_id: int, radius: int = CONTEXT_CHARS) -> FlagVi
     return FlagView(
         flag, detail, found, source.problem, skipped, coverage, subject, stored,
         source.problem == SOURCE_CHANGED, store.corrections(flag.path, flag.key),
-        relevant_notes(flag, notes),
+        relevant_notes(flag, notes), source,
     )
 
 

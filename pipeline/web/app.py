@@ -30,8 +30,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from pipeline.review.flagtext import describe_subject, flag_message, format_number
-from pipeline.review.messages import LANGS, fact_name, rule_name, severity_name, status_name, text
+from pipeline.i18n import LANGS, fact_name, rule_name, severity_name, status_name, text
+from pipeline.review.flagtext import describe_subject, flag_message, format_number, skipped_reason
 from pipeline.review.review import (
     FlagFilter,
     FlagNotFoundError,
@@ -154,6 +154,7 @@ def create_app(db_path: Path, *, token: str | None = None, lang: Lang = "zh") ->
             "rule_name": lambda r: rule_name(r, page_lang),
             "fact_name": lambda k: fact_name(k, page_lang),
             "number": format_number,
+            "skipped_reason": lambda s: skipped_reason(s, page_lang),
         }
         response = templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
         if request.query_params.get("lang") in LANGS:
@@ -230,13 +231,7 @@ def create_app(db_path: Path, *, token: str | None = None, lang: Lang = "zh") ->
         with store() as opened:
             view = show_flag(opened, flag_id, radius=PAGE_CONTEXT)
         message = flag_message(view.detail, page_lang, view.subject) if view.detail else view.flag.message
-        problem = None
-        if view.source_problem is not None:
-            problem = (
-                text("source.changed", page_lang)
-                if view.source_changed
-                else text("source.unreadable", page_lang, reason=view.source_problem.split(": ", 1)[-1])
-            )
+        problem = view.source_problem_in(page_lang)
         return {
             "view": view,
             "flag": view.flag,
@@ -309,7 +304,7 @@ def create_app(db_path: Path, *, token: str | None = None, lang: Lang = "zh") ->
             flags=flags,
             subjects={f.id: describe_subject(f.subject, source.text, f.spans) for f in flags},
             body=body,
-            problem=source.problem,
+            problem=source.problem_in(_lang_of(request, lang)),
         )
 
     @app.get("/runs", response_class=HTMLResponse)

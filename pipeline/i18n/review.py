@@ -1,35 +1,13 @@
-"""Every message a person reads, in Simplified Chinese and English: one typed table.
-
-`MESSAGES` maps a key to a `Message` holding both languages; `text(key, lang, **values)`
-fills the `str.format` placeholders. `RULE_MESSAGES` holds the one template per checker
-rule that `pipeline.review.flagtext` fills from a flag's structured fields. A test checks
-that every entry has both languages with the same placeholders, and that every key the
-code asks for exists. JSON output never goes through this table: its keys stay English.
-
-Chinese is the default (`Settings.lang`, `RECON_LANG`, `--lang`).
-"""
+"""The messages of the review commands and the web page: flags, `show`, `run`, `runs`, `serve`."""
 
 from __future__ import annotations
 
-from typing import Final, NamedTuple
+from typing import Final
 
-from pipeline.settings import Lang
-from schemas.flags import Rule, Severity
-from schemas.stored import FlagStatus
+from pipeline.i18n.message import Message
 
-#: The languages, default first.
-LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
-DEFAULT_LANG: Final[Lang] = "zh"
-
-
-class Message(NamedTuple):
-    """One message in both languages (`str.format` placeholders must match)."""
-
-    zh: str
-    en: str
-
-
-MESSAGES: Final[dict[str, Message]] = {
+#: `recon run`, `runs`, `flags`, `show`, `review` and `serve`.
+REVIEW: Final[dict[str, Message]] = {
     # -- names of things ------------------------------------------------------------------------
     "severity.error": Message("错误", "error"),
     "severity.warning": Message("警告", "warning"),
@@ -56,6 +34,16 @@ MESSAGES: Final[dict[str, Message]] = {
     "fact.spent": Message("实际支出", "spent"),
     "fact.carryover_out": Message("结转结余", "carry-over out"),
     "fact.execution_rate": Message("执行率", "execution rate"),
+    # the roles of the other numbers a relation holds
+    "fact.total": Message("合计", "total"),
+    "fact.part": Message("分项", "part"),
+    "fact.target": Message("目标值", "target"),
+    "fact.actual": Message("实际值", "actual"),
+    "fact.rate": Message("完成率", "rate"),
+    "fact.value": Message("比值", "value"),
+    "fact.numerator": Message("分子", "numerator"),
+    "fact.denominator": Message("分母", "denominator"),
+    "fact.statement": Message("文中写明的金额", "statement"),
     "doc.ok": Message("成功", "ok"),
     "doc.failed": Message("失败", "failed"),
     "doc.skipped": Message("跳过（未改动）", "skipped (unchanged)"),
@@ -228,105 +216,3 @@ MESSAGES: Final[dict[str, Message]] = {
     "web.skipped": Message("相关的未检查项", "Skipped checks that bear on it"),
     "web.open_document": Message("查看文档", "open the document"),
 }
-
-
-#: One template per checker rule, filled by `pipeline.review.flagtext.flag_message`. Placeholders:
-#: subject, stated, recomputed, difference (absolute), tolerance, unit, detail, count, corrected,
-#: value, direction, years.
-RULE_MESSAGES: Final[dict[Rule, Message]] = {
-    Rule.FLOW_IDENTITY: Message(
-        "{subject}：资金来源 {recomputed}{unit} 不等于支出加结余 {stated}{unit}，相差 {difference}{unit}"
-        "（允许误差 {tolerance}{unit}）",
-        "{subject}: sources {recomputed}{unit} do not equal spending + balance {stated}{unit}, "
-        "off by {difference}{unit} (tolerance {tolerance}{unit})",
-    ),
-    Rule.CHILDREN_SUM: Message(
-        "{subject}：{detail}为 {stated}{unit}，但其 {count} 个子项目的{detail}合计为 {recomputed}{unit}，"
-        "相差 {difference}{unit}",
-        "{subject}: {detail} is {stated}{unit} but its {count} sub-projects' {detail} sum to "
-        "{recomputed}{unit}, off by {difference}{unit}",
-    ),
-    Rule.BREAKDOWN_SUM: Message(
-        "{subject}：合计为 {stated}{unit}，但 {count} 个分项之和为 {recomputed}{unit}，相差 {difference}{unit}",
-        "{subject}: the total is {stated}{unit} but its {count} parts sum to {recomputed}{unit}, "
-        "off by {difference}{unit}",
-    ),
-    Rule.RATIO: Message(
-        "{subject}：写明为 {stated}{unit}，按 {detail} 计算应为 {recomputed}{unit}",
-        "{subject}: stated as {stated}{unit} but {detail} gives {recomputed}{unit}",
-    ),
-    Rule.UNIT: Message(
-        "{subject}：{value} 的单位疑似写错，按 {corrected}{unit} 理解则等式成立",
-        "{subject}: the unit of {value} looks wrong; read as {corrected}{unit} the relation holds",
-    ),
-    Rule.CONFLICT: Message(
-        "{subject}：同一数值前后不一致，一处为 {stated}{unit}，另一处为 {recomputed}{unit}",
-        "{subject}: stated as {stated}{unit} in one place and as {recomputed}{unit} in another",
-    ),
-    Rule.DATE: Message(
-        "{subject}：{value}年比预算年度 {recomputed} 年{direction} {years} 年",
-        "{subject}: the year {value} is {years} years {direction} the fiscal year {recomputed}",
-    ),
-    Rule.SCORE: Message(
-        "{subject}：得分为 {stated}，按评分表重新计算应为 {recomputed}，相差 {difference}",
-        "{subject}: the score is {stated} but the score sheet gives {recomputed}, off by {difference}",
-    ),
-}
-
-#: Words the templates put in a placeholder.
-WORDS: Final[dict[str, Message]] = {
-    "after": Message("晚", "after"),
-    "before": Message("早", "before"),
-    "numerator / denominator": Message("分子 ÷ 分母", "numerator / denominator"),
-    "capped": Message("（是否按 100% 封顶？）", " (capped at 100%?)"),
-}
-
-
-#: The English plural ending, filled in for `{s}` from `count` (Chinese has no plural).
-PLURAL = "s"
-
-
-def text(key: str, lang: Lang = DEFAULT_LANG, /, **values: object) -> str:
-    """The message `key` in `lang`, its placeholders filled from `values`.
-
-    `{s}` is the English plural ending, filled from `values["count"]`.
-    """
-    template = _in(MESSAGES[key], lang)
-    if not values:
-        return template
-    if "count" in values:
-        values.setdefault(PLURAL, "" if values["count"] == 1 else "s")
-    return template.format(**values)
-
-
-def in_lang(message: Message, lang: Lang) -> str:
-    """`message` in `lang` (for tables of messages other than `MESSAGES`)."""
-    return _in(message, lang)
-
-
-def severity_name(severity: Severity, lang: Lang) -> str:
-    return text(f"severity.{severity.value}", lang)
-
-
-def status_name(status: FlagStatus, lang: Lang) -> str:
-    return text(f"status.{status.value}", lang)
-
-
-def rule_name(rule: Rule, lang: Lang) -> str:
-    return text(f"rule.{rule.value}", lang)
-
-
-def fact_name(key: str, lang: Lang) -> str:
-    """A project fact's name (`spent` → 实际支出); an unknown key is returned as is."""
-    message = MESSAGES.get(f"fact.{key}")
-    return _in(message, lang) if message is not None else key
-
-
-def word(name: str, lang: Lang) -> str:
-    """A word the flag templates use (`after`, `before`, …)."""
-    return _in(WORDS[name], lang)
-
-
-def _in(message: Message, lang: Lang) -> str:
-    """`message` in `lang`."""
-    return message.en if lang == "en" else message.zh
