@@ -17,6 +17,7 @@ answers, per 1,000 characters of source text sent.
 
     python bench/oracle_contract.py                      # samples + ../shared/corpus, both contracts
     python bench/oracle_contract.py --sets corpus --contracts ids --misses 20
+    python bench/oracle_contract.py --tokenizer qwen      # count with the local model's own vocabulary
 """
 
 from __future__ import annotations
@@ -265,7 +266,19 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def _tokens() -> Callable[[str], int]:
+def _tokens(tokenizer: str = "o200k") -> Callable[[str], int]:
+    """A token counter: `o200k` (GPT-4o's encoding, from `bpe-openai`) or `qwen` (the fetched
+    Qwen2.5-Coder GGUF's own vocabulary, through llama-cpp-python, the model `--backend local` runs)."""
+    if tokenizer == "qwen":
+        from llama_cpp import Llama
+
+        from pipeline.extract.model.model_fetch import find_cached_model
+
+        path = find_cached_model("qwen2.5-coder-1.5b")
+        if path is None:
+            raise SystemExit("no fetched qwen2.5-coder-1.5b: run `recon model fetch qwen2.5-coder-1.5b`")
+        vocab = Llama(model_path=str(path), vocab_only=True, verbose=False)
+        return lambda text: len(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))
     import bpe_openai
 
     encoding = bpe_openai.get_encoding("o200k_base")
@@ -371,10 +384,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--unlabelled", action="store_true", help="ids: breakdowns without labels (code reads them)"
     )
+    parser.add_argument(
+        "--tokenizer", choices=["o200k", "qwen"], default="o200k", help="what counts the tokens"
+    )
     parser.add_argument("--misses", type=int, default=0, help="print up to N misses per document")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    count = _tokens()
+    count = _tokens(args.tokenizer)
     print(
         "| set | contract | projects F1 | indicators F1 | breakdowns F1 | grounding | requests "
         "| prompt tok/1k chars | output tok/1k chars |"
